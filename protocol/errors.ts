@@ -1,0 +1,64 @@
+/**
+ * The one catalog of error codes. Every error that crosses the wire (socket ack or HTTP body)
+ * is `{ code, message, retryable }` with a code from this table; `status` is the HTTP status
+ * the same code maps to on REST routes.
+ */
+export const ERROR_CATALOG = {
+  BAD_REQUEST: { status: 400, retryable: false, message: "The request is malformed" },
+  VALIDATION_FAILED: { status: 400, retryable: false, message: "The payload does not match the schema" },
+  PAYLOAD_TOO_LARGE: { status: 413, retryable: false, message: "The payload is larger than allowed" },
+  UNAUTHENTICATED: { status: 401, retryable: false, message: "An access token is required" },
+  INVALID_CREDENTIALS: { status: 401, retryable: false, message: "Email or password is wrong" },
+  TOKEN_INVALID: { status: 401, retryable: false, message: "The token is not valid" },
+  TOKEN_EXPIRED: { status: 401, retryable: true, message: "The access token has expired; refresh it" },
+  TOKEN_REVOKED: { status: 401, retryable: false, message: "The token has been revoked" },
+  FORBIDDEN: { status: 403, retryable: false, message: "You are not allowed to do this" },
+  NOT_A_MEMBER: { status: 403, retryable: false, message: "You are not a member of this room" },
+  ROOM_NOT_FOUND: { status: 404, retryable: false, message: "No such room" },
+  NOT_FOUND: { status: 404, retryable: false, message: "No such resource" },
+  METHOD_NOT_ALLOWED: { status: 405, retryable: false, message: "Method not allowed on this resource" },
+  RATE_LIMITED: { status: 429, retryable: true, message: "Too many requests; slow down" },
+  UNAVAILABLE: { status: 503, retryable: true, message: "The server is not accepting this right now" },
+  INTERNAL: { status: 500, retryable: true, message: "Internal error" },
+} as const satisfies Record<string, { status: number; retryable: boolean; message: string }>;
+
+/** A code from the catalog. */
+export type ErrorCode = keyof typeof ERROR_CATALOG;
+
+/** The shape of every error on the wire. */
+export interface WireError {
+  code: ErrorCode;
+  message: string;
+  retryable: boolean;
+}
+
+/** A thrown error that carries a catalog code; handlers turn it into a {@link WireError}. */
+export class CoachwireError extends Error {
+  readonly code: ErrorCode;
+  readonly retryable: boolean;
+  readonly status: number;
+
+  constructor(code: ErrorCode, message?: string) {
+    const entry = ERROR_CATALOG[code];
+    super(message ?? entry.message);
+    this.name = "CoachwireError";
+    this.code = code;
+    this.retryable = entry.retryable;
+    this.status = entry.status;
+  }
+
+  toWire(): WireError {
+    return { code: this.code, message: this.message, retryable: this.retryable };
+  }
+}
+
+/** Maps anything thrown to a wire error; unknown errors become INTERNAL without leaking details. */
+export function toWireError(err: unknown): WireError {
+  if (err instanceof CoachwireError) return err.toWire();
+  return new CoachwireError("INTERNAL").toWire();
+}
+
+/** True when the value is a catalog code (used by the SDK on untrusted input). */
+export function isErrorCode(value: unknown): value is ErrorCode {
+  return typeof value === "string" && Object.hasOwn(ERROR_CATALOG, value);
+}

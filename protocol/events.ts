@@ -1,0 +1,88 @@
+import type { WireError } from "./errors.ts";
+import type {
+  ChatBody,
+  MsgSendRequest,
+  RoomHistoryRequest,
+  RoomJoinRequest,
+  RoomLeaveRequest,
+} from "./schemas.ts";
+
+/** What a room's log holds. More kinds (tasks, progress, tombstones) join as the product grows. */
+export type EventKind = "chat" | "system";
+
+/** One entry of a room's ordered, durable log as clients see it. */
+export interface RoomEvent {
+  roomId: string;
+  seq: number;
+  kind: EventKind;
+  senderId: string | null;
+  clientId: string | null;
+  body: ChatBody | Record<string, unknown>;
+  /** Commit time, milliseconds since the epoch. */
+  createdAt: number;
+}
+
+export type MemberRole = "coach" | "student";
+
+export interface RoomMember {
+  userId: string;
+  displayName: string;
+  role: MemberRole;
+}
+
+/** Every request event is acknowledged with one of these. */
+export type Ack<T extends object = object> = ({ ok: true } & T) | { ok: false; error: WireError };
+
+export interface JoinResult {
+  room: { id: string; name: string; lastSeq: number };
+  members: RoomMember[];
+  /** Events after `since` (or the most recent ones when no `since` was given), ascending. */
+  events: RoomEvent[];
+  /** True when more events exist after the last one returned: page on with room:history {after}. */
+  truncated: boolean;
+}
+
+export interface SendResult {
+  seq: number;
+  /** True when this clientId was already stored: the original seq is returned, nothing written. */
+  duplicate: boolean;
+}
+
+export interface HistoryResult {
+  events: RoomEvent[];
+  /** True when more events exist in the direction of the query. */
+  hasMore: boolean;
+}
+
+/** Client → server events. The last argument is the ack callback. */
+export interface ClientToServerEvents {
+  "room:join": (req: RoomJoinRequest, ack: (res: Ack<JoinResult>) => void) => void;
+  "room:leave": (req: RoomLeaveRequest, ack: (res: Ack) => void) => void;
+  "msg:send": (req: MsgSendRequest, ack: (res: Ack<SendResult>) => void) => void;
+  "room:history": (req: RoomHistoryRequest, ack: (res: Ack<HistoryResult>) => void) => void;
+}
+
+/** Server → client events. */
+export interface ServerToClientEvents {
+  "room:event": (event: RoomEvent) => void;
+  /** Sent just before the server closes the connection, saying why and whether to come back. */
+  "session:closing": (notice: { reason: DisconnectReason; reconnect: boolean }) => void;
+}
+
+/** Inter-server events (none yet: processes will talk through the Redis adapter). */
+export interface InterServerEvents {}
+
+/** Why the server closed a connection. */
+export type DisconnectReason =
+  | "server draining"
+  | "slow consumer"
+  | "token expired"
+  | "token revoked"
+  | "banned";
+
+/** Reasons after which the client should reconnect (and resume by seq); the rest are terminal. */
+export const RECONNECT_REASONS: ReadonlySet<DisconnectReason> = new Set<DisconnectReason>([
+  "server draining",
+  "slow consumer",
+  "token expired",
+]);

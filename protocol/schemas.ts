@@ -1,0 +1,60 @@
+import { z } from "zod";
+
+/**
+ * Runtime schemas for every payload that crosses the wire. Objects are strict: an unknown key
+ * is a shape error, not something silently dropped.
+ */
+
+/** Ids of users, rooms and client-chosen message ids: short, URL-safe. */
+export const idSchema = z.string().regex(/^[A-Za-z0-9_-]{1,64}$/, "must be 1-64 characters of A-Z a-z 0-9 _ -");
+export const seqSchema = z.number().int().min(0).max(Number.MAX_SAFE_INTEGER);
+
+/** Largest chat text, in characters. The frame cap (maxHttpBufferSize) bounds bytes as well. */
+export const MAX_TEXT_LENGTH = 4000;
+
+export const chatBodySchema = z.strictObject({
+  text: z.string().min(1).max(MAX_TEXT_LENGTH),
+});
+
+export const roomJoinSchema = z.strictObject({
+  roomId: idSchema,
+  since: seqSchema.optional(),
+});
+
+export const roomLeaveSchema = z.strictObject({
+  roomId: idSchema,
+});
+
+export const msgSendSchema = z.strictObject({
+  roomId: idSchema,
+  clientId: idSchema,
+  body: chatBodySchema,
+});
+
+export const roomHistorySchema = z
+  .strictObject({
+    roomId: idSchema,
+    before: seqSchema.min(1).optional(),
+    after: seqSchema.optional(),
+    limit: z.number().int().min(1).optional(),
+  })
+  .refine((v) => v.before === undefined || v.after === undefined, {
+    message: "give before or after, not both",
+  });
+
+export const loginSchema = z.strictObject({
+  email: z.string().min(3).max(254),
+  password: z.string().min(1).max(1024),
+});
+
+export const refreshSchema = z.strictObject({
+  refreshToken: z.string().min(16).max(256),
+});
+
+export type ChatBody = z.infer<typeof chatBodySchema>;
+export type RoomJoinRequest = z.infer<typeof roomJoinSchema>;
+export type RoomLeaveRequest = z.infer<typeof roomLeaveSchema>;
+export type MsgSendRequest = z.infer<typeof msgSendSchema>;
+export type RoomHistoryRequest = z.infer<typeof roomHistorySchema>;
+export type LoginRequest = z.infer<typeof loginSchema>;
+export type RefreshRequest = z.infer<typeof refreshSchema>;

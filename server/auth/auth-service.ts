@@ -1,0 +1,164 @@
+import { createHash, randomBytes, randomUUID } from "node:crypto";
+import { EventEmitter } from "node:events";
+import { errors as joseErrors, jwtVerify, SignJWT } from "jose";
+import { CoachwireError } from "../../protocol/errors.ts";
+import type { Db } from "../../db/db.ts";
+import type { Denylist } from "../denylist/denylist.ts";
+import { decoyHash, verifyPassword } from "./passwords.ts";
+
+export type UserRole = "student" | "coach" | "admin";
+
+/** Who a valid access token speaks for. */
+export interface Principal {
+  userId: string;
+  role: UserRole;
+  jti: string;
+  /** Token expiry, ms since the epoch. */
+  expiresAt: number;
+}
+
+export interface TokenPair {
+  accessToken: string;
+  accessExpiresAt: number;
+  refreshToken: string;
+  user: { id: string; email: string; displayName: string; role: UserRole };
+}
+
+export interface AuthOptions {
+  jwtSecret: string;
+  accessTtlS: number;
+  refreshTtlS: number;
+}
+
+const ISSUER = "coachwire";
+const sha256 = (value: string) => createHash("sha256").update(value).digest("base64url");
+
+interface UserRow {
+  id: string;
+  email: string;
+  display_name: string;
+  role: UserRole;
+  password_hash: string;
+}
+
+/**
+ * Login, token refresh (rotating, with reuse detection) and logout. Emits "revoked"
+ * (Principal) when an access token is revoked so live sockets using it can be closed.
+ */
+export class AuthService extends EventEmitter {
+  private readonly key: Uint8Array;
+
+  constructor(
+    private readonly db: Db,
+    private readonly denylist: Denylist,
+    private readonly options: AuthOptions,
+  ) {
+    super();
+    this.key = new TextEncoder().encode(options.jwtSecret);
+  }
+
+  /** Checks email and password; returns a fresh access token and a new refresh-token family. */
+  async login(email: string, password: string): Promise<TokenPair> {
+    const res = await this.db.query<UserRow>("SELECT * FROM users WHERE email = $1", [email.trim().toLowerCase()]);
+    const user = res.rows[0];
+    const ok = await verifyPassword(password, user?.password_hash ?? (await decoyHash()));
+    if (!user || !ok) throw new CoachwireError("INVALID_CREDENTIALS");
+    const refreshToken = await this.insertRefreshToken(this.db, user.id, randomUUID());
+    return this.pair(user, refreshToken);
+  }
+
+  /** Trades a refresh token for a new pair. A token used twice revokes its whole family. */
+  async refresh(refreshToken: string): Promise<TokenPair> {
+    const hash = sha256(refreshToken);
+    const outcome = await this.db.transaction(async (tx) => {
+      const found = await tx.query<{ user_id: string; family_id: string; expires_at: Date; revoked_at: Date | null }>(
+        "SELECT user_id, family_id, expires_at, revoked_at FROM refresh_tokens WHERE token_hash = $1 FOR UPDATE",
+        [hash],
+      );
+      const row = found.rows[0];
+      if (!row) return { error: new CoachwireError("TOKEN_INVALID") };
+      if (row.revoked_at) {
+        // Reuse of a rotated token: someone else may hold the family. End it.
+        await tx.query("UPDATE refresh_tokens SET revoked_at = now() WHERE family_id = $1 AND revoked_at IS NULL", [row.family_id]);
+        return { error: new CoachwireError("TOKEN_REVOKED") };
+      }
+      if (row.expires_at.getTime() <= Date.now()) return { error: new CoachwireError("TOKEN_EXPIRED", "The refresh token has expired; log in again") };
+      const next = await this.insertRefreshToken(tx, row.user_id, row.family_id);
+      await tx.query("UPDATE refresh_tokens SET revoked_at = now(), replaced_by = $2 WHERE token_hash = $1", [hash, sha256(next)]);
+      const user = await tx.query<UserRow>("SELECT * FROM users WHERE id = $1", [row.user_id]);
+      return { user: user.rows[0]!, next };
+    });
+    // The family revocation above must commit, so the error is thrown after the transaction.
+    if ("error" in outcome) throw outcome.error;
+    return this.pair(outcome.user, outcome.next);
+  }
+
+  /** Revokes the access token (everywhere it is in use) and, if given, its refresh-token family. */
+  async logout(principal: Principal, refreshToken?: string): Promise<void> {
+    if (refreshToken) {
+      await this.db.query(
+        `UPDATE refresh_tokens SET revoked_at = now()
+          WHERE revoked_at IS NULL AND user_id = $2
+            AND family_id = (SELECT family_id FROM refresh_tokens WHERE token_hash = $1)`,
+        [sha256(refreshToken), principal.userId],
+      );
+    }
+    await this.denylist.add(principal.jti, principal.expiresAt);
+    this.emit("revoked", principal);
+  }
+
+  /** Verifies an access token: signature, expiry, and that it was not revoked. */
+  async verify(token: unknown): Promise<Principal> {
+    if (typeof token !== "string" || token.length === 0) throw new CoachwireError("UNAUTHENTICATED");
+    let payload;
+    try {
+      ({ payload } = await jwtVerify(token, this.key, { issuer: ISSUER, algorithms: ["HS256"] }));
+    } catch (err) {
+      if (err instanceof joseErrors.JWTExpired) throw new CoachwireError("TOKEN_EXPIRED");
+      throw new CoachwireError("TOKEN_INVALID");
+    }
+    const { sub, role, jti, exp } = payload;
+    if (typeof sub !== "string" || typeof jti !== "string" || typeof exp !== "number" || !isRole(role)) {
+      throw new CoachwireError("TOKEN_INVALID");
+    }
+    if (await this.denylist.has(jti)) throw new CoachwireError("TOKEN_REVOKED");
+    return { userId: sub, role, jti, expiresAt: exp * 1000 };
+  }
+
+  /** Signs an access token for a user (login, refresh, and the bench's bulk seeding). */
+  async signAccessToken(userId: string, role: UserRole): Promise<{ token: string; expiresAt: number }> {
+    const expiresAt = Math.floor(Date.now() / 1000) + this.options.accessTtlS;
+    const token = await new SignJWT({ role })
+      .setProtectedHeader({ alg: "HS256" })
+      .setIssuer(ISSUER)
+      .setSubject(userId)
+      .setJti(randomUUID())
+      .setIssuedAt()
+      .setExpirationTime(expiresAt)
+      .sign(this.key);
+    return { token, expiresAt: expiresAt * 1000 };
+  }
+
+  private async pair(user: UserRow, refreshToken: string): Promise<TokenPair> {
+    const access = await this.signAccessToken(user.id, user.role);
+    return {
+      accessToken: access.token,
+      accessExpiresAt: access.expiresAt,
+      refreshToken,
+      user: { id: user.id, email: user.email, displayName: user.display_name, role: user.role },
+    };
+  }
+
+  private async insertRefreshToken(db: Pick<Db, "query">, userId: string, familyId: string): Promise<string> {
+    const token = randomBytes(32).toString("base64url");
+    await db.query(
+      "INSERT INTO refresh_tokens (token_hash, user_id, family_id, expires_at) VALUES ($1, $2, $3, $4)",
+      [sha256(token), userId, familyId, new Date(Date.now() + this.options.refreshTtlS * 1000)],
+    );
+    return token;
+  }
+}
+
+function isRole(value: unknown): value is UserRole {
+  return value === "student" || value === "coach" || value === "admin";
+}

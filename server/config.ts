@@ -1,0 +1,167 @@
+import { z } from "zod";
+
+/**
+ * The one place the environment is read. `loadConfig` validates every variable, fills defaults
+ * and returns a frozen object that is passed down; nothing else reads `process.env`.
+ */
+
+/** The JWT secret used when none is configured; refused with NODE_ENV=production. */
+export const DEFAULT_JWT_SECRET = "coachwire-dev-secret-change-me-0123456789";
+
+const int = (min: number, max: number) =>
+  z
+    .string()
+    .regex(/^\d+$/, "must be a whole number")
+    .transform(Number)
+    .pipe(z.number().int().min(min).max(max));
+
+const bool = z.enum(["true", "false", "1", "0"]).transform((v) => v === "true" || v === "1");
+
+/** Every variable the server understands, with its default. Keys are the env names. */
+const ENV_SCHEMA = z.object({
+  NODE_ENV: z.enum(["development", "production", "test"]).default("development"),
+  COACHWIRE_HOST: z.string().min(1).default("0.0.0.0"),
+  COACHWIRE_PORT: int(0, 65535).default(8080),
+  COACHWIRE_TRANSPORT: z.enum(["uws", "node"]).default("uws"),
+  COACHWIRE_LOG_LEVEL: z.enum(["fatal", "error", "warn", "info", "debug", "trace", "silent"]).default("info"),
+  DATABASE_URL: z.url({ protocol: /^postgres(ql)?$/ }).optional(),
+  DATABASE_REPLICA_URL: z.url({ protocol: /^postgres(ql)?$/ }).optional(),
+  COACHWIRE_DB_POOL_SIZE: int(1, 500).default(10),
+  COACHWIRE_DB_SCHEMA: z.string().regex(/^[a-z_][a-z0-9_]{0,62}$/, "must be a lowercase SQL identifier").optional(),
+  COACHWIRE_DATA_DIR: z.string().min(1).default("./data"),
+  COACHWIRE_JWT_SECRET: z.string().min(32, "must be at least 32 characters").default(DEFAULT_JWT_SECRET),
+  COACHWIRE_ACCESS_TOKEN_TTL_S: int(10, 86_400).default(900),
+  COACHWIRE_REFRESH_TOKEN_TTL_S: int(60, 31_536_000).default(2_592_000),
+  COACHWIRE_PARSER: z.enum(["msgpack", "json"]).default("msgpack"),
+  COACHWIRE_MAX_PAYLOAD_BYTES: int(1024, 16 * 1024 * 1024).default(65_536),
+  COACHWIRE_FLUSH_MS: int(0, 1000).default(2),
+  COACHWIRE_FLUSH_MAX_EVENTS: int(1, 10_000).default(300),
+  COACHWIRE_JOIN_BACKLOG_MAX: int(1, 10_000).default(500),
+  COACHWIRE_JOIN_RECENT: int(0, 1000).default(50),
+  COACHWIRE_HISTORY_LIMIT_MAX: int(1, 1000).default(200),
+  COACHWIRE_LOGIN_RATE_PER_MIN: int(1, 100_000).default(10),
+  COACHWIRE_SEND_RATE_PER_S: int(1, 100_000).default(20),
+  COACHWIRE_SEND_BURST: int(1, 100_000).default(40),
+  COACHWIRE_SLOW_CONSUMER_BYTES: int(16_384, 256 * 1024 * 1024).default(1_048_576),
+  COACHWIRE_TRUST_PROXY: bool.default(false),
+  COACHWIRE_DEMO_SEED: bool.optional(),
+});
+
+type Env = z.infer<typeof ENV_SCHEMA>;
+
+/** The validated, frozen configuration the server runs with. */
+export interface Config {
+  readonly env: Env["NODE_ENV"];
+  readonly host: string;
+  readonly port: number;
+  readonly transport: "uws" | "node";
+  readonly logLevel: Env["COACHWIRE_LOG_LEVEL"];
+  readonly db: Readonly<{
+    url: string | undefined;
+    replicaUrl: string | undefined;
+    poolSize: number;
+    schema: string | undefined;
+    dataDir: string;
+  }>;
+  readonly auth: Readonly<{ jwtSecret: string; accessTtlS: number; refreshTtlS: number }>;
+  readonly wire: Readonly<{ parser: "msgpack" | "json"; maxPayloadBytes: number; slowConsumerBytes: number }>;
+  readonly persister: Readonly<{ flushMs: number; flushMaxEvents: number }>;
+  readonly rooms: Readonly<{ joinBacklogMax: number; joinRecent: number; historyLimitMax: number }>;
+  readonly limits: Readonly<{ loginPerMin: number; sendPerS: number; sendBurst: number; trustProxy: boolean }>;
+  readonly demoSeed: boolean;
+}
+
+/** Thrown when the environment is invalid; the message names every offending variable. */
+export class ConfigError extends Error {
+  override name = "ConfigError";
+}
+
+const KNOWN = new Set(Object.keys(ENV_SCHEMA.shape));
+
+function closest(name: string): string | undefined {
+  let best: string | undefined;
+  let bestScore = Infinity;
+  for (const known of KNOWN) {
+    const d = editDistance(name, known);
+    if (d < bestScore) [best, bestScore] = [known, d];
+  }
+  return bestScore <= 4 ? best : undefined;
+}
+
+function editDistance(a: string, b: string): number {
+  let prev = Array.from({ length: b.length + 1 }, (_, i) => i);
+  for (let i = 1; i <= a.length; i++) {
+    const row = [i];
+    for (let j = 1; j <= b.length; j++) {
+      row[j] = Math.min(prev[j]! + 1, row[j - 1]! + 1, prev[j - 1]! + (a[i - 1] === b[j - 1] ? 0 : 1));
+    }
+    prev = row;
+  }
+  return prev[b.length]!;
+}
+
+/** Reads, validates and freezes the configuration; throws {@link ConfigError} naming what is wrong. */
+export function loadConfig(source: Record<string, string | undefined> = process.env): Config {
+  const problems: string[] = [];
+  for (const name of Object.keys(source)) {
+    if (name.startsWith("COACHWIRE_") && !KNOWN.has(name)) {
+      const hint = closest(name);
+      problems.push(`${name} is not a known setting${hint ? ` (did you mean ${hint}?)` : ""}`);
+    }
+  }
+  const picked: Record<string, string> = {};
+  for (const name of KNOWN) {
+    const value = source[name];
+    if (value !== undefined && value !== "") picked[name] = value;
+  }
+  const parsed = ENV_SCHEMA.safeParse(picked);
+  if (!parsed.success) {
+    for (const issue of parsed.error.issues) {
+      const name = String(issue.path[0]);
+      problems.push(`${name}=${JSON.stringify(picked[name])} is invalid: ${issue.message}`);
+    }
+  }
+  if (problems.length > 0 || !parsed.success) throw new ConfigError(`invalid configuration:\n  ${problems.join("\n  ")}`);
+  const env = parsed.data;
+  if (env.NODE_ENV === "production" && env.COACHWIRE_JWT_SECRET === DEFAULT_JWT_SECRET) {
+    throw new ConfigError("invalid configuration:\n  COACHWIRE_JWT_SECRET must be set to a secret of your own when NODE_ENV=production");
+  }
+  const config: Config = {
+    env: env.NODE_ENV,
+    host: env.COACHWIRE_HOST,
+    port: env.COACHWIRE_PORT,
+    transport: env.COACHWIRE_TRANSPORT,
+    logLevel: env.COACHWIRE_LOG_LEVEL,
+    db: Object.freeze({
+      url: env.DATABASE_URL,
+      replicaUrl: env.DATABASE_REPLICA_URL,
+      poolSize: env.COACHWIRE_DB_POOL_SIZE,
+      schema: env.COACHWIRE_DB_SCHEMA,
+      dataDir: env.COACHWIRE_DATA_DIR,
+    }),
+    auth: Object.freeze({
+      jwtSecret: env.COACHWIRE_JWT_SECRET,
+      accessTtlS: env.COACHWIRE_ACCESS_TOKEN_TTL_S,
+      refreshTtlS: env.COACHWIRE_REFRESH_TOKEN_TTL_S,
+    }),
+    wire: Object.freeze({
+      parser: env.COACHWIRE_PARSER,
+      maxPayloadBytes: env.COACHWIRE_MAX_PAYLOAD_BYTES,
+      slowConsumerBytes: env.COACHWIRE_SLOW_CONSUMER_BYTES,
+    }),
+    persister: Object.freeze({ flushMs: env.COACHWIRE_FLUSH_MS, flushMaxEvents: env.COACHWIRE_FLUSH_MAX_EVENTS }),
+    rooms: Object.freeze({
+      joinBacklogMax: env.COACHWIRE_JOIN_BACKLOG_MAX,
+      joinRecent: env.COACHWIRE_JOIN_RECENT,
+      historyLimitMax: env.COACHWIRE_HISTORY_LIMIT_MAX,
+    }),
+    limits: Object.freeze({
+      loginPerMin: env.COACHWIRE_LOGIN_RATE_PER_MIN,
+      sendPerS: env.COACHWIRE_SEND_RATE_PER_S,
+      sendBurst: env.COACHWIRE_SEND_BURST,
+      trustProxy: env.COACHWIRE_TRUST_PROXY,
+    }),
+    demoSeed: env.COACHWIRE_DEMO_SEED ?? env.NODE_ENV !== "production",
+  };
+  return Object.freeze(config);
+}

@@ -1,0 +1,34 @@
+import type { RoomEvent } from "../../protocol/events.ts";
+import type { Queryable } from "../../db/db.ts";
+import { EVENT_COLUMNS, rowToEvent } from "./append.ts";
+
+/** A page of a room's log, always in ascending seq order. */
+export interface LogPage {
+  events: RoomEvent[];
+  /** More events exist beyond this page in the direction read. */
+  hasMore: boolean;
+}
+
+type Row = Parameters<typeof rowToEvent>[0];
+
+/** Events with seq > `after`, oldest first, at most `limit`. */
+export async function readAfter(db: Queryable, roomId: string, after: number, limit: number): Promise<LogPage> {
+  const res = await db.query<Row>(
+    `SELECT ${EVENT_COLUMNS} FROM room_events WHERE room_id = $1 AND seq > $2 ORDER BY seq ASC LIMIT $3`,
+    [roomId, after, limit + 1],
+  );
+  const hasMore = res.rows.length > limit;
+  return { events: res.rows.slice(0, limit).map(rowToEvent), hasMore };
+}
+
+/** The `limit` events just before seq `before` (or the newest ones when `before` is omitted). */
+export async function readBefore(db: Queryable, roomId: string, before: number | undefined, limit: number): Promise<LogPage> {
+  const res = await db.query<Row>(
+    `SELECT ${EVENT_COLUMNS} FROM room_events
+      WHERE room_id = $1 AND ($2::bigint IS NULL OR seq < $2::bigint)
+      ORDER BY seq DESC LIMIT $3`,
+    [roomId, before ?? null, limit + 1],
+  );
+  const hasMore = res.rows.length > limit;
+  return { events: res.rows.slice(0, limit).reverse().map(rowToEvent), hasMore };
+}

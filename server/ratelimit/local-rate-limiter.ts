@@ -1,0 +1,37 @@
+import type { RateDecision, RateLimiter, RateLimitRule } from "./rate-limiter.ts";
+
+interface Bucket {
+  tokens: number;
+  at: number;
+}
+
+/** Token buckets in a Map; full buckets are swept so the Map only holds recent callers. */
+export class LocalRateLimiter implements RateLimiter {
+  private readonly buckets = new Map<string, Bucket>();
+  private readonly sweeper = setInterval(() => this.sweep(performance.now()), 30_000).unref();
+
+  constructor(private readonly rule: RateLimitRule) {}
+
+  async consume(key: string): Promise<RateDecision> {
+    const now = performance.now();
+    const bucket = this.buckets.get(key) ?? { tokens: this.rule.capacity, at: now };
+    bucket.tokens = Math.min(this.rule.capacity, bucket.tokens + ((now - bucket.at) / 1000) * this.rule.refillPerSec);
+    bucket.at = now;
+    this.buckets.set(key, bucket);
+    if (bucket.tokens >= 1) {
+      bucket.tokens -= 1;
+      return { allowed: true, retryAfterMs: 0 };
+    }
+    return { allowed: false, retryAfterMs: Math.ceil(((1 - bucket.tokens) / this.rule.refillPerSec) * 1000) };
+  }
+
+  async close(): Promise<void> {
+    clearInterval(this.sweeper);
+  }
+
+  private sweep(now: number): void {
+    for (const [key, b] of this.buckets) {
+      if (b.tokens + ((now - b.at) / 1000) * this.rule.refillPerSec >= this.rule.capacity) this.buckets.delete(key);
+    }
+  }
+}

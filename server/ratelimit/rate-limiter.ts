@@ -1,0 +1,20 @@
+/** A token bucket per key: `capacity` tokens, refilled at `refillPerSec`. */
+export interface RateLimitRule {
+  capacity: number;
+  refillPerSec: number;
+}
+
+export interface RateDecision {
+  allowed: boolean;
+  /** When refused: how long until one token is back. */
+  retryAfterMs: number;
+}
+
+/**
+ * Rate limits keyed by user or IP. In-process for the embedded default
+ * (`local-rate-limiter.ts`); in Redis when processes must share the count.
+ */
+export interface RateLimiter {
+  consume(key: string): Promise<RateDecision>;
+  close(): Promise<void>;
+}

@@ -1,0 +1,56 @@
+import { CoachwireError } from "../../protocol/errors.ts";
+import { roomHistorySchema, roomJoinSchema, roomLeaveSchema } from "../../protocol/schemas.ts";
+import type { Db } from "../../db/db.ts";
+import type { Config } from "../config.ts";
+import { readAfter, readBefore } from "../log/history.ts";
+import type { RoomRegistry } from "../rooms/room-registry.ts";
+import { onRequest, type RequestGuards } from "./request-handler.ts";
+import type { CoachSocket } from "./socket-types.ts";
+
+/** What the room handlers need. */
+export interface RoomHandlersContext {
+  db: Db;
+  rooms: RoomRegistry;
+  limits: Config["rooms"];
+  guards: RequestGuards;
+}
+
+const DEFAULT_HISTORY_LIMIT = 50;
+
+/** room:join, room:leave and room:history. Every one checks membership first. */
+export function registerRoomHandlers(socket: CoachSocket, ctx: RoomHandlersContext): void {
+  onRequest(socket, "room:join", roomJoinSchema, ctx.guards, async ({ roomId, since }, { userId }) => {
+    const room = await ctx.rooms.get(roomId).join(userId);
+    const head = await ctx.db.query<{ last_seq: number }>("SELECT last_seq FROM rooms WHERE id = $1", [roomId]);
+    const lastSeq = head.rows[0]?.last_seq ?? 0;
+    if (since !== undefined && since > lastSeq) {
+      throw new CoachwireError("VALIDATION_FAILED", `since ${since} is beyond the room's last seq ${lastSeq}`);
+    }
+    // Subscribe before reading the backlog: an event committed in between then arrives both
+    // live and in the backlog (the SDK drops the repeat) instead of in neither.
+    await socket.join(roomId);
+    const page =
+      since === undefined
+        ? await readBefore(ctx.db, roomId, undefined, ctx.limits.joinRecent)
+        : await readAfter(ctx.db, roomId, since, ctx.limits.joinBacklogMax);
+    return {
+      room: { id: room.id, name: room.name, lastSeq },
+      members: room.members,
+      events: page.events,
+      truncated: since === undefined ? false : page.hasMore,
+    };
+  });
+
+  onRequest(socket, "room:leave", roomLeaveSchema, ctx.guards, async ({ roomId }) => {
+    await socket.leave(roomId);
+    return {};
+  });
+
+  onRequest(socket, "room:history", roomHistorySchema, ctx.guards, async ({ roomId, before, after, limit }, { userId }) => {
+    await ctx.rooms.get(roomId).authorize(userId);
+    const capped = Math.min(limit ?? DEFAULT_HISTORY_LIMIT, ctx.limits.historyLimitMax);
+    return after !== undefined
+      ? await readAfter(ctx.db.reader, roomId, after, capped)
+      : await readBefore(ctx.db.reader, roomId, before, capped);
+  });
+}

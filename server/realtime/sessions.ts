@@ -1,0 +1,54 @@
+import type { Logger } from "pino";
+import { RECONNECT_REASONS, type DisconnectReason } from "../../protocol/events.ts";
+import type { CoachServer, CoachSocket } from "./socket-types.ts";
+
+/**
+ * The process's live sockets by access token, and the one way the server ends a session:
+ * say why (`session:closing`, which tells the SDK whether to come back), then disconnect.
+ */
+export class Sessions {
+  private readonly byToken = new Map<string, Set<CoachSocket>>();
+  private readonly expiryTimers = new Map<string, NodeJS.Timeout>();
+
+  constructor(
+    private readonly io: CoachServer,
+    private readonly logger: Logger,
+  ) {}
+
+  /** Tracks a socket that passed the handshake and arranges its close when the token expires. */
+  add(socket: CoachSocket): void {
+    const { jti, expiresAt } = socket.data.principal;
+    let set = this.byToken.get(jti);
+    if (!set) this.byToken.set(jti, (set = new Set()));
+    set.add(socket);
+    const timer = setTimeout(() => this.close(socket, "token expired"), Math.max(0, expiresAt - Date.now()));
+    this.expiryTimers.set(socket.id, timer);
+    socket.once("disconnect", () => {
+      clearTimeout(this.expiryTimers.get(socket.id));
+      this.expiryTimers.delete(socket.id);
+      set.delete(socket);
+      if (set.size === 0) this.byToken.delete(jti);
+    });
+  }
+
+  /** Closes every socket that uses the given access token. */
+  closeToken(jti: string, reason: DisconnectReason): void {
+    for (const socket of this.byToken.get(jti) ?? []) this.close(socket, reason);
+  }
+
+  /** Closes every socket of this process (drain). */
+  closeAll(reason: DisconnectReason): void {
+    for (const socket of this.io.of("/").sockets.values()) this.close(socket, reason);
+  }
+
+  close(socket: CoachSocket, reason: DisconnectReason): void {
+    if (!socket.connected) return;
+    this.logger.debug({ socket: socket.id, user: socket.data.principal.userId, reason }, "closing session");
+    socket.emit("session:closing", { reason, reconnect: RECONNECT_REASONS.has(reason) });
+    socket.disconnect(true);
+  }
+
+  get count(): number {
+    return this.io.of("/").sockets.size;
+  }
+}

@@ -1,0 +1,32 @@
+import type { Logger } from "pino";
+import type { Transport } from "../transport/transport.ts";
+import type { Sessions } from "./sessions.ts";
+import type { CoachServer } from "./socket-types.ts";
+
+const SWEEP_MS = 100;
+
+/**
+ * Finds sockets that are not reading fast enough and closes them with a reconnect-class reason,
+ * so they resume by seq. This matters under uWS: a room broadcast (`app.publish`) silently
+ * skips a socket whose buffer exceeds maxBackpressure. The transport's drop threshold is set
+ * well above `limitBytes`, so a socket is closed here before anything is ever dropped for it.
+ */
+export function watchSlowConsumers(
+  io: CoachServer,
+  transport: Transport,
+  sessions: Sessions,
+  limitBytes: number,
+  logger: Logger,
+): () => void {
+  const timer = setInterval(() => {
+    for (const socket of io.of("/").sockets.values()) {
+      const buffered = transport.bufferedAmount(socket);
+      if (buffered > limitBytes) {
+        logger.warn({ socket: socket.id, user: socket.data.principal.userId, buffered }, "closing slow consumer");
+        sessions.close(socket, "slow consumer");
+      }
+    }
+  }, SWEEP_MS);
+  timer.unref();
+  return () => clearInterval(timer);
+}

@@ -1,0 +1,11 @@
+import type { Server, Socket } from "socket.io";
+import type { ClientToServerEvents, InterServerEvents, ServerToClientEvents } from "../../protocol/events.ts";
+import type { Principal } from "../auth/auth-service.ts";
+
+/** Per-socket state set by the handshake. */
+export interface SocketData {
+  principal: Principal;
+}
+
+export type CoachServer = Server<ClientToServerEvents, ServerToClientEvents, InterServerEvents, SocketData>;
+export type CoachSocket = Socket<ClientToServerEvents, ServerToClientEvents, InterServerEvents, SocketData>;

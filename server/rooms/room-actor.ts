@@ -1,0 +1,107 @@
+import { CoachwireError } from "../../protocol/errors.ts";
+import type { MemberRole, RoomMember } from "../../protocol/events.ts";
+import type { Db } from "../../db/db.ts";
+import type { AppendOutcome, EventDraft } from "../log/append.ts";
+
+/** What a room actor needs from the rest of the process (a narrow seam, not the whole server). */
+export interface RoomActorContext {
+  db: Db;
+  append(draft: EventDraft): Promise<AppendOutcome>;
+}
+
+export interface RoomSnapshot {
+  id: string;
+  name: string;
+  members: RoomMember[];
+}
+
+/**
+ * One room's mailbox. Commands for the room run one at a time, in arrival order, so the order
+ * in which this process hands the room's events to the persister is the order they arrived;
+ * the persister then gives them ascending seqs in that order. The actor caches the room and its
+ * members (loaded on first use) so membership is checked on every event without a query.
+ */
+export class RoomActor {
+  private tail: Promise<unknown> = Promise.resolve();
+  private pending = 0;
+  private room: { name: string; members: Map<string, RoomMember> } | undefined;
+  /** Milliseconds timestamp of the last command, for idle eviction. */
+  lastUsed = Date.now();
+
+  constructor(
+    readonly roomId: string,
+    private readonly ctx: RoomActorContext,
+  ) {}
+
+  /** Checks that `userId` is a member and returns the room and its member list. */
+  join(userId: string): Promise<RoomSnapshot> {
+    return this.run(async () => {
+      const room = await this.load();
+      this.assertMember(userId);
+      return { id: this.roomId, name: room.name, members: [...room.members.values()] };
+    });
+  }
+
+  /** Checks membership (for reads that go straight to the log). */
+  authorize(userId: string): Promise<MemberRole> {
+    return this.run(async () => {
+      await this.load();
+      return this.assertMember(userId);
+    });
+  }
+
+  /**
+   * Queues a member's event for storage. The mailbox moves on as soon as the draft is queued
+   * (keeping arrival order); the returned promise settles after the commit.
+   */
+  async send(userId: string, draft: Omit<EventDraft, "roomId" | "senderId">): Promise<AppendOutcome> {
+    const queued = await this.run(async () => {
+      await this.load();
+      this.assertMember(userId);
+      return { commit: this.ctx.append({ ...draft, roomId: this.roomId, senderId: userId }) };
+    });
+    return queued.commit;
+  }
+
+  /** True when no command is queued or running. */
+  get idle(): boolean {
+    return this.pending === 0;
+  }
+
+  private run<T>(command: () => Promise<T>): Promise<T> {
+    this.lastUsed = Date.now();
+    this.pending++;
+    const result = this.tail.then(command);
+    this.tail = result.then(
+      () => this.pending--,
+      () => this.pending--,
+    );
+    return result;
+  }
+
+  private assertMember(userId: string): MemberRole {
+    const member = this.room!.members.get(userId);
+    if (!member) throw new CoachwireError("NOT_A_MEMBER");
+    return member.role;
+  }
+
+  private async load(): Promise<NonNullable<RoomActor["room"]>> {
+    if (this.room) return this.room;
+    const found = await this.ctx.db.query<{ name: string }>("SELECT name FROM rooms WHERE id = $1", [this.roomId]);
+    const row = found.rows[0];
+    if (!row) throw new CoachwireError("ROOM_NOT_FOUND");
+    const members = await this.ctx.db.query<{ user_id: string; display_name: string; role: MemberRole }>(
+      `SELECT m.user_id, u.display_name, m.role
+         FROM memberships m JOIN users u ON u.id = m.user_id
+        WHERE m.room_id = $1 ORDER BY m.joined_at, m.user_id`,
+      [this.roomId],
+    );
+    this.room = {
+      name: row.name,
+      members: new Map(
+        members.rows.map((m) => [m.user_id, { userId: m.user_id, displayName: m.display_name, role: m.role }]),
+      ),
+    };
+    return this.room;
+  }
+}

@@ -1,0 +1,54 @@
+import { createServer, type IncomingMessage, type ServerResponse } from "node:http";
+import type { AddressInfo } from "node:net";
+import type { Server, Socket } from "socket.io";
+import { CoachwireError } from "../../protocol/errors.ts";
+import { MAX_BODY_BYTES, clientIp, errorReply } from "../http/route.ts";
+import { replyPayload, type Transport, type TransportOptions } from "./transport.ts";
+
+/** The fallback when uWS cannot load: Socket.IO on node:http with the `ws` engine. */
+export function createNodeTransport(options: TransportOptions): Transport {
+  const server = createServer((req: IncomingMessage, res: ServerResponse) => {
+    // Socket.IO answers its own path; everything else is a route.
+    if (req.url?.startsWith("/socket.io/")) return;
+    const chunks: Buffer[] = [];
+    let size = 0;
+    req.on("data", (chunk: Buffer) => {
+      size += chunk.length;
+      if (size <= MAX_BODY_BYTES) chunks.push(chunk);
+    });
+    req.on("end", () => {
+      const headers = Object.fromEntries(
+        Object.entries(req.headers).map(([k, v]) => [k, Array.isArray(v) ? v.join(", ") : (v ?? "")]),
+      );
+      const ip = clientIp(req.socket.remoteAddress ?? "", headers, options.trustProxy);
+      const reply =
+        size > MAX_BODY_BYTES
+          ? Promise.resolve(errorReply(new CoachwireError("PAYLOAD_TOO_LARGE")))
+          : options.handle({ method: req.method ?? "GET", path: (req.url ?? "/").split("?")[0]!, headers, ip, body: Buffer.concat(chunks) });
+      reply.catch(errorReply).then((r) => {
+        const { body, contentType } = replyPayload(r);
+        res.writeHead(r.status, { "Content-Type": contentType, "Cache-Control": "no-store" }).end(body);
+      });
+    });
+  });
+
+  return {
+    kind: "node",
+    attach(io: Server) {
+      io.attach(server);
+    },
+    listen(host, port) {
+      return new Promise((resolve, reject) => {
+        server.once("error", reject);
+        server.listen(port, host, () => resolve((server.address() as AddressInfo).port));
+      });
+    },
+    close() {
+      server.close();
+    },
+    bufferedAmount(socket: Socket) {
+      const ws = (socket.conn.transport as unknown as { socket?: { bufferedAmount?: number } }).socket;
+      return ws?.bufferedAmount ?? 0;
+    },
+  };
+}

@@ -1,0 +1,34 @@
+import type { Server, Socket } from "socket.io";
+import type { HttpReply, HttpRequest } from "../http/route.ts";
+
+/** Turns a transport-neutral request into a reply (the route table behind dispatch). */
+export type RequestHandler = (req: HttpRequest) => Promise<HttpReply>;
+
+export interface TransportOptions {
+  handle: RequestHandler;
+  trustProxy: boolean;
+  /** Bytes a socket may have queued before the transport itself would drop frames to it. */
+  dropThresholdBytes: number;
+}
+
+/**
+ * The HTTP + WebSocket server under Socket.IO. Quirks of each (uWebSockets.js, node:http + ws)
+ * stay behind this interface: how routes are mounted, how a body is read, how Socket.IO is
+ * attached, how much a socket has buffered.
+ */
+export interface Transport {
+  readonly kind: "uws" | "node";
+  attach(io: Server): void;
+  /** Starts listening; resolves with the bound port (useful with port 0). */
+  listen(host: string, port: number): Promise<number>;
+  /** Stops accepting connections (open sockets are closed by Socket.IO). */
+  close(): void;
+  /** Bytes written to this socket that the peer has not taken yet. */
+  bufferedAmount(socket: Socket): number;
+}
+
+/** Serialises a reply body. */
+export function replyPayload(reply: HttpReply): { body: string; contentType: string } {
+  if (typeof reply.body === "string") return { body: reply.body, contentType: reply.contentType ?? "text/plain; charset=utf-8" };
+  return { body: JSON.stringify(reply.body), contentType: reply.contentType ?? "application/json" };
+}

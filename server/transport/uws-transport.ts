@@ -1,0 +1,82 @@
+import { createRequire } from "node:module";
+import { STATUS_CODES } from "node:http";
+import type { Server, Socket } from "socket.io";
+import { CoachwireError } from "../../protocol/errors.ts";
+import { MAX_BODY_BYTES, clientIp, errorReply, type HttpReply } from "../http/route.ts";
+import { replyPayload, type Transport, type TransportOptions } from "./transport.ts";
+
+type Uws = typeof import("@trufflesuite/uws-js-unofficial");
+type HttpResponse = import("@trufflesuite/uws-js-unofficial").HttpResponse;
+
+/** Loads uWebSockets.js; throws when its native binary does not fit this platform or Node. */
+export function loadUws(): Uws {
+  return createRequire(import.meta.url)("@trufflesuite/uws-js-unofficial") as Uws;
+}
+
+function send(res: HttpResponse, reply: HttpReply): void {
+  const { body, contentType } = replyPayload(reply);
+  res.cork(() => {
+    res.writeStatus(`${reply.status} ${STATUS_CODES[reply.status] ?? ""}`);
+    res.writeHeader("Content-Type", contentType);
+    res.writeHeader("Cache-Control", "no-store");
+    res.end(body);
+  });
+}
+
+/** Socket.IO on uWebSockets.js via `io.attachApp`; REST routes live on the same uWS App. */
+export function createUwsTransport(options: TransportOptions): Transport {
+  const uws = loadUws();
+  const app = uws.App();
+  let listenSocket: unknown;
+
+  // Static routes (Socket.IO's /socket.io/) take precedence over this wildcard in uWS.
+  app.any("/*", (res, req) => {
+    // uWS request objects die when this callback returns: copy what is needed first.
+    const method = req.getMethod().toUpperCase();
+    const path = req.getUrl();
+    const headers: Record<string, string> = {};
+    req.forEach((key, value) => (headers[key] = value));
+    const remote = Buffer.from(res.getRemoteAddressAsText()).toString();
+    let aborted = false;
+    res.onAborted(() => (aborted = true));
+
+    const chunks: Buffer[] = [];
+    let size = 0;
+    const finish = (reply: HttpReply) => !aborted && send(res, reply);
+    res.onData((chunk, isLast) => {
+      if (size > MAX_BODY_BYTES) return;
+      size += chunk.byteLength;
+      if (size > MAX_BODY_BYTES) return finish(errorReply(new CoachwireError("PAYLOAD_TOO_LARGE")));
+      chunks.push(Buffer.from(chunk.slice(0))); // uWS reuses the chunk's memory
+      if (!isLast) return;
+      const body = Buffer.concat(chunks);
+      const ip = clientIp(remote, headers, options.trustProxy);
+      options.handle({ method, path, headers, ip, body }).then(finish, (err) => finish(errorReply(err)));
+    });
+  });
+
+  return {
+    kind: "uws",
+    attach(io: Server) {
+      io.attachApp(app, { maxBackpressure: options.dropThresholdBytes } as Parameters<Server["attachApp"]>[1]);
+    },
+    listen(host, port) {
+      return new Promise((resolve, reject) => {
+        app.listen(host, port, (socket) => {
+          if (!socket) return reject(new Error(`could not listen on ${host}:${port}`));
+          listenSocket = socket;
+          resolve(uws.us_socket_local_port(socket));
+        });
+      });
+    },
+    close() {
+      if (listenSocket) uws.us_listen_socket_close(listenSocket as never);
+      listenSocket = undefined;
+    },
+    bufferedAmount(socket: Socket) {
+      // engine.io's uWS transport keeps the uWS WebSocket on `socket`.
+      const ws = (socket.conn.transport as unknown as { socket?: { getBufferedAmount(): number } }).socket;
+      return ws?.getBufferedAmount() ?? 0;
+    },
+  };
+}
