@@ -1,0 +1,329 @@
+import { Emitter } from "@socket.io/component-emitter";
+import { io, type Socket } from "socket.io-client";
+import { isErrorCode, type WireError } from "./errors.ts";
+import type {
+  Ack,
+  ClientToServerEvents,
+  DisconnectReason,
+  HistoryResult,
+  JoinResult,
+  RoomEvent,
+  RoomMember,
+  SendResult,
+  ServerToClientEvents,
+} from "./events.ts";
+import { msgpackParser, type WireFormat } from "./parser.ts";
+import type { ChatBody } from "./schemas.ts";
+
+/**
+ * The coachwire SDK: a typed wrapper over socket.io-client. For every joined room the app sees
+ * each event exactly once and in seq order: out-of-order events wait in a buffer, gaps are
+ * filled through room:history, and after any reconnect rooms are re-joined with `since`. Sends
+ * carry a clientId and are retried with the same id until acknowledged, so a retry never
+ * stores a second copy.
+ */
+
+export interface Tokens {
+  accessToken: string;
+  refreshToken?: string;
+}
+
+export interface CoachClientOptions {
+  /** Base URL of the server or load balancer, e.g. http://127.0.0.1:8080. */
+  url: string;
+  tokens: Tokens;
+  /** Must match the server's COACHWIRE_PARSER. */
+  parser?: WireFormat;
+  /** How long one attempt of a request waits for its ack. */
+  ackTimeoutMs?: number;
+  /** How long a send keeps retrying before it fails. */
+  sendDeadlineMs?: number;
+  /** How long a seq gap may stay open before the SDK asks for it. */
+  gapWaitMs?: number;
+  /** Upper bound of the random delay before reconnecting after a server-side close. */
+  reconnectJitterMs?: number;
+}
+
+/** A request the server refused, with its catalog error. */
+export class RequestError extends Error {
+  constructor(readonly error: WireError) {
+    super(`${error.code}: ${error.message}`);
+    this.name = "RequestError";
+  }
+}
+
+interface ClientEvents {
+  /** One room event, delivered once and in order per room. */
+  event: (event: RoomEvent) => void;
+  connected: () => void;
+  /** The connection dropped; the SDK is reconnecting. */
+  disconnected: (reason: string) => void;
+  /** The session ended for good (terminal reason or failed authentication). */
+  closed: (reason: DisconnectReason | WireError["code"]) => void;
+}
+
+interface RoomState {
+  /** Highest seq delivered to the app. */
+  cursor: number;
+  /** False until the first join answered: live events wait until the cursor is known. */
+  ready: boolean;
+  buffer: Map<number, RoomEvent>;
+  gapTimer: ReturnType<typeof setTimeout> | undefined;
+  filling: boolean;
+  members: RoomMember[];
+}
+
+type TypedSocket = Socket<ServerToClientEvents, ClientToServerEvents>;
+
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+/** Logs in over REST and returns the tokens (and user) for {@link CoachClient}. */
+export async function login(url: string, email: string, password: string) {
+  const res = await fetch(new URL("/api/auth/login", url), {
+    method: "POST",
+    headers: { "content-type": "application/json" },
+    body: JSON.stringify({ email, password }),
+  });
+  const body = (await res.json()) as { ok: boolean; error?: WireError; accessToken: string; refreshToken: string; user: { id: string; role: string } };
+  if (!body.ok) throw new RequestError(body.error!);
+  return body;
+}
+
+export class CoachClient extends Emitter<Record<string, never>, Record<string, never>, ClientEvents> {
+  readonly socket: TypedSocket;
+  private readonly rooms = new Map<string, RoomState>();
+  private tokens: Tokens;
+  private closedFor: string | undefined;
+  private lastNotice: { reason: DisconnectReason; reconnect: boolean } | undefined;
+  private readonly opts: Required<Omit<CoachClientOptions, "tokens">>;
+
+  constructor(options: CoachClientOptions) {
+    super();
+    this.tokens = options.tokens;
+    this.opts = {
+      url: options.url,
+      parser: options.parser ?? "msgpack",
+      ackTimeoutMs: options.ackTimeoutMs ?? 5000,
+      sendDeadlineMs: options.sendDeadlineMs ?? 60_000,
+      gapWaitMs: options.gapWaitMs ?? 100,
+      reconnectJitterMs: options.reconnectJitterMs ?? 1000,
+    };
+    this.socket = io(this.opts.url, {
+      transports: ["websocket"],
+      autoConnect: false,
+      reconnectionDelay: 250,
+      reconnectionDelayMax: 5000,
+      randomizationFactor: 0.5,
+      auth: (cb) => cb({ token: this.tokens.accessToken }),
+      ...(this.opts.parser === "msgpack" ? { parser: msgpackParser } : {}),
+    });
+    this.socket.on("connect", () => this.onConnect());
+    this.socket.on("room:event", (event) => this.accept(event));
+    this.socket.on("session:closing", (notice) => (this.lastNotice = notice));
+    this.socket.on("disconnect", (reason) => this.onDisconnect(reason));
+    this.socket.on("connect_error", (err) => void this.onConnectError(err as Error & { data?: unknown }));
+  }
+
+  /** Opens the connection; resolves once connected, rejects if the server refuses it. */
+  connect(): Promise<void> {
+    return new Promise((resolve, reject) => {
+      const cleanup = () => {
+        this.off("connected", onOk);
+        this.off("closed", onClosed);
+      };
+      const onOk = () => (cleanup(), resolve());
+      const onClosed = (reason: string) => (cleanup(), reject(new Error(`connection refused: ${reason}`)));
+      this.on("connected", onOk);
+      this.on("closed", onClosed);
+      this.socket.connect();
+    });
+  }
+
+  /** Joins a room: delivers the recent events (or those after `since`), then live ones. */
+  async join(roomId: string, since?: number): Promise<{ members: RoomMember[]; lastSeq: number }> {
+    if (!this.rooms.has(roomId)) {
+      this.rooms.set(roomId, { cursor: since ?? 0, ready: since !== undefined, buffer: new Map(), gapTimer: undefined, filling: false, members: [] });
+    }
+    const result = await this.joinOnce(roomId);
+    return { members: result.members, lastSeq: result.room.lastSeq };
+  }
+
+  /** Stops delivering a room's events. */
+  async leave(roomId: string): Promise<void> {
+    const state = this.rooms.get(roomId);
+    if (state) clearTimeout(state.gapTimer);
+    this.rooms.delete(roomId);
+    await this.request("room:leave", { roomId });
+  }
+
+  /** Sends a chat message; resolves with its seq once it is durably stored. */
+  async send(roomId: string, body: ChatBody, clientId: string = crypto.randomUUID()): Promise<SendResult> {
+    const deadline = Date.now() + this.opts.sendDeadlineMs;
+    for (let attempt = 0; ; attempt++) {
+      if (this.closedFor) throw new Error(`session closed: ${this.closedFor}`);
+      let res: Ack<SendResult> | undefined;
+      if (this.socket.connected) {
+        res = await this.socket
+          .timeout(this.opts.ackTimeoutMs)
+          .emitWithAck("msg:send", { roomId, clientId, body })
+          .catch(() => undefined); // no ack in time: retry with the same clientId
+      }
+      if (res?.ok) return { seq: res.seq, duplicate: res.duplicate };
+      if (res && !res.error.retryable) throw new RequestError(res.error);
+      if (Date.now() > deadline) throw new Error(`send ${clientId} not acknowledged before the deadline`);
+      await sleep(Math.min(2000, 50 * 2 ** attempt) * (0.5 + Math.random()));
+    }
+  }
+
+  /** One page of a room's log (ascending seq). */
+  history(roomId: string, query: { before?: number; after?: number; limit?: number }): Promise<HistoryResult> {
+    return this.request("room:history", { roomId, ...query });
+  }
+
+  /** The highest seq delivered for a room (what a resume would pass as `since`). */
+  cursor(roomId: string): number | undefined {
+    return this.rooms.get(roomId)?.cursor;
+  }
+
+  close(): void {
+    this.closedFor = "closed by client";
+    for (const state of this.rooms.values()) clearTimeout(state.gapTimer);
+    this.socket.disconnect();
+  }
+
+  private async request<E extends "room:join" | "room:leave" | "room:history">(
+    event: E,
+    payload: Parameters<ClientToServerEvents[E]>[0],
+  ): Promise<Parameters<Parameters<ClientToServerEvents[E]>[1]>[0] & { ok: true }> {
+    // The event map's generic ack types do not narrow through a union of event names.
+    const timed = this.socket.timeout(this.opts.ackTimeoutMs) as unknown as { emitWithAck(e: E, p: unknown): Promise<Ack> };
+    const res = await timed.emitWithAck(event, payload);
+    if (!res.ok) throw new RequestError(res.error);
+    return res as never;
+  }
+
+  private async joinOnce(roomId: string): Promise<JoinResult> {
+    const state = this.rooms.get(roomId)!;
+    const res = await this.request("room:join", state.ready ? { roomId, since: state.cursor } : { roomId });
+    state.members = res.members;
+    if (!state.ready) {
+      // First join without `since`: start just before the recent events the server sent.
+      state.cursor = res.events.length > 0 ? res.events[0]!.seq - 1 : res.room.lastSeq;
+      state.ready = true;
+    }
+    for (const event of res.events) state.buffer.set(event.seq, event);
+    this.drain(roomId, state);
+    if (res.truncated) void this.fillGap(roomId);
+    return res;
+  }
+
+  private accept(event: RoomEvent): void {
+    const state = this.rooms.get(event.roomId);
+    if (!state || (state.ready && event.seq <= state.cursor)) return;
+    state.buffer.set(event.seq, event);
+    if (state.ready) this.drain(event.roomId, state);
+  }
+
+  /** Delivers what is in order, then, if a gap is left, schedules a fill. */
+  private drain(roomId: string, state: RoomState): void {
+    this.deliverInOrder(state);
+    if (state.buffer.size > 0 && !state.gapTimer && !state.filling) {
+      // Events from other processes may arrive slightly out of order: wait before asking.
+      state.gapTimer = setTimeout(() => {
+        state.gapTimer = undefined;
+        void this.fillGap(roomId);
+      }, this.opts.gapWaitMs);
+    }
+  }
+
+  private deliverInOrder(state: RoomState): void {
+    for (const seq of state.buffer.keys()) if (seq <= state.cursor) state.buffer.delete(seq);
+    let next = state.buffer.get(state.cursor + 1);
+    while (next) {
+      state.buffer.delete(next.seq);
+      state.cursor = next.seq;
+      this.emitReserved("event", next);
+      next = state.buffer.get(state.cursor + 1);
+    }
+  }
+
+  /** Pages forward from the cursor until the gap (or a truncated backlog) is filled. */
+  private async fillGap(roomId: string): Promise<void> {
+    const state = this.rooms.get(roomId);
+    if (!state || state.filling || !this.socket.connected) return;
+    state.filling = true;
+    try {
+      for (;;) {
+        const page = await this.history(roomId, { after: state.cursor, limit: 200 });
+        for (const event of page.events) state.buffer.set(event.seq, event);
+        const before = state.cursor;
+        this.deliverInOrder(state);
+        if (!page.hasMore || state.cursor === before) break;
+      }
+    } catch {
+      return; // disconnected or refused: the rejoin after reconnect resumes from the cursor
+    } finally {
+      state.filling = false;
+    }
+    if (this.rooms.get(roomId) === state) this.drain(roomId, state); // a gap still open: ask again
+  }
+
+  private onConnect(): void {
+    this.lastNotice = undefined;
+    this.emitReserved("connected");
+    for (const [roomId, state] of this.rooms) {
+      if (!state.ready) continue; // its first join is still on its way
+      this.joinOnce(roomId).catch(() => {
+        // Refused (e.g. removed from the room) or disconnected again: the next connect retries.
+      });
+    }
+  }
+
+  private onDisconnect(reason: string): void {
+    this.emitReserved("disconnected", reason);
+    if (this.closedFor || reason !== "io server disconnect") return; // socket.io-client reconnects by itself
+    const notice = this.lastNotice;
+    if (!notice?.reconnect) {
+      this.closedFor = notice?.reason ?? "server closed the session";
+      this.emitReserved("closed", notice?.reason ?? "banned");
+      return;
+    }
+    void this.reconnectAfterServerClose(notice.reason);
+  }
+
+  private async reconnectAfterServerClose(reason: DisconnectReason): Promise<void> {
+    if (reason === "token expired") await this.refreshTokens();
+    await sleep(Math.random() * this.opts.reconnectJitterMs);
+    if (!this.closedFor) this.socket.connect();
+  }
+
+  private async onConnectError(err: Error & { data?: unknown }): Promise<void> {
+    if (this.closedFor || this.socket.active) return; // a transport failure: socket.io-client retries
+    const data = err.data as Partial<WireError> | undefined;
+    const code = data && isErrorCode(data.code) ? data.code : "UNAUTHENTICATED";
+    if (code === "TOKEN_EXPIRED" && (await this.refreshTokens())) return void this.socket.connect();
+    if (code === "UNAVAILABLE") {
+      await sleep(250 + Math.random() * this.opts.reconnectJitterMs);
+      return void this.socket.connect();
+    }
+    this.closedFor = code;
+    this.emitReserved("closed", code);
+  }
+
+  private async refreshTokens(): Promise<boolean> {
+    if (!this.tokens.refreshToken) return false;
+    try {
+      const res = await fetch(new URL("/api/auth/refresh", this.opts.url), {
+        method: "POST",
+        headers: { "content-type": "application/json" },
+        body: JSON.stringify({ refreshToken: this.tokens.refreshToken }),
+      });
+      const body = (await res.json()) as { ok: boolean; accessToken: string; refreshToken: string };
+      if (!body.ok) return false;
+      this.tokens = { accessToken: body.accessToken, refreshToken: body.refreshToken };
+      return true;
+    } catch {
+      return false;
+    }
+  }
+}

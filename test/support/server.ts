@@ -1,0 +1,83 @@
+import type { Logger } from "pino";
+import pino from "pino";
+import { io as ioClient, type Socket } from "socket.io-client";
+import { CoachClient } from "../../protocol/client.ts";
+import { msgpackParser } from "../../protocol/parser.ts";
+import { startServer, type RunningServer } from "../../server/app.ts";
+import { loadConfig } from "../../server/config.ts";
+import type { Db } from "../../db/db.ts";
+import type { TestUser } from "./fixtures.ts";
+
+export interface TestServer extends RunningServer {
+  url: string;
+  /** An access token for a user, signed by this server. */
+  tokenFor(user: TestUser): Promise<string>;
+  /** A connected SDK client for a user. */
+  client(user: TestUser, options?: Partial<ConstructorParameters<typeof CoachClient>[0]>): Promise<CoachClient>;
+  /** A raw socket.io-client socket (not connected yet) speaking this server's parser. */
+  rawSocket(auth: Record<string, unknown>, options?: Record<string, unknown>): Socket;
+}
+
+const silent: Logger = pino({ level: process.env["COACHWIRE_TEST_LOG_LEVEL"] ?? "silent" });
+
+/** Starts a server on 127.0.0.1 and a free port over an open test database. */
+export async function startTestServer(db: Db, env: Record<string, string> = {}): Promise<TestServer> {
+  const config = loadConfig({ COACHWIRE_HOST: "127.0.0.1", COACHWIRE_PORT: "0", COACHWIRE_DEMO_SEED: "false", ...env });
+  const server = await startServer(config, { logger: silent, db });
+  const url = `http://127.0.0.1:${server.port}`;
+  const clients: CoachClient[] = [];
+  const sockets: Socket[] = [];
+  return {
+    ...server,
+    url,
+    async tokenFor(user) {
+      return (await server.auth.signAccessToken(user.id, user.role)).token;
+    },
+    async client(user, options = {}) {
+      const c = new CoachClient({
+        url,
+        tokens: { accessToken: (await server.auth.signAccessToken(user.id, user.role)).token },
+        parser: config.wire.parser,
+        ...options,
+      });
+      clients.push(c);
+      await c.connect();
+      return c;
+    },
+    rawSocket(auth, options = {}) {
+      const s = ioClient(url, {
+        transports: ["websocket"],
+        autoConnect: false,
+        reconnection: false,
+        auth,
+        ...(config.wire.parser === "msgpack" ? { parser: msgpackParser } : {}),
+        ...options,
+      });
+      sockets.push(s);
+      return s;
+    },
+    async close() {
+      for (const c of clients) c.close();
+      for (const s of sockets) s.disconnect();
+      await server.close();
+    },
+  };
+}
+
+/** Resolves when `predicate` holds, polling; rejects with `what` after `ms`. */
+export async function eventually(predicate: () => boolean | Promise<boolean>, what: string, ms = 10_000): Promise<void> {
+  const deadline = Date.now() + ms;
+  while (!(await predicate())) {
+    if (Date.now() > deadline) throw new Error(`timed out waiting for: ${what}`);
+    await new Promise((r) => setTimeout(r, 20));
+  }
+}
+
+/** Connects a raw socket and resolves on connect, or rejects with the connect_error. */
+export function connectRaw(socket: Socket): Promise<void> {
+  return new Promise((resolve, reject) => {
+    socket.once("connect", () => resolve());
+    socket.once("connect_error", (err) => reject(err));
+    socket.connect();
+  });
+}
