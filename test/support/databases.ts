@@ -5,12 +5,12 @@ import { openDb } from "../../db/open.ts";
 
 /**
  * The databases a suite runs against: PGlite always; real PostgreSQL when it answers, and
- * (with COACHWIRE_REQUIRE_SERVICES=1, as .ci/run sets) a hard failure when it does not.
+ * (with TEST_REQUIRE_SERVICES=1, as .ci/run sets) a hard failure when it does not.
  * Every opened database lives in its own fresh schema, dropped by `drop()`.
  */
 
-export const PG_URL = process.env["COACHWIRE_TEST_DATABASE_URL"] ?? "postgres://postgres@127.0.0.1:5432/test";
-export const REQUIRE_SERVICES = process.env["COACHWIRE_REQUIRE_SERVICES"] === "1";
+export const PG_URL = process.env["TEST_DATABASE_URL"] ?? "postgres://postgres@127.0.0.1:5432/test";
+export const REQUIRE_SERVICES = process.env["TEST_REQUIRE_SERVICES"] === "1";
 
 export interface TestDatabase {
   driver: "pg" | "pglite";
@@ -34,7 +34,7 @@ export function postgresAvailable(): Promise<boolean> {
       await client.query("SELECT 1");
       return true;
     } catch (err) {
-      if (REQUIRE_SERVICES) throw new Error(`PostgreSQL is required (COACHWIRE_REQUIRE_SERVICES=1) but ${PG_URL} failed: ${err}`);
+      if (REQUIRE_SERVICES) throw new Error(`PostgreSQL is required (TEST_REQUIRE_SERVICES=1) but ${PG_URL} failed: ${err}`);
       return false;
     } finally {
       await client.end().catch(() => {});

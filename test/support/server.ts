@@ -18,7 +18,7 @@ export interface TestServer extends RunningServer {
   rawSocket(auth: Record<string, unknown>, options?: Record<string, unknown>): Socket;
 }
 
-const silent: Logger = pino({ level: process.env["COACHWIRE_TEST_LOG_LEVEL"] ?? "silent" });
+const silent: Logger = pino({ level: process.env["TEST_LOG_LEVEL"] ?? "silent" });
 
 /** Starts a server on 127.0.0.1 and a free port over an open test database. */
 export async function startTestServer(db: Db, env: Record<string, string> = {}): Promise<TestServer> {

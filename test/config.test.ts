@@ -1,0 +1,162 @@
+import assert from "node:assert/strict";
+import { describe, test } from "node:test";
+import { ConfigError, DEFAULT_JWT_SECRET, loadConfig, type Config } from "../server/config.ts";
+
+// loadConfig is pure over its source: every case passes its own env object, never process.env.
+
+const OWN_SECRET = "a-production-secret-of-our-own-0123456789";
+
+/** Matches a problem line of the message (one per line) that is about the variable `name`. */
+const problemAbout = (name: string) => new RegExp(`^\\s+${name}\\b`, "m");
+
+/** Asserts that loading `env` throws a ConfigError whose message passes every check. */
+function assertRefused(env: Record<string, string>, ...checks: Array<RegExp | string>): ConfigError {
+  let caught: unknown;
+  try {
+    loadConfig(env);
+  } catch (err) {
+    caught = err;
+  }
+  assert.ok(caught instanceof ConfigError, `expected a ConfigError for ${JSON.stringify(env)}, got ${String(caught)}`);
+  for (const check of checks) {
+    if (typeof check === "string") assert.ok(caught.message.includes(check), `message should mention ${check}:\n${caught.message}`);
+    else assert.match(caught.message, check);
+  }
+  return caught;
+}
+
+describe("loadConfig", () => {
+  test("an empty environment gives the documented defaults", () => {
+    const config = loadConfig({});
+    assert.deepEqual(config, {
+      env: "development",
+      host: "0.0.0.0",
+      port: 8080,
+      transport: "uws",
+      logLevel: "info",
+      db: { url: undefined, replicaUrl: undefined, poolSize: 10, schema: undefined, dataDir: "./data" },
+      auth: { jwtSecret: DEFAULT_JWT_SECRET, accessTtlS: 900, refreshTtlS: 2_592_000 },
+      wire: { parser: "msgpack", maxPayloadBytes: 65_536, slowConsumerBytes: 1_048_576 },
+      persister: { flushMs: 2, flushMaxEvents: 300 },
+      rooms: { joinBacklogMax: 500, joinRecent: 50, historyLimitMax: 200 },
+      limits: { loginPerMin: 10, sendPerS: 20, sendBurst: 40, trustProxy: false },
+      demoSeed: true,
+    } satisfies Config);
+  });
+
+  test("set values are parsed into their types; an empty string counts as unset", () => {
+    const config = loadConfig({
+      COACHWIRE_PORT: "9090",
+      COACHWIRE_PARSER: "json",
+      COACHWIRE_TRUST_PROXY: "1",
+      DATABASE_URL: "postgres://app@db.internal:5432/coachwire",
+      COACHWIRE_HOST: "",
+    });
+    assert.equal(config.port, 9090);
+    assert.equal(config.wire.parser, "json");
+    assert.equal(config.limits.trustProxy, true);
+    assert.equal(config.db.url, "postgres://app@db.internal:5432/coachwire");
+    assert.equal(config.host, "0.0.0.0");
+  });
+
+  test("the result and every nested object are frozen", () => {
+    const config = loadConfig({});
+    assert.ok(Object.isFrozen(config));
+    for (const key of ["db", "auth", "wire", "persister", "rooms", "limits"] as const) {
+      assert.ok(Object.isFrozen(config[key]), `config.${key} should be frozen`);
+    }
+    assert.throws(() => {
+      (config as { port: number }).port = 1;
+    }, TypeError);
+    assert.throws(() => {
+      (config.auth as { jwtSecret: string }).jwtSecret = "x".repeat(40);
+    }, TypeError);
+  });
+
+  test("a misspelled COACHWIRE_ variable is refused, naming it and suggesting the right one", () => {
+    assertRefused({ COACHWIRE_PROT: "9090" }, problemAbout("COACHWIRE_PROT"), /did you mean COACHWIRE_PORT\?/);
+  });
+
+  test("an unknown COACHWIRE_ variable far from any known name is refused without a suggestion", () => {
+    const err = assertRefused({ COACHWIRE_SOMETHING_ELSE_ENTIRELY: "1" }, problemAbout("COACHWIRE_SOMETHING_ELSE_ENTIRELY"));
+    assert.doesNotMatch(err.message, /did you mean/);
+  });
+
+  const invalid: Array<[string, Record<string, string>]> = [
+    ["a port that is not a number", { COACHWIRE_PORT: "abc" }],
+    ["a port above 65535", { COACHWIRE_PORT: "70000" }],
+    ["a negative port", { COACHWIRE_PORT: "-1" }],
+    ["an unknown parser", { COACHWIRE_PARSER: "xml" }],
+    ["a database URL that is not PostgreSQL", { DATABASE_URL: "mysql://x" }],
+    ["a replica URL that is not a URL", { DATABASE_REPLICA_URL: "not a url" }],
+    ["a JWT secret shorter than 32 characters", { COACHWIRE_JWT_SECRET: "x".repeat(31) }],
+    ["an access token TTL under the 10 s minimum", { COACHWIRE_ACCESS_TOKEN_TTL_S: "9" }],
+    ["a boolean that is not one", { COACHWIRE_TRUST_PROXY: "yes" }],
+    ["an unknown NODE_ENV", { NODE_ENV: "staging" }],
+  ];
+  for (const [what, env] of invalid) {
+    test(`${what} is refused, naming the variable`, () => {
+      const [name] = Object.keys(env);
+      assertRefused(env, problemAbout(name!));
+    });
+  }
+
+  test("several problems are all reported in one error", () => {
+    assertRefused(
+      { COACHWIRE_PROT: "1", COACHWIRE_PORT: "abc", COACHWIRE_PARSER: "xml", DATABASE_URL: "mysql://x" },
+      problemAbout("COACHWIRE_PROT"),
+      problemAbout("COACHWIRE_PORT"),
+      problemAbout("COACHWIRE_PARSER"),
+      problemAbout("DATABASE_URL"),
+    );
+  });
+
+  test("in production, the missing JWT secret is reported together with the other problems", () => {
+    // ConfigError promises to name every offending variable, so a fix-one-restart-fail loop is avoided.
+    assertRefused(
+      { NODE_ENV: "production", COACHWIRE_PORT: "abc" },
+      problemAbout("COACHWIRE_PORT"),
+      problemAbout("COACHWIRE_JWT_SECRET"),
+    );
+  });
+
+  test("an invalid secret value is named but not echoed into the error (it ends up on stderr and in logs)", () => {
+    const almostSecret = "s3cr3t-but-too-short";
+    const dbPassword = "hunter2-db-password";
+    const err = assertRefused(
+      { COACHWIRE_JWT_SECRET: almostSecret, DATABASE_URL: `mysql://app:${dbPassword}@db.internal/coachwire` },
+      problemAbout("COACHWIRE_JWT_SECRET"),
+      problemAbout("DATABASE_URL"),
+    );
+    assert.ok(!err.message.includes(almostSecret), `the JWT secret leaks into the message:\n${err.message}`);
+    assert.ok(!err.message.includes(dbPassword), `the database password leaks into the message:\n${err.message}`);
+  });
+
+  test("NODE_ENV=production without COACHWIRE_JWT_SECRET is refused", () => {
+    assertRefused({ NODE_ENV: "production" }, problemAbout("COACHWIRE_JWT_SECRET"), "production");
+    assertRefused({ NODE_ENV: "production", COACHWIRE_JWT_SECRET: "" }, problemAbout("COACHWIRE_JWT_SECRET"));
+    assertRefused({ NODE_ENV: "production", COACHWIRE_JWT_SECRET: DEFAULT_JWT_SECRET }, problemAbout("COACHWIRE_JWT_SECRET"));
+  });
+
+  test("NODE_ENV=production with a secret of its own starts", () => {
+    const config = loadConfig({ NODE_ENV: "production", COACHWIRE_JWT_SECRET: OWN_SECRET });
+    assert.equal(config.env, "production");
+    assert.equal(config.auth.jwtSecret, OWN_SECRET);
+  });
+
+  test("demoSeed defaults to true in development and false in production, and can be set either way", () => {
+    assert.equal(loadConfig({}).demoSeed, true);
+    assert.equal(loadConfig({ NODE_ENV: "development" }).demoSeed, true);
+    assert.equal(loadConfig({ NODE_ENV: "production", COACHWIRE_JWT_SECRET: OWN_SECRET }).demoSeed, false);
+    assert.equal(loadConfig({ COACHWIRE_DEMO_SEED: "false" }).demoSeed, false);
+    assert.equal(
+      loadConfig({ NODE_ENV: "production", COACHWIRE_JWT_SECRET: OWN_SECRET, COACHWIRE_DEMO_SEED: "true" }).demoSeed,
+      true,
+    );
+  });
+
+  test("variables that are not coachwire's (PATH, HOME, …) are ignored", () => {
+    const config = loadConfig({ PATH: "/usr/bin:/bin", HOME: "/home/someone", PORT: "abc", COACHWIRE: "x", LANG: "C.UTF-8" });
+    assert.deepEqual(config, loadConfig({}));
+  });
+});

@@ -1,0 +1,117 @@
+import assert from "node:assert/strict";
+import { spawn, type ChildProcessWithoutNullStreams } from "node:child_process";
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { after, before, describe, test } from "node:test";
+import { io } from "socket.io-client";
+// The reference msgpack parser (notepack.io), not ours: proves the wire is compatible.
+import msgpackParser from "socket.io-msgpack-parser";
+
+// `npm start` as a newcomer runs it: no database, no Redis, nothing configured. The server
+// must come up on PGlite, print demo credentials, and serve a plain socket.io-client.
+
+const ROOT = new URL("..", import.meta.url).pathname;
+
+/** The environment of a fresh machine: none of coachwire's variables set. */
+function cleanEnv(extra: Record<string, string>): NodeJS.ProcessEnv {
+  const env = Object.fromEntries(
+    Object.entries(process.env).filter(([k]) => !k.startsWith("COACHWIRE_") && k !== "DATABASE_URL" && k !== "REDIS_URL"),
+  );
+  return { ...env, ...extra };
+}
+
+function startMain(env: NodeJS.ProcessEnv): ChildProcessWithoutNullStreams {
+  return spawn(process.execPath, ["--import", "tsx", "server/main.ts"], { cwd: ROOT, env });
+}
+
+function waitForOutput(child: ChildProcessWithoutNullStreams, pattern: RegExp): Promise<string> {
+  return new Promise((resolve, reject) => {
+    let out = "";
+    const onData = (chunk: Buffer) => {
+      out += chunk.toString();
+      if (pattern.test(out)) {
+        child.stdout.off("data", onData);
+        resolve(out);
+      }
+    };
+    child.stdout.on("data", onData);
+    child.once("exit", (code) => reject(new Error(`server exited (${code}) before printing ${pattern}:\n${out}`)));
+  });
+}
+
+describe("quick start: npm start with nothing configured", () => {
+  let dataDir: string;
+  let child: ChildProcessWithoutNullStreams;
+  let banner: string;
+
+  before(async () => {
+    dataDir = mkdtempSync(join(tmpdir(), "coachwire-quickstart-"));
+    child = startMain(cleanEnv({ COACHWIRE_PORT: "0", COACHWIRE_HOST: "127.0.0.1", COACHWIRE_DATA_DIR: dataDir }));
+    banner = await waitForOutput(child, /curl[^\n]*\n[^\n]*password[^\n]*\n/);
+  });
+  after(() => {
+    child.kill("SIGKILL");
+    rmSync(dataDir, { recursive: true, force: true });
+  });
+
+  test("prints demo credentials that log in, join, send and receive with a plain socket.io-client", async () => {
+    const base = banner.match(/listening on (http:\/\/\S+)/)![1]!;
+    const password = banner.match(/password "([^"]+)"/)![1]!;
+    const room = banner.match(/room "([^"]+)"/)![1]!;
+    const [coachEmail, studentEmail] = [...banner.matchAll(/^\s+(?:coach|student)\s+(\S+@\S+)$/gm)].map((m) => m[1]!);
+    assert.ok(coachEmail && studentEmail, banner);
+
+    const tokens = await Promise.all(
+      [coachEmail, studentEmail].map(async (email) => {
+        const res = await fetch(`${base}/api/auth/login`, {
+          method: "POST",
+          headers: { "content-type": "application/json" },
+          body: JSON.stringify({ email, password }),
+        });
+        assert.equal(res.status, 200);
+        return ((await res.json()) as { accessToken: string }).accessToken;
+      }),
+    );
+    const [coach, student] = tokens.map((token) =>
+      io(base, { transports: ["websocket"], auth: { token }, parser: msgpackParser, reconnection: false }),
+    );
+    try {
+      const joins = await Promise.all([coach!, student!].map((s) => s.timeout(5000).emitWithAck("room:join", { roomId: room })));
+      for (const j of joins) assert.equal(j.ok, true, JSON.stringify(j));
+      const received = new Promise((resolve) => student!.on("room:event", resolve));
+      const ack = await coach!.timeout(5000).emitWithAck("msg:send", { roomId: room, clientId: "quickstart-1", body: { text: "Merhaba!" } });
+      assert.equal(ack.ok, true, JSON.stringify(ack));
+      const event = (await received) as { seq: number; body: { text: string }; senderId: string };
+      assert.equal(event.seq, ack.seq);
+      assert.equal(event.body.text, "Merhaba!");
+      assert.equal(event.senderId, "demo-coach");
+    } finally {
+      coach!.disconnect();
+      student!.disconnect();
+    }
+  });
+
+  test("SIGTERM drains and exits 0", async () => {
+    const exited = new Promise<number | null>((resolve) => child.once("exit", resolve));
+    child.kill("SIGTERM");
+    assert.equal(await exited, 0);
+  });
+});
+
+describe("start-up refuses a bad configuration", () => {
+  for (const [name, env, expected] of [
+    ["a misspelled variable", { COACHWIRE_PROT: "9000" }, /COACHWIRE_PROT is not a known setting \(did you mean COACHWIRE_PORT\?\)/],
+    ["an invalid value", { COACHWIRE_PORT: "eighty" }, /COACHWIRE_PORT="eighty" is invalid/],
+    ["production on the default JWT secret", { NODE_ENV: "production" }, /COACHWIRE_JWT_SECRET must be set/],
+  ] as const) {
+    test(name, async () => {
+      const child = startMain(cleanEnv({ ...env, COACHWIRE_DATA_DIR: "memory://" }));
+      let stderr = "";
+      child.stderr.on("data", (c: Buffer) => (stderr += c.toString()));
+      const code = await new Promise((resolve) => child.once("exit", resolve));
+      assert.equal(code, 78);
+      assert.match(stderr, expected);
+    });
+  }
+});
