@@ -2,11 +2,16 @@ import pg from "pg";
 import type { Db, DbOptions, PoolStats, Queryable, QueryResult } from "./db.ts";
 
 const INT8_OID = 20;
+const INT8_ARRAY_OID = 1016;
 
-// Per-pool type parsers (not pg.types globally): int8 → number, safe for seqs and counts.
+// Per-pool type parsers (not pg.types globally): int8 and int8[] → numbers, as PGlite gives.
 const types = {
   getTypeParser(oid: number, format?: "text" | "binary") {
     if (oid === INT8_OID) return (value: string) => Number(value);
+    if (oid === INT8_ARRAY_OID) {
+      const parseArray = pg.types.getTypeParser(INT8_ARRAY_OID as Parameters<typeof pg.types.getTypeParser>[0], "text") as (v: string) => (string | null)[];
+      return (value: string) => parseArray(value).map((v) => (v === null ? null : Number(v)));
+    }
     return pg.types.getTypeParser(oid, format as "text");
   },
 };
@@ -59,7 +64,9 @@ export async function openPg(options: DbOptions & { url: string }): Promise<Db> 
       try {
         await client.query("BEGIN");
         const result = await fn(wrap(client));
-        await client.query("COMMIT");
+        // After a failed statement PostgreSQL answers COMMIT with ROLLBACK, not an error.
+        const commit = await client.query("COMMIT");
+        if (commit.command === "ROLLBACK") throw new Error("the transaction was rolled back instead of committed");
         client.release();
         return result;
       } catch (err) {

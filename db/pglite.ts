@@ -11,7 +11,8 @@ function wrap(conn: PgliteLike): Queryable {
   return {
     async query<R>(sql: string, params?: readonly unknown[]): Promise<QueryResult<R>> {
       const res = await conn.query<R>(sql, params as unknown[] | undefined);
-      return { rows: res.rows, rowCount: res.affectedRows ?? res.rows.length };
+      // PGlite reports affectedRows 0 for a SELECT; PostgreSQL's rowCount is the rows returned.
+      return { rows: res.rows, rowCount: res.affectedRows || res.rows.length };
     },
     async exec(sql: string): Promise<void> {
       await conn.exec(sql);

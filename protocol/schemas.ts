@@ -13,7 +13,8 @@ export const seqSchema = z.number().int().min(0).max(Number.MAX_SAFE_INTEGER);
 export const MAX_TEXT_LENGTH = 4000;
 
 export const chatBodySchema = z.strictObject({
-  text: z.string().min(1).max(MAX_TEXT_LENGTH),
+  // PostgreSQL's jsonb cannot hold U+0000.
+  text: z.string().min(1).max(MAX_TEXT_LENGTH).regex(/^[^\u0000]*$/, "must not contain U+0000"),
 });
 
 export const roomJoinSchema = z.strictObject({

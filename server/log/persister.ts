@@ -89,19 +89,37 @@ export class Persister extends EventEmitter {
 
   private async write(batch: Pending[]): Promise<void> {
     const started = performance.now();
-    let outcomes: AppendOutcome[];
     try {
-      outcomes = await this.db.transaction((tx) => appendEvents(tx, batch.map((p) => p.draft)));
+      const outcomes = await this.commit(batch);
+      this.emit("flush", { size: batch.length, ms: performance.now() - started });
+      this.publish(batch, outcomes);
     } catch (err) {
-      this.logger.error({ err, size: batch.length }, "batch write failed");
       this.emit("batchFailed", err);
-      // The commit may or may not have happened: the sender retries with the same clientId,
-      // which returns the stored seq if it did.
-      const error = new CoachwireError("UNAVAILABLE", "Could not store the event; retry with the same clientId");
-      for (const p of batch) p.resolve({ status: "failed", error });
-      return;
+      if (isDataError(err) && batch.length > 1) {
+        // One event the database refuses must not fail everyone else's: write them one by one.
+        this.logger.warn({ err, size: batch.length }, "batch refused by the database; writing its events one by one");
+        for (const p of batch) await this.writeAlone(p);
+      } else {
+        this.logger.error({ err, size: batch.length }, "batch write failed");
+        for (const p of batch) p.resolve({ status: "failed", error: failureFor(err) });
+      }
     }
-    this.emit("flush", { size: batch.length, ms: performance.now() - started });
+  }
+
+  private async writeAlone(p: Pending): Promise<void> {
+    try {
+      this.publish([p], await this.commit([p]));
+    } catch (err) {
+      p.resolve({ status: "failed", error: failureFor(err) });
+    }
+  }
+
+  private commit(batch: Pending[]): Promise<AppendOutcome[]> {
+    return this.db.transaction((tx) => appendEvents(tx, batch.map((p) => p.draft)));
+  }
+
+  /** After COMMIT: broadcast what is new, then answer every sender. */
+  private publish(batch: Pending[], outcomes: AppendOutcome[]): void {
     const stored = outcomes.flatMap((o) => (o.status === "stored" ? [o.event] : []));
     if (stored.length > 0) {
       try {
@@ -112,4 +130,17 @@ export class Persister extends EventEmitter {
     }
     for (const [i, p] of batch.entries()) p.resolve(outcomes[i]!);
   }
+}
+
+/** SQLSTATE classes 22 (data exception) and 23 (integrity violation): the event itself is at fault. */
+function isDataError(err: unknown): boolean {
+  const code = (err as { code?: unknown } | null)?.code;
+  return typeof code === "string" && (code.startsWith("22") || code.startsWith("23"));
+}
+
+function failureFor(err: unknown): CoachwireError {
+  if (isDataError(err)) return new CoachwireError("VALIDATION_FAILED", "The database refused this event");
+  // The commit may or may not have happened: the sender retries with the same clientId, which
+  // returns the stored seq if it did.
+  return new CoachwireError("UNAVAILABLE", "Could not store the event; retry with the same clientId");
 }
