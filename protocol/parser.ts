@@ -22,8 +22,23 @@ function isPlainObject(value: unknown): value is Record<string, unknown> {
   return Object.prototype.toString.call(value) === "[object Object]";
 }
 
+/** Event names Socket.IO uses itself; a client must not be able to emit them (as its own parser enforces). */
+const RESERVED_EVENTS: ReadonlySet<unknown> = new Set([
+  "connect",
+  "connect_error",
+  "disconnect",
+  "disconnecting",
+  "newListener",
+  "removeListener",
+]);
+
 function isDataValid(packet: Packet): boolean {
   switch (packet.type) {
+    case PacketType.EVENT: {
+      if (!Array.isArray(packet.data)) return false;
+      const name: unknown = packet.data[0];
+      return typeof name === "number" || (typeof name === "string" && !RESERVED_EVENTS.has(name));
+    }
     case PacketType.CONNECT:
       return packet.data === undefined || isPlainObject(packet.data);
     case PacketType.DISCONNECT:

@@ -7,6 +7,8 @@ import type { AppendOutcome, EventDraft } from "../log/append.ts";
 export interface RoomActorContext {
   db: Db;
   append(draft: EventDraft): Promise<AppendOutcome>;
+  /** Called when the room turns out not to exist, so nothing is kept for an unknown id. */
+  forget?(roomId: string): void;
 }
 
 export interface RoomSnapshot {
@@ -89,7 +91,10 @@ export class RoomActor {
     if (this.room) return this.room;
     const found = await this.ctx.db.query<{ name: string }>("SELECT name FROM rooms WHERE id = $1", [this.roomId]);
     const row = found.rows[0];
-    if (!row) throw new CoachwireError("ROOM_NOT_FOUND");
+    if (!row) {
+      this.ctx.forget?.(this.roomId);
+      throw new CoachwireError("ROOM_NOT_FOUND");
+    }
     const members = await this.ctx.db.query<{ user_id: string; display_name: string; role: MemberRole }>(
       `SELECT m.user_id, u.display_name, m.role
          FROM memberships m JOIN users u ON u.id = m.user_id

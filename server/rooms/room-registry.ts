@@ -4,14 +4,17 @@ import { RoomActor, type RoomActorContext } from "./room-actor.ts";
 const IDLE_EVICT_MS = 5 * 60_000;
 
 /**
- * The process's room actors, created on first use and dropped when idle, so memory follows the
- * rooms in use rather than every room ever touched (or every unknown id someone tried).
+ * The process's room actors, created on first use and dropped when idle or when the room turns
+ * out not to exist, so memory follows the rooms in use, not every id someone tried.
  */
 export class RoomRegistry {
   private readonly actors = new Map<string, RoomActor>();
   private readonly sweeper: NodeJS.Timeout;
 
-  constructor(private readonly ctx: RoomActorContext) {
+  private readonly ctx: RoomActorContext;
+
+  constructor(ctx: RoomActorContext) {
+    this.ctx = { ...ctx, forget: (roomId) => this.actors.delete(roomId) };
     this.sweeper = setInterval(() => this.evictIdle(Date.now() - IDLE_EVICT_MS), 60_000);
     this.sweeper.unref();
   }
