@@ -100,6 +100,13 @@ function editDistance(a: string, b: string): number {
   return prev[b.length]!;
 }
 
+/** How a rejected value appears in the error: secrets hidden, passwords cut out of URLs. */
+function shown(name: string, value: string | undefined): string {
+  if (name === "COACHWIRE_JWT_SECRET") return "(hidden)";
+  if (value !== undefined && name.endsWith("_URL")) return JSON.stringify(value.replace(/\/\/[^@/]*@/, "//(credentials hidden)@"));
+  return JSON.stringify(value);
+}
+
 /** Reads, validates and freezes the configuration; throws {@link ConfigError} naming what is wrong. */
 export function loadConfig(source: Record<string, string | undefined> = process.env): Config {
   const problems: string[] = [];
@@ -118,14 +125,15 @@ export function loadConfig(source: Record<string, string | undefined> = process.
   if (!parsed.success) {
     for (const issue of parsed.error.issues) {
       const name = String(issue.path[0]);
-      problems.push(`${name}=${JSON.stringify(picked[name])} is invalid: ${issue.message}`);
+      problems.push(`${name}=${shown(name, picked[name])} is invalid: ${issue.message}`);
     }
+  }
+  const secret = picked["COACHWIRE_JWT_SECRET"];
+  if (picked["NODE_ENV"] === "production" && (secret === undefined || secret === DEFAULT_JWT_SECRET)) {
+    problems.push("COACHWIRE_JWT_SECRET must be set to a secret of your own when NODE_ENV=production");
   }
   if (problems.length > 0 || !parsed.success) throw new ConfigError(`invalid configuration:\n  ${problems.join("\n  ")}`);
   const env = parsed.data;
-  if (env.NODE_ENV === "production" && env.COACHWIRE_JWT_SECRET === DEFAULT_JWT_SECRET) {
-    throw new ConfigError("invalid configuration:\n  COACHWIRE_JWT_SECRET must be set to a secret of your own when NODE_ENV=production");
-  }
   const config: Config = {
     env: env.NODE_ENV,
     host: env.COACHWIRE_HOST,

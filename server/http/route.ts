@@ -69,8 +69,8 @@ export function describeIssues(error: z.ZodError): string {
 
 /** The bearer token from an Authorization header, if any. */
 export function bearerToken(req: HttpRequest): string | undefined {
-  const header = req.headers["authorization"];
-  return header?.startsWith("Bearer ") ? header.slice(7).trim() : undefined;
+  const match = /^bearer\s+(\S+)\s*$/i.exec(req.headers["authorization"] ?? "");
+  return match?.[1];
 }
 
 /** The client address: the first X-Forwarded-For hop when the proxy in front is trusted. */
