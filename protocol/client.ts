@@ -60,6 +60,10 @@ interface ClientEvents {
   disconnected: (reason: string) => void;
   /** The session ended for good (terminal reason or failed authentication). */
   closed: (reason: DisconnectReason | WireError["code"]) => void;
+  /** A user came online in a joined room, or their last connection left it. */
+  presence: (update: { roomId: string; userId: string; online: boolean }) => void;
+  /** Someone (possibly this user on another tab) is typing in a joined room. */
+  typing: (notice: { roomId: string; userId: string }) => void;
 }
 
 interface RoomState {
@@ -120,6 +124,11 @@ export class CoachClient extends Emitter<Record<string, never>, Record<string, n
     this.socket.on("connect", () => this.onConnect());
     this.socket.on("room:event", (event) => this.accept(event));
     this.socket.on("session:closing", (notice) => (this.lastNotice = notice));
+    this.socket.on("session:resync", () => {
+      for (const [roomId, state] of this.rooms) if (state.ready) void this.fillGap(roomId);
+    });
+    this.socket.on("presence", (update) => this.emitReserved("presence", update));
+    this.socket.on("typing", (notice) => this.emitReserved("typing", notice));
     this.socket.on("disconnect", (reason) => this.onDisconnect(reason));
     this.socket.on("connect_error", (err) => void this.onConnectError(err as Error & { data?: unknown }));
   }
@@ -140,12 +149,12 @@ export class CoachClient extends Emitter<Record<string, never>, Record<string, n
   }
 
   /** Joins a room: delivers the recent events (or those after `since`), then live ones. */
-  async join(roomId: string, since?: number): Promise<{ members: RoomMember[]; lastSeq: number }> {
+  async join(roomId: string, since?: number): Promise<{ members: RoomMember[]; lastSeq: number; online: string[] }> {
     if (!this.rooms.has(roomId)) {
       this.rooms.set(roomId, { cursor: since ?? 0, ready: since !== undefined, buffer: new Map(), gapTimer: undefined, filling: false, members: [] });
     }
     const result = await this.joinOnce(roomId);
-    return { members: result.members, lastSeq: result.room.lastSeq };
+    return { members: result.members, lastSeq: result.room.lastSeq, online: result.online };
   }
 
   /** Stops delivering a room's events. */
@@ -173,6 +182,11 @@ export class CoachClient extends Emitter<Record<string, never>, Record<string, n
       if (Date.now() > deadline) throw new Error(`send ${clientId} not acknowledged before the deadline`);
       await sleep(Math.min(2000, 50 * 2 ** attempt) * (0.5 + Math.random()));
     }
+  }
+
+  /** Tells the room this user is typing (volatile; the server throttles it). */
+  typing(roomId: string): void {
+    if (this.socket.connected) this.socket.volatile.emit("typing", { roomId });
   }
 
   /** One page of a room's log (ascending seq). */

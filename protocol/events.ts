@@ -5,6 +5,7 @@ import type {
   RoomHistoryRequest,
   RoomJoinRequest,
   RoomLeaveRequest,
+  TypingRequest,
 } from "./schemas.ts";
 
 /** What a room's log holds. More kinds (tasks, progress, tombstones) join as the product grows. */
@@ -40,6 +41,8 @@ export interface JoinResult {
   events: RoomEvent[];
   /** True when more events exist after the last one returned: page on with room:history {after}. */
   truncated: boolean;
+  /** Users with at least one live connection in the room (on any process). */
+  online: string[];
 }
 
 export interface SendResult {
@@ -60,6 +63,8 @@ export interface ClientToServerEvents {
   "room:leave": (req: RoomLeaveRequest, ack: (res: Ack) => void) => void;
   "msg:send": (req: MsgSendRequest, ack: (res: Ack<SendResult>) => void) => void;
   "room:history": (req: RoomHistoryRequest, ack: (res: Ack<HistoryResult>) => void) => void;
+  /** Volatile, no ack: "I am typing in this room" (throttled by the server). */
+  typing: (req: TypingRequest) => void;
 }
 
 /** Server → client events. */
@@ -67,10 +72,19 @@ export interface ServerToClientEvents {
   "room:event": (event: RoomEvent) => void;
   /** Sent just before the server closes the connection, saying why and whether to come back. */
   "session:closing": (notice: { reason: DisconnectReason; reconnect: boolean }) => void;
+  /** Broadcasts may have been lost (the server's Redis link recovered): check every room for gaps. */
+  "session:resync": () => void;
+  /** A user's first connection in the room arrived (online) or their last one left. */
+  presence: (update: { roomId: string; userId: string; online: boolean }) => void;
+  /** Volatile: someone is typing. */
+  typing: (notice: { roomId: string; userId: string }) => void;
 }
 
-/** Inter-server events (none yet: processes will talk through the Redis adapter). */
-export interface InterServerEvents {}
+/** Between server processes, through the Redis adapter's serverSideEmit. */
+export interface InterServerEvents {
+  /** Close every socket of this access token on the receiving process too. */
+  "session:close-token": (jti: string, reason: DisconnectReason) => void;
+}
 
 /** Why the server closed a connection. */
 export type DisconnectReason =

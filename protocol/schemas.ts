@@ -43,6 +43,10 @@ export const roomHistorySchema = z
     message: "give before or after, not both",
   });
 
+export const typingSchema = z.strictObject({
+  roomId: idSchema,
+});
+
 export const loginSchema = z.strictObject({
   email: z.string().min(3).max(254),
   password: z.string().min(1).max(1024),
@@ -57,5 +61,6 @@ export type RoomJoinRequest = z.infer<typeof roomJoinSchema>;
 export type RoomLeaveRequest = z.infer<typeof roomLeaveSchema>;
 export type MsgSendRequest = z.infer<typeof msgSendSchema>;
 export type RoomHistoryRequest = z.infer<typeof roomHistorySchema>;
+export type TypingRequest = z.infer<typeof typingSchema>;
 export type LoginRequest = z.infer<typeof loginSchema>;
 export type RefreshRequest = z.infer<typeof refreshSchema>;

@@ -1,14 +1,18 @@
 import type { Logger } from "pino";
 import type { Db } from "../db/db.ts";
 import { openDb } from "../db/open.ts";
+import { CoachwireError } from "../protocol/errors.ts";
 import { AuthService } from "./auth/auth-service.ts";
+import { createClusterState } from "./cluster-state.ts";
 import type { Config } from "./config.ts";
-import { LocalDenylist } from "./denylist/local-denylist.ts";
 import { authRoutes } from "./http/auth-routes.ts";
 import { healthRoutes } from "./http/health-routes.ts";
-import { dispatch, type Route } from "./http/route.ts";
+import { metricsRoutes } from "./http/metrics-routes.ts";
+import { dispatch, errorReply, type HttpRequest, type Route } from "./http/route.ts";
 import { Persister } from "./log/persister.ts";
-import { LocalRateLimiter } from "./ratelimit/local-rate-limiter.ts";
+import { Metrics } from "./metrics/metrics.ts";
+import { PresenceTracker } from "./presence/presence-tracker.ts";
+import { trustedSources } from "./ratelimit/trusted-sources.ts";
 import { roomBroadcaster } from "./realtime/broadcaster.ts";
 import { requireAccessToken } from "./realtime/handshake.ts";
 import { createIo } from "./realtime/io.ts";
@@ -17,6 +21,7 @@ import { registerRoomHandlers } from "./realtime/room-handlers.ts";
 import { Sessions } from "./realtime/sessions.ts";
 import { watchSlowConsumers } from "./realtime/slow-consumers.ts";
 import type { CoachServer } from "./realtime/socket-types.ts";
+import { registerTypingHandlers } from "./realtime/typing-handlers.ts";
 import { RoomRegistry } from "./rooms/room-registry.ts";
 import { createNodeTransport } from "./transport/node-transport.ts";
 import type { Transport, TransportOptions } from "./transport/transport.ts";
@@ -29,7 +34,7 @@ export interface RunningServer {
   io: CoachServer;
   db: Db;
   auth: AuthService;
-  /** Stops taking work, stores what is queued, moves clients away, and closes everything. */
+  /** Drains: /readyz turns 503, queued events are stored, clients are told to move, then everything closes. */
   close(): Promise<void>;
 }
 
@@ -38,6 +43,8 @@ export interface StartOptions {
   /** An already open database (tests share one across restarts); it is not closed by close(). */
   db?: Db;
 }
+
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 function createTransport(config: Config, options: TransportOptions, logger: Logger): Transport {
   if (config.transport === "uws") {
@@ -56,60 +63,96 @@ export async function startServer(config: Config, options: StartOptions): Promis
   const log = (module: string) => logger.child({ module });
   const db = options.db ?? (await openDb(config.db));
   let draining = false;
+  let io: CoachServer | undefined;
 
-  const denylist = new LocalDenylist();
-  const auth = new AuthService(db, denylist, config.auth);
-  const loginLimiter = new LocalRateLimiter({ capacity: config.limits.loginPerMin, refillPerSec: config.limits.loginPerMin / 60 });
-  const eventLimiter = new LocalRateLimiter({ capacity: config.limits.sendBurst, refillPerSec: config.limits.sendPerS });
+  const metrics = config.metrics
+    ? new Metrics({ connections: () => io?.of("/").sockets.size ?? 0, poolStats: () => db.poolStats(), poolMax: config.db.poolSize })
+    : undefined;
+  const state = createClusterState(config, log("cluster-state"), metrics);
+  const isTrusted = trustedSources(config.limits.trustedCidrs);
+  const auth = new AuthService(db, state.denylist, config.auth);
 
   const routes: Route[] = [
     ...healthRoutes({ db, isDraining: () => draining }),
-    ...authRoutes({ auth, loginLimiter }),
+    ...authRoutes({ auth, loginLimiter: state.loginLimiter, isTrusted }),
+    ...(metrics ? metricsRoutes(metrics) : []),
   ];
+  const handle = async (req: HttpRequest) => {
+    if (req.path.startsWith("/api/") && !isTrusted(req.ip)) {
+      const decision = await state.httpLimiter.consume(req.ip);
+      if (!decision.allowed) return errorReply(new CoachwireError("RATE_LIMITED"));
+    }
+    const reply = await dispatch(routes, req);
+    metrics?.httpRequests.inc({ path: routes.some((r) => r.path === req.path) ? req.path : "other", status: reply.status });
+    return reply;
+  };
   const transport = createTransport(
     config,
-    {
-      handle: (req) => dispatch(routes, req),
-      trustProxy: config.limits.trustProxy,
-      // Frames are only dropped far past the point where the slow-consumer sweep closes a socket.
-      dropThresholdBytes: config.wire.slowConsumerBytes * 4,
-    },
+    // Frames are only dropped far past the point where the slow-consumer sweep closes a socket.
+    { handle, trustProxy: config.limits.trustProxy, dropThresholdBytes: config.wire.slowConsumerBytes * 4 },
     log("transport"),
   );
-  const io = createIo(config, transport, log("io"));
-  const sessions = new Sessions(io, log("sessions"));
-  const persister = new Persister(db, config.persister, roomBroadcaster(io), log("persister"));
-  const rooms = new RoomRegistry({ db, append: (draft) => persister.append(draft) });
-  const guards = { limiter: eventLimiter, logger: log("requests") };
+  io = createIo(config, transport, log("io"));
+  const server = io;
+  state.attachAdapter(server);
 
-  auth.on("revoked", (principal) => sessions.closeToken(principal.jti, "token revoked"));
-  requireAccessToken(io, auth, () => draining);
-  io.on("connection", (socket) => {
+  const sessions = new Sessions(server, log("sessions"));
+  const persister = new Persister(db, config.persister, roomBroadcaster(server, metrics), log("persister"));
+  persister.on("flush", ({ size, ms }: { size: number; ms: number }) => {
+    metrics?.batchSize.observe(size);
+    metrics?.flushSeconds.observe(ms / 1000);
+  });
+  const rooms = new RoomRegistry({ db, append: (draft) => persister.append(draft) });
+  const presence = new PresenceTracker(server, state.presence, config.presence.ttlMs, log("presence"));
+  const guards = { limiter: state.eventLimiter, isTrusted, logger: log("requests"), metrics };
+
+  // Revocation reaches every process: locally at once, elsewhere through the adapter.
+  auth.on("revoked", (principal) => {
+    sessions.closeToken(principal.jti, "token revoked");
+    if (state.shared) server.serverSideEmit("session:close-token", principal.jti, "token revoked");
+  });
+  server.on("session:close-token", (jti, reason) => sessions.closeToken(jti, reason));
+  state.onSubscriberRecovered(() => {
+    log("app").warn("redis subscriber recovered; asking clients to check their rooms for gaps");
+    server.local.emit("session:resync");
+  });
+
+  requireAccessToken(server, auth, () => draining, config.limits.trustProxy);
+  server.on("connection", (socket) => {
     socket.on("error", (err) => log("io").debug({ err, socket: socket.id }, "socket error"));
     sessions.add(socket);
-    registerRoomHandlers(socket, { db, rooms, limits: config.rooms, guards });
+    registerRoomHandlers(socket, { db, rooms, limits: config.rooms, guards, presence });
     registerMessageHandlers(socket, { rooms, guards });
+    registerTypingHandlers(server, socket, config.presence.typingThrottleMs);
   });
-  const stopSweep = watchSlowConsumers(io, transport, sessions, config.wire.slowConsumerBytes, log("slow-consumers"));
+  const stopSweep = watchSlowConsumers(server, transport, sessions, config.wire.slowConsumerBytes, log("slow-consumers"), metrics);
 
   const port = await transport.listen(config.host, config.port);
-  log("app").info({ port, transport: transport.kind, db: db.driver, parser: config.wire.parser }, "listening");
+  log("app").info({ port, transport: transport.kind, db: db.driver, redis: state.shared, parser: config.wire.parser }, "listening");
 
   return {
     port,
     transport: transport.kind,
-    io,
+    io: server,
     db,
     auth,
     async close() {
+      if (draining) return;
       draining = true;
+      // Let the load balancer see /readyz fail before clients are told to move.
+      await sleep(config.drain.lbWaitMs);
       transport.close();
       await persister.close();
       sessions.closeAll("server draining");
+      const deadline = Date.now() + config.drain.ms;
+      while (server.of("/").sockets.size > 0 && Date.now() < deadline) await sleep(50);
       stopSweep();
+      await presence.close();
       rooms.close();
-      await new Promise<void>((resolve) => io.close(() => resolve()));
-      await Promise.all([denylist.close(), loginLimiter.close(), eventLimiter.close()]);
+      await new Promise<void>((resolve) => server.close(() => resolve()));
+      await Promise.all([state.denylist.close(), state.loginLimiter.close(), state.eventLimiter.close(), state.httpLimiter.close()]);
+      await state.presence.close();
+      await state.close();
       if (!options.db) await db.close();
     },
   };

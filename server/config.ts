@@ -1,4 +1,6 @@
+import { availableParallelism } from "node:os";
 import { z } from "zod";
+import { parseCidrList } from "./ratelimit/trusted-sources.ts";
 
 /**
  * The one place the environment is read. `loadConfig` validates every variable, fills defaults
@@ -45,6 +47,21 @@ const ENV_SCHEMA = z.object({
   COACHWIRE_SLOW_CONSUMER_BYTES: int(16_384, 256 * 1024 * 1024).default(1_048_576),
   COACHWIRE_TRUST_PROXY: bool.default(false),
   COACHWIRE_DEMO_SEED: bool.optional(),
+  REDIS_URL: z.url({ protocol: /^rediss?$/ }).optional(),
+  COACHWIRE_REDIS_PREFIX: z.string().regex(/^[A-Za-z0-9:_-]{0,64}$/, "must be up to 64 of A-Z a-z 0-9 : _ -").default("coachwire:"),
+  COACHWIRE_REDIS_ADAPTER: z.enum(["classic", "sharded"]).default("classic"),
+  COACHWIRE_WORKERS: int(1, 256).optional(),
+  COACHWIRE_PORT_BASE: int(1, 65_000).default(8081),
+  COACHWIRE_DRAIN_MS: int(0, 600_000).default(10_000),
+  COACHWIRE_DRAIN_LB_WAIT_MS: int(0, 60_000).default(0),
+  COACHWIRE_PRESENCE_TTL_S: int(2, 3600).default(15),
+  COACHWIRE_TYPING_THROTTLE_MS: int(0, 60_000).default(1500),
+  COACHWIRE_HTTP_RATE_PER_MIN: int(1, 1_000_000).default(100),
+  COACHWIRE_TRUSTED_CIDRS: z
+    .string()
+    .default("")
+    .refine((v) => parseCidrList(v) !== undefined, "must be a comma-separated list of CIDR ranges, e.g. 127.0.0.0/8,::1/128"),
+  COACHWIRE_METRICS: bool.default(true),
 });
 
 type Env = z.infer<typeof ENV_SCHEMA>;
@@ -67,7 +84,20 @@ export interface Config {
   readonly wire: Readonly<{ parser: "msgpack" | "json"; maxPayloadBytes: number; slowConsumerBytes: number }>;
   readonly persister: Readonly<{ flushMs: number; flushMaxEvents: number }>;
   readonly rooms: Readonly<{ joinBacklogMax: number; joinRecent: number; historyLimitMax: number }>;
-  readonly limits: Readonly<{ loginPerMin: number; sendPerS: number; sendBurst: number; trustProxy: boolean }>;
+  readonly limits: Readonly<{
+    loginPerMin: number;
+    sendPerS: number;
+    sendBurst: number;
+    httpPerMin: number;
+    trustProxy: boolean;
+    /** Source ranges exempt from rate limits (a local bench, monitoring). */
+    trustedCidrs: readonly string[];
+  }>;
+  readonly redis: Readonly<{ url: string | undefined; prefix: string; adapter: "classic" | "sharded" }>;
+  readonly cluster: Readonly<{ workers: number; portBase: number }>;
+  readonly drain: Readonly<{ ms: number; lbWaitMs: number }>;
+  readonly presence: Readonly<{ ttlMs: number; typingThrottleMs: number }>;
+  readonly metrics: boolean;
   readonly demoSeed: boolean;
 }
 
@@ -167,8 +197,15 @@ export function loadConfig(source: Record<string, string | undefined> = process.
       loginPerMin: env.COACHWIRE_LOGIN_RATE_PER_MIN,
       sendPerS: env.COACHWIRE_SEND_RATE_PER_S,
       sendBurst: env.COACHWIRE_SEND_BURST,
+      httpPerMin: env.COACHWIRE_HTTP_RATE_PER_MIN,
       trustProxy: env.COACHWIRE_TRUST_PROXY,
+      trustedCidrs: Object.freeze(parseCidrList(env.COACHWIRE_TRUSTED_CIDRS) ?? []),
     }),
+    redis: Object.freeze({ url: env.REDIS_URL, prefix: env.COACHWIRE_REDIS_PREFIX, adapter: env.COACHWIRE_REDIS_ADAPTER }),
+    cluster: Object.freeze({ workers: env.COACHWIRE_WORKERS ?? availableParallelism(), portBase: env.COACHWIRE_PORT_BASE }),
+    drain: Object.freeze({ ms: env.COACHWIRE_DRAIN_MS, lbWaitMs: env.COACHWIRE_DRAIN_LB_WAIT_MS }),
+    presence: Object.freeze({ ttlMs: env.COACHWIRE_PRESENCE_TTL_S * 1000, typingThrottleMs: env.COACHWIRE_TYPING_THROTTLE_MS }),
+    metrics: env.COACHWIRE_METRICS,
     demoSeed: env.COACHWIRE_DEMO_SEED ?? env.NODE_ENV !== "production",
   };
   return Object.freeze(config);

@@ -1,38 +1,22 @@
-import { ConfigError, loadConfig } from "./config.ts";
+import cluster from "node:cluster";
+import { configOrExit } from "./config-or-exit.ts";
 import { createLogger } from "./logger.ts";
 import { startServer } from "./app.ts";
-import { DEMO_PASSWORD, DEMO_ROOM_ID, DEMO_USERS, seedDemo } from "./demo-seed.ts";
+import { startBanner } from "./banner.ts";
+import { seedDemo } from "./demo-seed.ts";
 import { openDb } from "../db/open.ts";
 
-// Entry point: config → database → server → listen; SIGTERM/SIGINT drain and exit.
-let config;
-try {
-  config = loadConfig();
-} catch (err) {
-  if (!(err instanceof ConfigError)) throw err;
-  process.stderr.write(`coachwire: ${err.message}\n`);
-  process.exit(78); // EX_CONFIG
-}
+// Entry point of one server process: config → database → server → listen; SIGTERM/SIGINT
+// drain and exit. Also the entry of each worker forked by cluster.ts (which seeds and prints).
 
+const config = configOrExit();
 const logger = createLogger(config.logLevel);
 const db = await openDb(config.db);
-if (config.demoSeed) await seedDemo(db);
+if (config.demoSeed && cluster.isPrimary) await seedDemo(db);
 const server = await startServer(config, { logger, db });
-
-if (config.demoSeed) {
-  const base = `http://localhost:${server.port}`;
-  process.stdout.write(
-    [
-      "",
-      `coachwire is listening on ${base} (${db.driver === "pglite" ? `embedded PGlite in ${config.db.dataDir}` : "PostgreSQL"}, ${server.transport} transport)`,
-      `Demo accounts (password "${DEMO_PASSWORD}"), all in room "${DEMO_ROOM_ID}":`,
-      ...DEMO_USERS.map((u) => `  ${u.role.padEnd(8)} ${u.email}`),
-      "Log in:",
-      `  curl -s -X POST ${base}/api/auth/login -H 'content-type: application/json' \\`,
-      `       -d '{"email":"${DEMO_USERS[0].email}","password":"${DEMO_PASSWORD}"}'`,
-      "",
-    ].join("\n") + "\n",
-  );
+if (cluster.isPrimary) {
+  const where = `${db.driver === "pglite" ? `embedded PGlite in ${config.db.dataDir}` : "PostgreSQL"}, ${server.transport} transport`;
+  process.stdout.write(startBanner(config, where, `http://localhost:${server.port}`));
 }
 
 let stopping = false;

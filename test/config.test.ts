@@ -1,3 +1,4 @@
+import { availableParallelism } from "node:os";
 import assert from "node:assert/strict";
 import { describe, test } from "node:test";
 import { ConfigError, DEFAULT_JWT_SECRET, loadConfig, type Config } from "../server/config.ts";
@@ -39,9 +40,21 @@ describe("loadConfig", () => {
       wire: { parser: "msgpack", maxPayloadBytes: 65_536, slowConsumerBytes: 1_048_576 },
       persister: { flushMs: 2, flushMaxEvents: 300 },
       rooms: { joinBacklogMax: 500, joinRecent: 50, historyLimitMax: 200 },
-      limits: { loginPerMin: 10, sendPerS: 20, sendBurst: 40, trustProxy: false },
+      limits: { loginPerMin: 10, sendPerS: 20, sendBurst: 40, httpPerMin: 100, trustProxy: false, trustedCidrs: [] },
+      redis: { url: undefined, prefix: "coachwire:", adapter: "classic" },
+      cluster: { workers: availableParallelism(), portBase: 8081 },
+      drain: { ms: 10_000, lbWaitMs: 0 },
+      presence: { ttlMs: 15_000, typingThrottleMs: 1500 },
+      metrics: true,
       demoSeed: true,
     } satisfies Config);
+  });
+
+  test("trusted source ranges are parsed, and a bad range is refused", () => {
+    assert.deepEqual(loadConfig({ COACHWIRE_TRUSTED_CIDRS: "127.0.0.0/8, ::1/128" }).limits.trustedCidrs, ["127.0.0.0/8", "::1/128"]);
+    for (const bad of ["127.0.0.1", "127.0.0.0/33", "10.0.0.0/8,nope/8", "::1/129"]) {
+      assertRefused({ COACHWIRE_TRUSTED_CIDRS: bad }, problemAbout("COACHWIRE_TRUSTED_CIDRS"));
+    }
   });
 
   test("set values are parsed into their types; an empty string counts as unset", () => {

@@ -9,9 +9,12 @@ export interface AuthRoutesContext {
   auth: AuthService;
   /** Keyed by client IP; guards login and refresh against guessing. */
   loginLimiter: RateLimiter;
+  /** Sources exempt from the limit (COACHWIRE_TRUSTED_CIDRS). */
+  isTrusted(ip: string): boolean;
 }
 
 async function limitByIp(ctx: AuthRoutesContext, req: HttpRequest): Promise<void> {
+  if (ctx.isTrusted(req.ip)) return;
   const decision = await ctx.loginLimiter.consume(`login:${req.ip}`);
   if (!decision.allowed) {
     throw new CoachwireError("RATE_LIMITED", `Too many attempts; retry in ${Math.ceil(decision.retryAfterMs / 1000)} s`);

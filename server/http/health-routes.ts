@@ -7,10 +7,10 @@ export interface HealthContext {
   isDraining(): boolean;
 }
 
-/** GET /healthz (the process answers) and GET /readyz (database reachable and not draining). */
+/** GET /healthz (the process answers, with its pid) and GET /readyz (database reachable and not draining). */
 export function healthRoutes(ctx: HealthContext): Route[] {
   return [
-    { method: "GET", path: "/healthz", handle: async () => ({ status: 200, body: { ok: true } }) },
+    { method: "GET", path: "/healthz", handle: async () => ({ status: 200, body: { ok: true, pid: process.pid } }) },
     {
       method: "GET",
       path: "/readyz",

@@ -3,6 +3,7 @@ import { roomHistorySchema, roomJoinSchema, roomLeaveSchema } from "../../protoc
 import type { Db } from "../../db/db.ts";
 import type { Config } from "../config.ts";
 import { readAfter, readBefore } from "../log/history.ts";
+import type { PresenceTracker } from "../presence/presence-tracker.ts";
 import type { RoomRegistry } from "../rooms/room-registry.ts";
 import { onRequest, type RequestGuards } from "./request-handler.ts";
 import type { CoachSocket } from "./socket-types.ts";
@@ -13,12 +14,17 @@ export interface RoomHandlersContext {
   rooms: RoomRegistry;
   limits: Config["rooms"];
   guards: RequestGuards;
+  presence: PresenceTracker;
 }
 
 const DEFAULT_HISTORY_LIMIT = 50;
 
 /** room:join, room:leave and room:history. Every one checks membership first. */
 export function registerRoomHandlers(socket: CoachSocket, ctx: RoomHandlersContext): void {
+  socket.on("disconnecting", () => {
+    for (const roomId of socket.rooms) if (roomId !== socket.id) void ctx.presence.left(socket, roomId);
+  });
+
   onRequest(socket, "room:join", roomJoinSchema, ctx.guards, async ({ roomId, since }, { userId }) => {
     const room = await ctx.rooms.get(roomId).join(userId);
     const head = await ctx.db.query<{ last_seq: number }>("SELECT last_seq FROM rooms WHERE id = $1", [roomId]);
@@ -29,6 +35,7 @@ export function registerRoomHandlers(socket: CoachSocket, ctx: RoomHandlersConte
     // Subscribe before reading the backlog: an event committed in between then arrives both
     // live and in the backlog (the SDK drops the repeat) instead of in neither.
     await socket.join(roomId);
+    const online = await ctx.presence.joined(socket, roomId);
     const page =
       since === undefined
         ? await readBefore(ctx.db, roomId, undefined, ctx.limits.joinRecent)
@@ -38,11 +45,13 @@ export function registerRoomHandlers(socket: CoachSocket, ctx: RoomHandlersConte
       members: room.members,
       events: page.events,
       truncated: since === undefined ? false : page.hasMore,
+      online,
     };
   });
 
   onRequest(socket, "room:leave", roomLeaveSchema, ctx.guards, async ({ roomId }) => {
     await socket.leave(roomId);
+    await ctx.presence.left(socket, roomId);
     return {};
   });
 

@@ -1,4 +1,5 @@
 import type { Logger } from "pino";
+import type { Metrics } from "../metrics/metrics.ts";
 import type { Transport } from "../transport/transport.ts";
 import type { Sessions } from "./sessions.ts";
 import type { CoachServer } from "./socket-types.ts";
@@ -17,12 +18,14 @@ export function watchSlowConsumers(
   sessions: Sessions,
   limitBytes: number,
   logger: Logger,
+  metrics?: Metrics,
 ): () => void {
   const timer = setInterval(() => {
     for (const socket of io.of("/").sockets.values()) {
       const buffered = transport.bufferedAmount(socket);
       if (buffered > limitBytes) {
         logger.warn({ socket: socket.id, user: socket.data.principal.userId, buffered }, "closing slow consumer");
+        metrics?.slowConsumers.inc();
         sessions.close(socket, "slow consumer");
       }
     }

@@ -5,6 +5,8 @@ import type { Principal } from "../auth/auth-service.ts";
 /** Per-socket state set by the handshake. */
 export interface SocketData {
   principal: Principal;
+  /** The client's address (the first X-Forwarded-For hop when the proxy is trusted). */
+  ip: string;
 }
 
 export type CoachServer = Server<ClientToServerEvents, ServerToClientEvents, InterServerEvents, SocketData>;

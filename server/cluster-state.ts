@@ -1,0 +1,107 @@
+import { createAdapter, createShardedAdapter } from "@socket.io/redis-adapter";
+import type { Redis } from "ioredis";
+import { Packr } from "msgpackr";
+import type { Logger } from "pino";
+import type { Config } from "./config.ts";
+import type { Denylist } from "./denylist/denylist.ts";
+import { LocalDenylist } from "./denylist/local-denylist.ts";
+import { RedisDenylist } from "./denylist/redis-denylist.ts";
+import type { Metrics } from "./metrics/metrics.ts";
+import { LocalPresence } from "./presence/local-presence.ts";
+import type { Presence } from "./presence/presence.ts";
+import { RedisPresence } from "./presence/redis-presence.ts";
+import { LocalRateLimiter } from "./ratelimit/local-rate-limiter.ts";
+import type { RateLimiter, RateLimitRule } from "./ratelimit/rate-limiter.ts";
+import { RedisRateLimiter } from "./ratelimit/redis-rate-limiter.ts";
+import type { CoachServer } from "./realtime/socket-types.ts";
+import { connectRedis } from "./redis/redis-connection.ts";
+
+/**
+ * The state a process shares with its siblings: token denylist, rate limits, presence, and
+ * the Socket.IO adapter. Without REDIS_URL each is the in-process implementation (the
+ * embedded default); with it, each lives in Redis and broadcasts cross processes through
+ * @socket.io/redis-adapter.
+ */
+export interface ClusterState {
+  readonly shared: boolean;
+  denylist: Denylist;
+  loginLimiter: RateLimiter;
+  eventLimiter: RateLimiter;
+  httpLimiter: RateLimiter;
+  presence: Presence;
+  /** Installs the adapter on the Socket.IO server (Redis only; the default adapter is in-process). */
+  attachAdapter(io: CoachServer): void;
+  /** Called after the Redis subscriber comes back from an outage (broadcasts may have been lost). */
+  onSubscriberRecovered(listener: () => void): void;
+  close(): Promise<void>;
+}
+
+// Inter-process payloads as plain msgpack maps (no msgpackr records), as on the client wire.
+const packr = new Packr({ useRecords: false, mapsAsObjects: true, moreTypes: false });
+const adapterParser = { encode: (msg: unknown) => packr.pack(msg), decode: (buf: Buffer) => packr.unpack(buf) };
+
+function rules(config: Config): Record<"login" | "event" | "http", RateLimitRule> {
+  const { loginPerMin, sendBurst, sendPerS, httpPerMin } = config.limits;
+  return {
+    login: { capacity: loginPerMin, refillPerSec: loginPerMin / 60 },
+    event: { capacity: sendBurst, refillPerSec: sendPerS },
+    http: { capacity: httpPerMin, refillPerSec: httpPerMin / 60 },
+  };
+}
+
+export function createClusterState(config: Config, logger: Logger, metrics: Metrics | undefined): ClusterState {
+  const rule = rules(config);
+  if (!config.redis.url) {
+    return {
+      shared: false,
+      denylist: new LocalDenylist(),
+      loginLimiter: new LocalRateLimiter(rule.login),
+      eventLimiter: new LocalRateLimiter(rule.event),
+      httpLimiter: new LocalRateLimiter(rule.http),
+      presence: new LocalPresence(config.presence.ttlMs),
+      attachAdapter() {},
+      onSubscriberRecovered() {},
+      async close() {},
+    };
+  }
+
+  const { url, prefix } = config.redis;
+  const onError = (role: string) => metrics?.redisErrors.inc({ role });
+  const commands = connectRedis(url, "commands", logger, onError);
+  const pub = connectRedis(url, "publisher", logger, onError);
+  const sub = connectRedis(url, "subscriber", logger, onError);
+  const limiter = (name: string, r: RateLimitRule) =>
+    new RedisRateLimiter(commands, `${prefix}rl:${name}:`, r, () => onError("commands"));
+
+  const recoveredListeners: Array<() => void> = [];
+  let lostSubscriber = false;
+  sub.on("close", () => (lostSubscriber = true));
+  sub.on("ready", () => {
+    if (!lostSubscriber) return;
+    lostSubscriber = false;
+    // Give the publisher a moment to flush what it queued while Redis was away.
+    setTimeout(() => recoveredListeners.forEach((l) => l()), 500).unref();
+  });
+
+  return {
+    shared: true,
+    denylist: new RedisDenylist(commands, prefix),
+    loginLimiter: limiter("login", rule.login),
+    eventLimiter: limiter("event", rule.event),
+    httpLimiter: limiter("http", rule.http),
+    presence: new RedisPresence(commands, prefix, config.presence.ttlMs),
+    attachAdapter(io) {
+      io.adapter(
+        config.redis.adapter === "sharded"
+          ? createShardedAdapter(pub, sub, { channelPrefix: `${prefix}socket.io` })
+          : createAdapter(pub, sub, { key: `${prefix}socket.io`, parser: adapterParser }),
+      );
+    },
+    onSubscriberRecovered(listener) {
+      recoveredListeners.push(listener);
+    },
+    async close() {
+      await Promise.all([commands, pub, sub].map((c: Redis) => c.quit().catch(() => c.disconnect())));
+    },
+  };
+}

@@ -1,0 +1,195 @@
+import { spawn, spawnSync, type ChildProcess } from "node:child_process";
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { fileURLToPath } from "node:url";
+
+/**
+ * The deployment shape on one machine, natively (no Docker engine needed): HAProxy processes
+ * sharing one listening port in front of a cluster of server processes, on local PostgreSQL
+ * and Redis. `npm run stack` runs it until Ctrl-C; tests call {@link startStack}.
+ */
+
+const ROOT = fileURLToPath(new URL("..", import.meta.url));
+
+export interface StackOptions {
+  /** Server processes (COACHWIRE_WORKERS). */
+  workers: number;
+  /** HAProxy processes sharing the port. */
+  balancers: number;
+  host: string;
+  lbPort: number;
+  /** Stats page of balancer i on statsPortBase + i. */
+  statsPortBase: number;
+  /** Server process i on portBase + i. */
+  portBase: number;
+  databaseUrl: string;
+  redisUrl: string;
+  /** Extra environment for the server processes (COACHWIRE_* settings). */
+  serverEnv: Record<string, string>;
+  /** Source ranges exempt from HAProxy's per-IP limits. */
+  lbTrusted: string[];
+  /** Where child output goes; "inherit" for a terminal, "ignore" for tests. */
+  stdio: "inherit" | "ignore";
+}
+
+export interface Stack {
+  lbUrl: string;
+  statsUrls: string[];
+  serverUrls: string[];
+  cluster: ChildProcess;
+  balancers: ChildProcess[];
+  /** Stops the balancers, then drains and stops the cluster. */
+  stop(): Promise<void>;
+}
+
+export const STACK_DEFAULTS: StackOptions = {
+  workers: 2,
+  balancers: 2,
+  host: "127.0.0.1",
+  lbPort: 8080,
+  statsPortBase: 8404,
+  portBase: 8081,
+  databaseUrl: "postgres://postgres@127.0.0.1:5432/postgres",
+  redisUrl: "redis://127.0.0.1:6379",
+  serverEnv: { COACHWIRE_DB_SCHEMA: "coachwire" },
+  lbTrusted: ["127.0.0.0/8", "::1/128"],
+  stdio: "inherit",
+};
+
+/** True when an `haproxy` binary answers. */
+export function haproxyInstalled(): boolean {
+  return spawnSync("haproxy", ["-v"], { stdio: "ignore" }).status === 0;
+}
+
+/** haproxy.cfg with its server block rewritten for `workers` processes. */
+export function haproxyConfig(workers: number): string {
+  const template = readFileSync(join(ROOT, "haproxy.cfg"), "utf8");
+  const servers = Array.from({ length: workers }, (_, i) => `    server app${i + 1} "\${CW_APP${i + 1}}" check cookie app${i + 1}`);
+  return template.replace(/( *# servers:begin[^\n]*\n)[\s\S]*?( *# servers:end)/, (_, begin: string, end: string) => `${begin}${servers.join("\n")}\n${end}`);
+}
+
+async function waitForOk(url: string, what: string, child: ChildProcess, ms = 60_000): Promise<void> {
+  const deadline = Date.now() + ms;
+  for (;;) {
+    if (child.exitCode !== null) throw new Error(`${what} exited (${child.exitCode}) before ${url} answered`);
+    const ok = await fetch(url).then((r) => r.ok, () => false);
+    if (ok) return;
+    if (Date.now() > deadline) throw new Error(`${what}: ${url} did not answer 200 within ${ms} ms`);
+    await new Promise((r) => setTimeout(r, 200));
+  }
+}
+
+function exited(child: ChildProcess): Promise<void> {
+  return child.exitCode !== null || child.signalCode !== null ? Promise.resolve() : new Promise((r) => child.once("exit", () => r()));
+}
+
+/** Starts the cluster and the balancers; resolves once HAProxy routes /readyz to a server. */
+export async function startStack(overrides: Partial<StackOptions> = {}): Promise<Stack> {
+  const o = { ...STACK_DEFAULTS, ...overrides, serverEnv: { ...STACK_DEFAULTS.serverEnv, ...overrides.serverEnv } };
+  if (!haproxyInstalled()) throw new Error("HAProxy is not installed. On Debian/Ubuntu: apt-get install -y haproxy");
+  const serverUrls = Array.from({ length: o.workers }, (_, i) => `http://${o.host}:${o.portBase + i}`);
+  const inherited = Object.fromEntries(
+    Object.entries(process.env).filter(([k]) => !k.startsWith("COACHWIRE_") && k !== "DATABASE_URL" && k !== "REDIS_URL"),
+  );
+  const cluster = spawn(process.execPath, ["--import", "tsx", join(ROOT, "server/cluster.ts")], {
+    cwd: ROOT,
+    stdio: o.stdio,
+    env: {
+      ...inherited,
+      DATABASE_URL: o.databaseUrl,
+      REDIS_URL: o.redisUrl,
+      COACHWIRE_WORKERS: String(o.workers),
+      COACHWIRE_PORT_BASE: String(o.portBase),
+      COACHWIRE_HOST: o.host,
+      COACHWIRE_TRUST_PROXY: "true",
+      // HAProxy checks every 1 s and needs 2 failures: wait that long before moving clients.
+      COACHWIRE_DRAIN_LB_WAIT_MS: "2500",
+      ...o.serverEnv,
+    },
+  });
+  const balancers: ChildProcess[] = [];
+  const dir = mkdtempSync(join(tmpdir(), "coachwire-stack-"));
+  const stop = async () => {
+    for (const b of balancers) b.kill("SIGUSR1"); // soft stop: finish the sessions they hold
+    cluster.kill("SIGTERM");
+    await Promise.race([exited(cluster), new Promise((r) => setTimeout(r, 30_000))]);
+    cluster.kill("SIGKILL");
+    for (const b of balancers) b.kill("SIGKILL");
+    await Promise.all([cluster, ...balancers].map(exited));
+    rmSync(dir, { recursive: true, force: true });
+  };
+  try {
+    for (const url of serverUrls) await waitForOk(`${url}/readyz`, "the cluster", cluster);
+    const configPath = join(dir, "haproxy.cfg");
+    writeFileSync(configPath, haproxyConfig(o.workers));
+    for (let i = 0; i < o.balancers; i++) {
+      const env: Record<string, string> = {
+        ...inherited,
+        CW_LB_BIND: `${o.host}:${o.lbPort}`,
+        CW_LB_STATS_BIND: `${o.host}:${o.statsPortBase + i}`,
+        CW_LB_TRUSTED: o.lbTrusted.join(" "),
+      };
+      serverUrls.forEach((url, n) => (env[`CW_APP${n + 1}`] = url.replace("http://", "")));
+      const balancer = spawn("haproxy", ["-db", "-f", configPath], { stdio: o.stdio, env });
+      balancers.push(balancer);
+      await waitForOk(`http://${o.host}:${o.statsPortBase + i}/stats`, `HAProxy ${i + 1}`, balancer, 15_000);
+    }
+    await waitForOk(`http://${o.host}:${o.lbPort}/readyz`, "HAProxy", balancers[0]!, 15_000);
+  } catch (err) {
+    await stop();
+    throw err;
+  }
+  return {
+    lbUrl: `http://${o.host}:${o.lbPort}`,
+    statsUrls: balancers.map((_, i) => `http://${o.host}:${o.statsPortBase + i}/stats`),
+    serverUrls,
+    cluster,
+    balancers,
+    stop,
+  };
+}
+
+/** `npm run stack`: the options come from STACK_* variables (never COACHWIRE_*, which the servers own). */
+async function main(): Promise<void> {
+  const env = process.env;
+  const num = (name: string, fallback: number) => (env[name] ? Number(env[name]) : fallback);
+  const stack = await startStack({
+    workers: num("STACK_WORKERS", STACK_DEFAULTS.workers),
+    balancers: num("STACK_BALANCERS", STACK_DEFAULTS.balancers),
+    lbPort: num("STACK_PORT", STACK_DEFAULTS.lbPort),
+    databaseUrl: env["DATABASE_URL"] ?? STACK_DEFAULTS.databaseUrl,
+    redisUrl: env["REDIS_URL"] ?? STACK_DEFAULTS.redisUrl,
+  });
+  process.stdout.write(
+    [
+      "",
+      `coachwire stack is up: ${stack.balancers.length} HAProxy processes → ${stack.serverUrls.length} server processes`,
+      `  clients connect to  ${stack.lbUrl}`,
+      ...stack.statsUrls.map((u, i) => `  HAProxy ${i + 1} stats   ${u}`),
+      ...stack.serverUrls.map((u, i) => `  server ${i + 1} metrics  ${u}/metrics`),
+      "Ctrl-C stops everything.",
+      "",
+    ].join("\n") + "\n",
+  );
+  let stopping = false;
+  const onSignal = () => {
+    if (stopping) return;
+    stopping = true;
+    void stack.stop().then(() => process.exit(0));
+  };
+  process.on("SIGINT", onSignal);
+  process.on("SIGTERM", onSignal);
+  stack.cluster.once("exit", (code) => {
+    if (stopping) return;
+    process.stderr.write(`the cluster exited (${code}); stopping\n`);
+    onSignal();
+  });
+}
+
+if (process.argv[1] && fileURLToPath(import.meta.url) === process.argv[1]) {
+  main().catch((err: Error) => {
+    process.stderr.write(`coachwire stack: ${err.message}\n`);
+    process.exit(1);
+  });
+}
