@@ -11,6 +11,8 @@ import type { Presence, PresenceEntry } from "./presence.ts";
 export class PresenceTracker {
   private readonly entries = new Map<string, PresenceEntry>();
   private readonly timers: NodeJS.Timeout[];
+  /** Leaves still talking to the store; close() waits for them before the connections go. */
+  private readonly leaving = new Set<Promise<void>>();
 
   constructor(
     private readonly io: CoachServer,
@@ -27,10 +29,16 @@ export class PresenceTracker {
 
   /** A socket joined a room; returns who is online there now. */
   async joined(socket: CoachSocket, roomId: string): Promise<string[]> {
+    const key = `${socket.id}\t${roomId}`;
     const entry = { roomId, userId: socket.data.principal.userId, connId: socket.id };
-    this.entries.set(`${socket.id}\t${roomId}`, entry);
+    this.entries.set(key, entry);
     try {
       if (await this.presence.join(entry)) this.announce(roomId, entry.userId, true);
+      // Disconnected meanwhile: its leave found no entry yet, so leave now (no ghost entry).
+      if (!socket.connected) {
+        await this.leave(key);
+        return [];
+      }
       return await this.presence.online(roomId);
     } catch (err) {
       this.logger.warn({ err, roomId }, "presence join failed");
@@ -39,30 +47,28 @@ export class PresenceTracker {
   }
 
   /** A socket left a room (or disconnected). */
-  async left(socket: CoachSocket, roomId: string): Promise<void> {
-    const key = `${socket.id}\t${roomId}`;
-    const entry = this.entries.get(key);
-    if (!entry) return;
-    this.entries.delete(key);
-    try {
-      if (await this.presence.leave(entry)) this.announce(roomId, entry.userId, false);
-    } catch (err) {
-      this.logger.warn({ err, roomId }, "presence leave failed");
-    }
+  left(socket: CoachSocket, roomId: string): Promise<void> {
+    return this.leave(`${socket.id}\t${roomId}`);
   }
 
-  /** Removes every entry of this process (drain): its users are leaving for other processes. */
+  /** Removes every entry of this process (drain) once in-flight leaves are done. */
   async close(): Promise<void> {
     for (const t of this.timers) clearInterval(t);
-    await Promise.all(
-      [...this.entries.values()].map((e) =>
-        this.presence.leave(e).then(
-          (last) => last && this.announce(e.roomId, e.userId, false),
-          () => {},
-        ),
-      ),
+    await Promise.all([...this.entries.keys()].map((key) => this.leave(key)));
+    await Promise.all(this.leaving);
+  }
+
+  private leave(key: string): Promise<void> {
+    const entry = this.entries.get(key);
+    if (!entry) return Promise.resolve();
+    this.entries.delete(key);
+    const done = this.presence.leave(entry).then(
+      (last) => void (last && this.announce(entry.roomId, entry.userId, false)),
+      (err) => this.logger.warn({ err, roomId: entry.roomId }, "presence leave failed"),
     );
-    this.entries.clear();
+    const tracked = done.finally(() => this.leaving.delete(tracked));
+    this.leaving.add(tracked);
+    return tracked;
   }
 
   private announce(roomId: string, userId: string, online: boolean): void {
