@@ -316,7 +316,8 @@ export class CoachClient extends Emitter<Record<string, never>, Record<string, n
     const data = err.data as Partial<WireError> | undefined;
     const code = data && isErrorCode(data.code) ? data.code : "UNAUTHENTICATED";
     if (code === "TOKEN_EXPIRED" && (await this.refreshTokens())) return void this.socket.connect();
-    if (code === "UNAVAILABLE") {
+    // Draining, rate limited, or a dependency briefly away: try again after a jittered pause.
+    if (code !== "TOKEN_EXPIRED" && data?.retryable === true) {
       await sleep(250 + Math.random() * this.opts.reconnectJitterMs);
       return void this.socket.connect();
     }

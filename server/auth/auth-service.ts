@@ -121,7 +121,14 @@ export class AuthService extends EventEmitter {
     if (typeof sub !== "string" || typeof jti !== "string" || typeof exp !== "number" || !isRole(role)) {
       throw new CoachwireError("TOKEN_INVALID");
     }
-    if (await this.denylist.has(jti)) throw new CoachwireError("TOKEN_REVOKED");
+    let revoked: boolean;
+    try {
+      revoked = await this.denylist.has(jti);
+    } catch {
+      // The denylist (Redis) is unreachable: refuse for now, retryably, rather than let a revoked token in.
+      throw new CoachwireError("UNAVAILABLE", "Cannot check the token right now; retry shortly");
+    }
+    if (revoked) throw new CoachwireError("TOKEN_REVOKED");
     return { userId: sub, role, jti, expiresAt: exp * 1000 };
   }
 
