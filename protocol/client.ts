@@ -62,6 +62,8 @@ interface ClientEvents {
   closed: (reason: DisconnectReason | WireError["code"]) => void;
   /** A user came online in a joined room, or their last connection left it. */
   presence: (update: { roomId: string; userId: string; online: boolean }) => void;
+  /** After a reconnect, a room was joined again and its missed events delivered. */
+  resumed: (roomId: string) => void;
   /** Someone (possibly this user on another tab) is typing in a joined room. */
   typing: (notice: { roomId: string; userId: string }) => void;
 }
@@ -287,9 +289,12 @@ export class CoachClient extends Emitter<Record<string, never>, Record<string, n
     this.emitReserved("connected");
     for (const [roomId, state] of this.rooms) {
       if (!state.ready) continue; // its first join is still on its way
-      this.joinOnce(roomId).catch(() => {
-        // Refused (e.g. removed from the room) or disconnected again: the next connect retries.
-      });
+      this.joinOnce(roomId).then(
+        () => this.emitReserved("resumed", roomId),
+        () => {
+          // Refused (e.g. removed from the room) or disconnected again: the next connect retries.
+        },
+      );
     }
   }
 

@@ -31,6 +31,8 @@ export interface StackOptions {
   lbTrusted: string[];
   /** Where child output goes; "inherit" for a terminal, "ignore" for tests. */
   stdio: "inherit" | "ignore";
+  /** The cluster entry point, relative to the repository (the bench swaps in its reference server). */
+  clusterEntry: string;
 }
 
 export interface Stack {
@@ -52,9 +54,10 @@ export const STACK_DEFAULTS: StackOptions = {
   portBase: 8081,
   databaseUrl: "postgres://postgres@127.0.0.1:5432/postgres",
   redisUrl: "redis://127.0.0.1:6379",
-  serverEnv: { COACHWIRE_DB_SCHEMA: "coachwire" },
+  serverEnv: { COACHWIRE_DB_SCHEMA: "coachwire", COACHWIRE_TRUSTED_CIDRS: "127.0.0.0/8,::1/128" },
   lbTrusted: ["127.0.0.0/8", "::1/128"],
   stdio: "inherit",
+  clusterEntry: "server/cluster.ts",
 };
 
 /** True when an `haproxy` binary answers. */
@@ -92,7 +95,7 @@ export async function startStack(overrides: Partial<StackOptions> = {}): Promise
   const inherited = Object.fromEntries(
     Object.entries(process.env).filter(([k]) => !k.startsWith("COACHWIRE_") && k !== "DATABASE_URL" && k !== "REDIS_URL"),
   );
-  const cluster = spawn(process.execPath, ["--import", "tsx", join(ROOT, "server/cluster.ts")], {
+  const cluster = spawn(process.execPath, ["--import", "tsx", join(ROOT, o.clusterEntry)], {
     cwd: ROOT,
     stdio: o.stdio,
     env: {

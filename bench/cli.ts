@@ -1,0 +1,120 @@
+import { mkdirSync, writeFileSync } from "node:fs";
+import { availableParallelism, totalmem } from "node:os";
+import { join } from "node:path";
+import { parseArgs } from "node:util";
+import { Redis } from "ioredis";
+import { DEFAULT_JWT_SECRET } from "../server/config.ts";
+import { audit } from "./audit.ts";
+import { toHtml } from "./report/html.ts";
+import { compareRuns, toMarkdown, type BenchReport, type ReportedRun } from "./report/report.ts";
+import { runScenario } from "./run.ts";
+import { SCENARIOS } from "./scenarios/index.ts";
+import { smoke, type Scenario } from "./scenarios/scenario.ts";
+import { seedUsers } from "./seed.ts";
+import { newRunId, startTarget, type Target } from "./target.ts";
+
+// `npm run bench -- [options]`: starts the stack (HAProxy → server processes → PostgreSQL,
+// Redis) on free loopback ports, seeds users, drives them from client processes with the SDK,
+// audits every acked send, and writes bench/results/<run>/report.{json,md,html}.
+
+const USAGE = `usage: npm run bench -- [--scenario coaching-day|saturation|storm] [--users N] [--duration S]
+       [--procs N] [--compare reference] [--smoke] [--parser msgpack|json] [--workers N] [--balancers N] [--out DIR]
+Traffic goes only to 127.0.0.1. Exit code 1 when an audit finds a lost or duplicated event.`;
+
+const { values: args } = parseArgs({
+  options: {
+    scenario: { type: "string", default: "coaching-day" },
+    users: { type: "string" },
+    duration: { type: "string" },
+    procs: { type: "string" },
+    compare: { type: "string" },
+    smoke: { type: "boolean", default: false },
+    parser: { type: "string", default: "msgpack" },
+    workers: { type: "string", default: "2" },
+    balancers: { type: "string", default: "2" },
+    out: { type: "string" },
+    help: { type: "boolean", default: false },
+  },
+});
+if (args.help) {
+  process.stdout.write(USAGE + "\n");
+  process.exit(0);
+}
+const base = SCENARIOS[args.scenario as Scenario["name"]];
+if (!base) throw new Error(`unknown scenario ${args.scenario}\n${USAGE}`);
+if (args.compare !== undefined && args.compare !== "reference") throw new Error(`--compare takes "reference"\n${USAGE}`);
+const parser = args.parser === "json" ? "json" : "msgpack";
+let scenario: Scenario = args.smoke ? smoke(base) : base;
+if (args.users) scenario = { ...scenario, users: Number(args.users) };
+if (args.duration) scenario = { ...scenario, durationSeconds: Number(args.duration) };
+const procs = Number(args.procs ?? Math.max(2, Math.ceil(scenario.users / 2500)));
+const runId = newRunId();
+const outDir = args.out ?? join("bench", "results", `${new Date().toISOString().replace(/[:.]/g, "-")}-${scenario.name}`);
+const databaseUrl = process.env["DATABASE_URL"] ?? "postgres://postgres@127.0.0.1:5432/postgres";
+const redisUrl = process.env["REDIS_URL"] ?? "redis://127.0.0.1:6379";
+const log = (line: string) => process.stdout.write(`${line}\n`);
+
+async function lastSeqsOf(target: Target, rooms: string[], redis: Redis): Promise<Record<string, number>> {
+  if (target.db) {
+    const res = await target.db.query<{ id: string; last_seq: number }>("SELECT id, last_seq FROM rooms WHERE id = ANY($1::text[])", [rooms]);
+    return Object.fromEntries(res.rows.map((r) => [r.id, r.last_seq]));
+  }
+  const values = await redis.mget(rooms.map((r) => `${target.redisPrefix}seq:${r}`));
+  return Object.fromEntries(rooms.map((r, i) => [r, Number(values[i] ?? 0)]));
+}
+
+async function deleteKeys(redis: Redis, prefix: string): Promise<void> {
+  let cursor = "0";
+  do {
+    const [next, keys] = await redis.scan(cursor, "MATCH", `${prefix}*`, "COUNT", 1000);
+    cursor = next;
+    if (keys.length > 0) await redis.del(...keys);
+  } while (cursor !== "0");
+}
+
+async function benchOne(label: Target["label"], redis: Redis): Promise<ReportedRun> {
+  log(`== ${label}: starting the stack (${args.workers} server processes, ${args.balancers} HAProxy) …`);
+  const target = await startTarget(label, { databaseUrl, redisUrl, workers: Number(args.workers), balancers: Number(args.balancers), parser, runId });
+  try {
+    log(`== ${label}: seeding ${scenario.users} users in rooms of ${scenario.roomSize} …`);
+    const users = await seedUsers(target.db, {
+      users: scenario.users,
+      roomSize: scenario.roomSize,
+      jwtSecret: process.env["COACHWIRE_JWT_SECRET"] ?? DEFAULT_JWT_SECRET,
+      tokenTtlS: 86_400,
+      runId: `${runId}${label[0]}`,
+    });
+    const rooms = [...new Set(users.map((u) => u.roomId))];
+    const lastSeqs = () => lastSeqsOf(target, rooms, redis);
+    const measured = await runScenario(target, scenario, users, { procs, parser, lastSeqs, onProgress: log });
+    const verdict = await audit(target.db, measured.results, await lastSeqs());
+    log(`== ${label}: audit ${verdict.ok ? "ok" : "FAILED"} — acked ${verdict.ackedSends}, lost ${verdict.lost}, duplicated ${verdict.duplicated}, gaps ${verdict.usersWithGaps}, behind ${verdict.usersBehind}`);
+    const { results: _results, ...rest } = measured;
+    return { ...rest, audit: verdict };
+  } finally {
+    await target.stop();
+    await deleteKeys(redis, target.redisPrefix);
+  }
+}
+
+const redis = new Redis(redisUrl);
+const startedAt = new Date().toISOString();
+const runs: ReportedRun[] = [await benchOne("coachwire", redis)];
+if (args.compare === "reference") runs.push(await benchOne("reference", redis));
+await redis.quit();
+
+const report: BenchReport = {
+  startedAt,
+  command: `npm run bench -- ${process.argv.slice(2).join(" ")}`.trim(),
+  machine: { cpus: availableParallelism(), memoryGiB: Math.round(totalmem() / 2 ** 30), node: process.version },
+  runs,
+  ...(runs.length === 2 ? { ratios: compareRuns(runs[0]!, runs[1]!) } : {}),
+};
+mkdirSync(outDir, { recursive: true });
+writeFileSync(join(outDir, "report.json"), JSON.stringify(report, null, 2));
+writeFileSync(join(outDir, "report.md"), toMarkdown(report));
+writeFileSync(join(outDir, "report.html"), toHtml(report));
+log("\n" + toMarkdown(report));
+log(`Report: ${outDir}/report.{json,md,html}`);
+// Only the audit decides the exit code: timing never fails a bench run.
+process.exit(runs.every((r) => r.audit.ok) ? 0 : 1);

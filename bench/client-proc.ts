@@ -1,0 +1,251 @@
+import * as hdr from "hdr-histogram-js";
+import { CoachClient } from "../protocol/client.ts";
+import type { WireFormat } from "../protocol/parser.ts";
+import type { Scenario } from "./scenarios/scenario.ts";
+import type { BenchUser } from "./seed.ts";
+
+/**
+ * One bench client process: drives its share of the simulated users through the project's
+ * own SDK, measures delivery (send → each receiver) and ack (send → ack) latency in HDR
+ * histograms, and records what each user saw so the parent can audit it. Talks to
+ * bench/cli.ts over IPC (the messages below).
+ */
+
+export type ToClient =
+  | { type: "start"; users: BenchUser[]; url: string; parser: WireFormat; scenario: Scenario; rampMs: number }
+  | { type: "chat"; on: boolean }
+  | { type: "rate"; perSecond: number }
+  | { type: "storm"; windowMs: number }
+  | { type: "settle"; lastSeqs: Record<string, number>; timeoutMs: number };
+
+export type FromClient =
+  | { type: "progress"; connected: number; failed: number; sends: number; acks: number; deliveries: number; delivery: string; ack: string; resumed: number }
+  | { type: "settled"; result: ClientResult };
+
+/** What one user saw of their room: enough to prove no gap, no duplicate, nothing missing. */
+export interface UserAudit {
+  userId: string;
+  roomId: string;
+  /** The room's last seq when the join answered. */
+  joinedAt: number;
+  first: number | null;
+  last: number | null;
+  count: number;
+  gaps: number;
+  duplicates: number;
+}
+
+export interface ClientResult {
+  connected: number;
+  failed: number;
+  sends: number;
+  sendErrors: number;
+  deliveries: number;
+  /** Encoded HDR histograms, microseconds. */
+  delivery: string;
+  ack: string;
+  /** Every acknowledged send: [roomId, clientId, seq]. */
+  acked: Array<[string, string, number]>;
+  audit: UserAudit[];
+  /** storm: ms from the storm's start until each user had rejoined and received what it missed. */
+  resumeMs: number[];
+}
+
+const now = () => performance.timeOrigin + performance.now();
+const histogram = () => hdr.build({ lowestDiscernibleValue: 1, highestTrackableValue: 120_000_000, numberOfSignificantValueDigits: 3 });
+const send = (msg: FromClient) => process.send!(msg);
+
+interface Sim {
+  user: BenchUser;
+  client: CoachClient;
+  audit: UserAudit;
+  connected: boolean;
+  timer: NodeJS.Timeout | undefined;
+}
+
+const sims: Sim[] = [];
+let failed = 0;
+let sends = 0;
+let sendErrors = 0;
+let acks = 0;
+let deliveries = 0;
+let chatOn = false;
+let resumed = 0;
+const acked: Array<[string, string, number]> = [];
+const deliveryAll = histogram();
+const ackAll = histogram();
+let deliveryInterval = histogram();
+let ackInterval = histogram();
+let scenario: Scenario;
+const stormStarts = new Map<Sim, number>();
+const resumeMs: number[] = [];
+
+async function connect(user: BenchUser, url: string, parser: WireFormat): Promise<void> {
+  const client = new CoachClient({ url, tokens: { accessToken: user.token }, parser, ackTimeoutMs: 10_000, sendDeadlineMs: 120_000 });
+  const sim: Sim = { user, client, connected: false, timer: undefined, audit: { userId: user.id, roomId: user.roomId, joinedAt: 0, first: null, last: null, count: 0, gaps: 0, duplicates: 0 } };
+  client.on("event", (event) => {
+    const a = sim.audit;
+    if (a.last !== null && event.seq !== a.last + 1) {
+      if (event.seq <= a.last) a.duplicates++;
+      else a.gaps++;
+    }
+    a.first ??= event.seq;
+    a.last = event.seq;
+    a.count++;
+    const text = (event.body as { text?: string }).text ?? "";
+    if (event.senderId !== user.id && text.startsWith("bench ")) {
+      const micros = Math.max(1, Math.round((now() - Number(text.slice(6))) * 1000));
+      deliveryAll.recordValue(micros);
+      deliveryInterval.recordValue(micros);
+      deliveries++;
+    }
+  });
+  client.on("connected", () => (sim.connected = true));
+  client.on("resumed", () => {
+    const started = stormStarts.get(sim);
+    if (started === undefined) return;
+    resumeMs.push(now() - started);
+    stormStarts.delete(sim);
+    resumed++;
+  });
+  client.on("disconnected", () => (sim.connected = false));
+  try {
+    await client.connect();
+    const joined = await client.join(user.roomId);
+    sim.audit.joinedAt = joined.lastSeq;
+    sims.push(sim);
+  } catch {
+    failed++;
+    client.close();
+  }
+}
+
+async function sendOne(sim: Sim): Promise<void> {
+  sends++;
+  const started = now();
+  try {
+    const clientId = crypto.randomUUID();
+    const res = await sim.client.send(sim.user.roomId, { text: `bench ${started}` }, clientId);
+    const micros = Math.max(1, Math.round((now() - started) * 1000));
+    ackAll.recordValue(micros);
+    ackInterval.recordValue(micros);
+    acks++;
+    acked.push([sim.user.roomId, clientId, res.seq]);
+  } catch {
+    sendErrors++;
+  }
+}
+
+/** Poisson chat: each user's next message after an exponential wait, typing shortly before. */
+function scheduleChat(sim: Sim): void {
+  const wait = -Math.log(1 - Math.random()) * scenario.meanSendIntervalSeconds * 1000;
+  sim.timer = setTimeout(() => {
+    if (!chatOn) return;
+    const lead = scenario.typingLeadMs;
+    if (lead > 0) sim.client.typing(sim.user.roomId);
+    setTimeout(() => {
+      if (chatOn) void sendOne(sim);
+      scheduleChat(sim);
+    }, lead);
+  }, wait);
+}
+
+let rateTimer: NodeJS.Timeout | undefined;
+/** saturation: a fixed total rate for this process, from random users, ticked every 10 ms. */
+function setRate(perSecond: number): void {
+  clearInterval(rateTimer);
+  let owed = 0;
+  rateTimer = setInterval(() => {
+    owed += perSecond / 100;
+    for (; owed >= 1 && sims.length > 0; owed--) void sendOne(sims[Math.floor(Math.random() * sims.length)]!);
+  }, 10);
+}
+
+function reconnectSome(): void {
+  const share = scenario.reconnectsPerMinute / 60;
+  for (const sim of sims) if (Math.random() < share) sim.client.socket.io.engine?.close();
+}
+
+function storm(windowMs: number): void {
+  const started = now();
+  for (const sim of sims) {
+    setTimeout(() => {
+      stormStarts.set(sim, started);
+      sim.connected = false;
+      sim.client.socket.io.engine?.close();
+    }, Math.random() * windowMs);
+  }
+}
+
+async function settle(lastSeqs: Record<string, number>, timeoutMs: number): Promise<void> {
+  clearInterval(rateTimer);
+  chatOn = false;
+  const deadline = Date.now() + timeoutMs;
+  const caughtUp = (s: Sim) => s.connected && (s.client.cursor(s.user.roomId) ?? 0) >= (lastSeqs[s.user.roomId] ?? 0);
+  while (!sims.every(caughtUp) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 100));
+  for (const s of sims) {
+    clearTimeout(s.timer);
+    s.client.close();
+  }
+  send({
+    type: "settled",
+    result: {
+      connected: sims.length,
+      failed,
+      sends,
+      sendErrors,
+      deliveries,
+      delivery: hdr.encodeIntoCompressedBase64(deliveryAll),
+      ack: hdr.encodeIntoCompressedBase64(ackAll),
+      acked,
+      audit: sims.map((s) => s.audit),
+      resumeMs,
+    },
+  });
+}
+
+process.on("message", (msg: ToClient) => {
+  switch (msg.type) {
+    case "start": {
+      scenario = msg.scenario;
+      const gap = msg.users.length > 0 ? msg.rampMs / msg.users.length : 0;
+      msg.users.forEach((u, i) => setTimeout(() => void connect(u, msg.url, msg.parser), i * gap));
+      break;
+    }
+    case "chat":
+      chatOn = msg.on;
+      if (chatOn && scenario.meanSendIntervalSeconds > 0) for (const sim of sims) scheduleChat(sim);
+      break;
+    case "rate":
+      setRate(msg.perSecond);
+      break;
+    case "storm":
+      storm(msg.windowMs);
+      break;
+    case "settle":
+      void settle(msg.lastSeqs, msg.timeoutMs);
+      break;
+  }
+});
+
+// Progress once a second: counts and this interval's histograms (for the over-time charts).
+const progress = setInterval(() => {
+  if (scenario?.reconnectsPerMinute > 0 && chatOn) reconnectSome();
+  send({
+    type: "progress",
+    connected: sims.filter((s) => s.connected).length,
+    failed,
+    sends,
+    acks,
+    deliveries,
+    delivery: hdr.encodeIntoCompressedBase64(deliveryInterval),
+    ack: hdr.encodeIntoCompressedBase64(ackInterval),
+    resumed,
+  });
+  deliveryInterval = histogram();
+  ackInterval = histogram();
+}, 1000);
+process.on("disconnect", () => {
+  clearInterval(progress);
+  process.exit(0);
+});

@@ -1,0 +1,225 @@
+import { fork, type ChildProcess } from "node:child_process";
+import { fileURLToPath } from "node:url";
+import * as hdr from "hdr-histogram-js";
+import type { ClientResult, FromClient, ToClient } from "./client-proc.ts";
+import { rssBytes, sampleCpu } from "./proc-stats.ts";
+import type { Scenario } from "./scenarios/scenario.ts";
+import type { BenchUser } from "./seed.ts";
+import type { Target } from "./target.ts";
+
+/** Latency percentiles in milliseconds. */
+export interface Percentiles {
+  count: number;
+  p50: number;
+  p99: number;
+  p999: number;
+  max: number;
+}
+
+export interface TimelinePoint {
+  t: number;
+  connected: number;
+  sendsPerSec: number;
+  deliveriesPerSec: number;
+  deliveryP50: number;
+  deliveryP99: number;
+  ackP99: number;
+}
+
+/** Everything one scenario run against one target measured (before the audit). */
+export interface RunMeasurements {
+  target: Target["label"];
+  scenario: Scenario["name"];
+  users: number;
+  procs: number;
+  connections: { opened: number; failed: number; rampSeconds: number };
+  sends: number;
+  acks: number;
+  sendErrors: number;
+  deliveries: number;
+  measuredSeconds: number;
+  deliveriesPerSecond: number;
+  delivery: Percentiles;
+  ack: Percentiles;
+  cpuSeconds: Record<string, number>;
+  serverCpuMicrosPerDelivery: number | null;
+  rss: { idleBytes: number; loadedBytes: number; perConnectionBytes: number | null };
+  eventLoopLagP99Ms: number[];
+  timeline: TimelinePoint[];
+  saturation?: { steps: Array<{ rate: number; p99: number }>; maxRate: number };
+  storm?: { users: number; resumed: number; fullyResumedMs: number | null; resumeP99Ms: number | null };
+  results: ClientResult[];
+}
+
+const CLIENT = fileURLToPath(new URL("./client-proc.ts", import.meta.url));
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+const decode = (b64: string) => hdr.decodeFromCompressedBase64(b64);
+
+export function percentiles(h: hdr.Histogram): Percentiles {
+  const ms = (p: number) => (h.totalCount === 0 ? 0 : h.getValueAtPercentile(p) / 1000);
+  return { count: h.totalCount, p50: ms(50), p99: ms(99), p999: ms(99.9), max: h.totalCount === 0 ? 0 : h.maxValue / 1000 };
+}
+
+function merge(encoded: string[]): hdr.Histogram {
+  const all = hdr.build({ lowestDiscernibleValue: 1, highestTrackableValue: 120_000_000, numberOfSignificantValueDigits: 3 });
+  for (const e of encoded) all.add(decode(e));
+  return all;
+}
+
+async function scrapeLagMs(serverUrls: string[]): Promise<number[]> {
+  return Promise.all(
+    serverUrls.map(async (u) => {
+      const text = await fetch(`${u}/metrics`).then((r) => r.text(), () => "");
+      const m = /^nodejs_eventloop_lag_p99_seconds(?:\{[^}]*\})? ([\d.e+-]+)$/m.exec(text);
+      return m ? Number(m[1]) * 1000 : NaN;
+    }),
+  );
+}
+
+/** Runs one scenario against a started target with `procs` client processes. */
+export async function runScenario(
+  target: Target,
+  scenario: Scenario,
+  users: BenchUser[],
+  options: { procs: number; parser: "msgpack" | "json"; lastSeqs: () => Promise<Record<string, number>>; onProgress: (line: string) => void },
+): Promise<RunMeasurements> {
+  const procs: ChildProcess[] = [];
+  const latest = new Map<ChildProcess, Extract<FromClient, { type: "progress" }>>();
+  const intervals: Array<{ delivery: string[]; ack: string[] }> = [];
+  let tick: { delivery: string[]; ack: string[] } = { delivery: [], ack: [] };
+  const settled: ClientResult[] = [];
+  const total = (k: "connected" | "failed" | "sends" | "acks" | "deliveries" | "resumed") =>
+    [...latest.values()].reduce((s, p) => s + p[k], 0);
+
+  for (let i = 0; i < options.procs; i++) {
+    const child = fork(CLIENT, [], { execArgv: ["--import", "tsx"], stdio: ["ignore", "inherit", "inherit", "ipc"] });
+    child.on("message", (msg: FromClient) => {
+      if (msg.type === "progress") {
+        latest.set(child, msg);
+        tick.delivery.push(msg.delivery);
+        tick.ack.push(msg.ack);
+      } else settled.push(msg.result);
+    });
+    procs.push(child);
+  }
+  const tell = (msg: ToClient | ((i: number) => ToClient)) => procs.forEach((p, i) => p.send(typeof msg === "function" ? msg(i) : msg));
+
+  const groups = await target.processGroups();
+  const serverPids = groups.find((g) => g.name === "server")!.pids;
+  const idleRss = serverPids.reduce((s, pid) => s + rssBytes(pid), 0);
+
+  // Timeline: one point a second, from the per-process progress reports.
+  const timeline: TimelinePoint[] = [];
+  const started = Date.now();
+  let last = { sends: 0, deliveries: 0 };
+  const timelineTimer = setInterval(() => {
+    const d = merge(tick.delivery);
+    const a = merge(tick.ack);
+    intervals.push(tick);
+    tick = { delivery: [], ack: [] };
+    const now = { sends: total("sends"), deliveries: total("deliveries") };
+    const point = {
+      t: (Date.now() - started) / 1000,
+      connected: total("connected"),
+      sendsPerSec: now.sends - last.sends,
+      deliveriesPerSec: now.deliveries - last.deliveries,
+      deliveryP50: percentiles(d).p50,
+      deliveryP99: percentiles(d).p99,
+      ackP99: percentiles(a).p99,
+    };
+    last = now;
+    timeline.push(point);
+    options.onProgress(
+      `[${target.label} ${scenario.name}] t=${point.t.toFixed(0)}s conn=${point.connected}/${users.length} failed=${total("failed")} ` +
+        `sends/s=${point.sendsPerSec} deliv/s=${point.deliveriesPerSec} p99=${point.deliveryP99.toFixed(1)}ms`,
+    );
+  }, 1000);
+
+  // Ramp: every connection opened over rampSeconds, users dealt round-robin to the processes.
+  const rampStarted = Date.now();
+  const rampMs = scenario.rampSeconds * 1000;
+  tell((i) => ({ type: "start", users: users.filter((_, n) => n % options.procs === i), url: target.url, parser: options.parser, scenario, rampMs }));
+  while (total("connected") + total("failed") < users.length && Date.now() - rampStarted < rampMs + 120_000) await sleep(250);
+  const rampSeconds = (Date.now() - rampStarted) / 1000;
+  await sleep(1000);
+  const loadedRss = serverPids.reduce((s, pid) => s + rssBytes(pid), 0);
+  const opened = total("connected");
+
+  // The measured phase.
+  const cpuBefore = sampleCpu(groups);
+  const before = { deliveries: total("deliveries"), at: Date.now(), interval: intervals.length };
+  let saturation: RunMeasurements["saturation"];
+  let stormInfo: RunMeasurements["storm"];
+  if (scenario.steps) {
+    const steps: Array<{ rate: number; p99: number }> = [];
+    let maxRate = 0;
+    for (let n = 0; n < scenario.steps.maxSteps; n++) {
+      const rate = scenario.steps.startRate + n * scenario.steps.increment;
+      tell({ type: "rate", perSecond: rate / options.procs });
+      const from = intervals.length + 1; // skip the first second of a step (the rate settling)
+      await sleep(scenario.steps.stepSeconds * 1000);
+      const p99 = percentiles(merge(intervals.slice(from).flatMap((i) => i.delivery))).p99;
+      steps.push({ rate, p99 });
+      options.onProgress(`[${target.label} saturation] step ${n + 1}: ${rate} sends/s → delivery p99 ${p99.toFixed(1)} ms`);
+      if (p99 > scenario.steps.p99LimitMs) break;
+      maxRate = rate;
+    }
+    tell({ type: "rate", perSecond: 0 });
+    saturation = { steps, maxRate };
+  } else {
+    tell({ type: "chat", on: true });
+    if (scenario.stormWindowSeconds) {
+      await sleep((scenario.durationSeconds * 1000) / 4);
+      tell({ type: "storm", windowMs: scenario.stormWindowSeconds * 1000 });
+      await sleep((scenario.durationSeconds * 3000) / 4);
+    } else {
+      await sleep(scenario.durationSeconds * 1000);
+    }
+    tell({ type: "chat", on: false });
+  }
+  const measuredSeconds = (Date.now() - before.at) / 1000;
+  const cpuAfter = sampleCpu(groups);
+  const windowDeliveries = total("deliveries") - before.deliveries;
+  const lag = await scrapeLagMs(target.serverUrls);
+
+  // Let in-flight sends finish, then wait until every user has caught up with its room.
+  await sleep(2000);
+  tell({ type: "settle", lastSeqs: await options.lastSeqs(), timeoutMs: 60_000 });
+  while (settled.length < procs.length) await sleep(200);
+  clearInterval(timelineTimer);
+  for (const p of procs) p.disconnect();
+
+  const cpuSeconds = Object.fromEntries(Object.keys(cpuAfter).map((k) => [k, cpuAfter[k]! - cpuBefore[k]!]));
+  const resume = settled.flatMap((r) => r.resumeMs).sort((a, b) => a - b);
+  if (scenario.stormWindowSeconds) {
+    stormInfo = {
+      users: opened,
+      resumed: resume.length,
+      fullyResumedMs: resume.length === opened && resume.length > 0 ? resume.at(-1)! : null,
+      resumeP99Ms: resume.length > 0 ? resume[Math.min(resume.length - 1, Math.floor(resume.length * 0.99))]! : null,
+    };
+  }
+  return {
+    target: target.label,
+    scenario: scenario.name,
+    users: users.length,
+    procs: options.procs,
+    connections: { opened, failed: total("failed"), rampSeconds },
+    sends: settled.reduce((s, r) => s + r.sends, 0),
+    acks: settled.reduce((s, r) => s + r.acked.length, 0),
+    sendErrors: settled.reduce((s, r) => s + r.sendErrors, 0),
+    deliveries: settled.reduce((s, r) => s + r.deliveries, 0),
+    measuredSeconds,
+    deliveriesPerSecond: windowDeliveries / measuredSeconds,
+    delivery: percentiles(merge(settled.map((r) => r.delivery))),
+    ack: percentiles(merge(settled.map((r) => r.ack))),
+    cpuSeconds,
+    serverCpuMicrosPerDelivery: windowDeliveries > 0 ? ((cpuSeconds["server"] ?? 0) * 1e6) / windowDeliveries : null,
+    rss: { idleBytes: idleRss, loadedBytes: loadedRss, perConnectionBytes: opened > 0 ? (loadedRss - idleRss) / opened : null },
+    eventLoopLagP99Ms: lag,
+    timeline,
+    ...(saturation ? { saturation } : {}),
+    ...(stormInfo ? { storm: stormInfo } : {}),
+    results: settled,
+  };
+}

@@ -1,0 +1,11 @@
+import { coachingDay } from "./coaching-day.ts";
+import { saturation } from "./saturation.ts";
+import type { Scenario } from "./scenario.ts";
+import { storm } from "./storm.ts";
+
+/** Every scenario by name. */
+export const SCENARIOS: Record<Scenario["name"], Scenario> = {
+  "coaching-day": coachingDay,
+  saturation,
+  storm,
+};

@@ -1,0 +1,107 @@
+import { randomBytes } from "node:crypto";
+import { createServer } from "node:net";
+import type { Db } from "../db/db.ts";
+import { openDb } from "../db/open.ts";
+import { startStack, type Stack } from "../server/stack.ts";
+import { pidsNamed, type ProcessGroup } from "./proc-stats.ts";
+
+/** What the bench drives: where clients connect, what to measure, and how to clean up. */
+export interface Target {
+  label: "coachwire" | "reference";
+  url: string;
+  serverUrls: string[];
+  /** Present for coachwire: seeding and the audit read PostgreSQL. */
+  db: Db | undefined;
+  redisPrefix: string;
+  /** Processes whose CPU is measured, by role. */
+  processGroups(): Promise<ProcessGroup[]>;
+  stop(): Promise<void>;
+}
+
+export interface TargetOptions {
+  databaseUrl: string;
+  redisUrl: string;
+  workers: number;
+  balancers: number;
+  parser: "msgpack" | "json";
+  runId: string;
+}
+
+async function freePortBlock(size: number): Promise<number> {
+  for (;;) {
+    const base = 20_000 + Math.floor(Math.random() * 30_000);
+    const ports = Array.from({ length: size }, (_, i) => base + i);
+    const free = await Promise.all(
+      ports.map(
+        (port) =>
+          new Promise<boolean>((resolve) => {
+            const probe = createServer();
+            probe.once("error", () => resolve(false));
+            probe.listen(port, "127.0.0.1", () => probe.close(() => resolve(true)));
+          }),
+      ),
+    );
+    if (free.every(Boolean)) return base;
+  }
+}
+
+async function serverPids(serverUrls: string[]): Promise<number[]> {
+  const pids = await Promise.all(
+    serverUrls.map((u) => fetch(`${u}/healthz`).then((r) => r.json() as Promise<{ pid: number }>).then((b) => b.pid, () => 0)),
+  );
+  return pids.filter((p) => p > 0);
+}
+
+/** Starts coachwire (or the reference) as `npm run stack` would, on free ports, in its own schema and Redis prefix. */
+export async function startTarget(label: Target["label"], o: TargetOptions): Promise<Target> {
+  const schema = `bench_${o.runId}`;
+  const redisPrefix = `bench:${o.runId}:${label}:`;
+  const base = await freePortBlock(3 + o.workers + o.balancers);
+  const stack: Stack = await startStack({
+    stdio: "ignore",
+    workers: o.workers,
+    balancers: o.balancers,
+    lbPort: base,
+    statsPortBase: base + 1,
+    portBase: base + 1 + o.balancers,
+    databaseUrl: o.databaseUrl,
+    redisUrl: o.redisUrl,
+    clusterEntry: label === "coachwire" ? "server/cluster.ts" : "bench/reference/cluster.ts",
+    serverEnv: {
+      COACHWIRE_DB_SCHEMA: schema,
+      COACHWIRE_REDIS_PREFIX: redisPrefix,
+      COACHWIRE_PARSER: o.parser,
+      COACHWIRE_LOG_LEVEL: "warn",
+      COACHWIRE_DEMO_SEED: "false",
+      COACHWIRE_TRUSTED_CIDRS: "127.0.0.0/8,::1/128",
+      // The bench mints tokens for the whole run; keep sockets from expiring mid-run.
+      COACHWIRE_ACCESS_TOKEN_TTL_S: "86400",
+    },
+  });
+  const db = label === "coachwire" ? await openDb({ url: o.databaseUrl, schema, poolSize: 4 }) : undefined;
+  return {
+    label,
+    url: stack.lbUrl,
+    serverUrls: stack.serverUrls,
+    db,
+    redisPrefix,
+    async processGroups() {
+      return [
+        { name: "server", pids: await serverPids(stack.serverUrls) },
+        { name: "haproxy", pids: stack.balancers.map((b) => b.pid!).filter(Boolean) },
+        { name: "redis", pids: pidsNamed("redis-server") },
+        { name: "postgres", pids: pidsNamed("postgres") },
+      ];
+    },
+    async stop() {
+      await stack.stop();
+      if (db) {
+        await db.query(`DROP SCHEMA IF EXISTS "${schema}" CASCADE`);
+        await db.close();
+      }
+    },
+  };
+}
+
+/** A short id for one bench run (schema and key names). */
+export const newRunId = () => `${Date.now().toString(36)}${randomBytes(2).toString("hex")}`;
