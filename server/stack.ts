@@ -116,7 +116,7 @@ export async function startStack(overrides: Partial<StackOptions> = {}): Promise
   const stop = async () => {
     for (const b of balancers) b.kill("SIGUSR1"); // soft stop: finish the sessions they hold
     cluster.kill("SIGTERM");
-    await Promise.race([exited(cluster), new Promise((r) => setTimeout(r, 30_000))]);
+    await Promise.race([exited(cluster), new Promise((r) => setTimeout(r, 30_000).unref())]);
     cluster.kill("SIGKILL");
     for (const b of balancers) b.kill("SIGKILL");
     await Promise.all([cluster, ...balancers].map(exited));
