@@ -191,8 +191,8 @@ for (const driver of await availableDrivers()) {
       assertError(await http(server.url, "POST", "/healthz", { body: {} }), "METHOD_NOT_ALLOWED");
     });
 
-    test("GET /healthz and /readyz answer 200 {ok:true}", async () => {
-      assert.deepEqual(await http(server.url, "GET", "/healthz"), { status: 200, body: { ok: true } });
+    test("GET /healthz answers 200 {ok:true, pid} and /readyz 200 {ok:true}", async () => {
+      assert.deepEqual(await http(server.url, "GET", "/healthz"), { status: 200, body: { ok: true, pid: process.pid } });
       assert.deepEqual(await http(server.url, "GET", "/readyz"), { status: 200, body: { ok: true } });
     });
 
