@@ -19,6 +19,7 @@ import { newRunId, startTarget, type Target } from "./target.ts";
 
 const USAGE = `usage: npm run bench -- [--scenario coaching-day|saturation|storm] [--users N] [--duration S]
        [--procs N] [--compare reference] [--smoke] [--parser msgpack|json] [--workers N] [--balancers N] [--out DIR]
+       [--profile DIR]   (write a --cpu-prof profile of every server process into DIR)
 Traffic goes only to 127.0.0.1. Exit code 1 when an audit finds a lost or duplicated event.`;
 
 const { values: args } = parseArgs({
@@ -33,6 +34,7 @@ const { values: args } = parseArgs({
     workers: { type: "string", default: "2" },
     balancers: { type: "string", default: "2" },
     out: { type: "string" },
+    profile: { type: "string" },
     help: { type: "boolean", default: false },
   },
 });
@@ -74,7 +76,15 @@ async function deleteKeys(redis: Redis, prefix: string): Promise<void> {
 
 async function benchOne(label: Target["label"], redis: Redis): Promise<ReportedRun> {
   log(`== ${label}: starting the stack (${args.workers} server processes, ${args.balancers} HAProxy) …`);
-  const target = await startTarget(label, { databaseUrl, redisUrl, workers: Number(args.workers), balancers: Number(args.balancers), parser, runId });
+  const target = await startTarget(label, {
+    databaseUrl,
+    redisUrl,
+    workers: Number(args.workers),
+    balancers: Number(args.balancers),
+    parser,
+    runId,
+    ...(args.profile ? { profileDir: join(args.profile, label) } : {}),
+  });
   try {
     log(`== ${label}: seeding ${scenario.users} users in rooms of ${scenario.roomSize} …`);
     const users = await seedUsers(target.db, {
@@ -116,5 +126,6 @@ writeFileSync(join(outDir, "report.md"), toMarkdown(report));
 writeFileSync(join(outDir, "report.html"), toHtml(report));
 log("\n" + toMarkdown(report));
 log(`Report: ${outDir}/report.{json,md,html}`);
-// Only the audit decides the exit code: timing never fails a bench run.
-process.exit(runs.every((r) => r.audit.ok) ? 0 : 1);
+// Only coachwire's audit decides the exit code (timing never does). The reference keeps no
+// history, so users who reconnect there miss events: its audit is reported, not enforced.
+process.exit(runs[0]!.audit.ok ? 0 : 1);

@@ -36,13 +36,31 @@ export function pidsNamed(name: string): number[] {
   }
 }
 
-/** A named group of processes whose CPU is measured together. */
+/** A named group of processes whose CPU is measured together; `refresh` re-lists them (e.g. PostgreSQL backends come and go). */
 export interface ProcessGroup {
   name: string;
   pids: number[];
+  refresh?: () => number[];
 }
 
-/** Total CPU seconds per group, for a before/after difference. */
-export function sampleCpu(groups: ProcessGroup[]): Record<string, number> {
-  return Object.fromEntries(groups.map((g) => [g.name, g.pids.reduce((sum, pid) => sum + cpuSeconds(pid), 0)]));
+/** CPU seconds per process of every group, to be passed to {@link cpuSince}. */
+export type CpuSample = Map<string, Map<number, number>>;
+
+export function sampleCpu(groups: ProcessGroup[]): CpuSample {
+  return new Map(groups.map((g) => [g.name, new Map((g.refresh?.() ?? g.pids).map((pid) => [pid, cpuSeconds(pid)]))]));
+}
+
+/**
+ * CPU seconds each group used since `before`: per process, so a process that exited in between
+ * does not subtract; one that started in between counts from zero (its whole life was inside).
+ */
+export function cpuSince(before: CpuSample, groups: ProcessGroup[]): Record<string, number> {
+  const after = sampleCpu(groups);
+  return Object.fromEntries(
+    [...after].map(([name, pids]) => {
+      let total = 0;
+      for (const [pid, cpu] of pids) total += Math.max(0, cpu - (before.get(name)?.get(pid) ?? 0));
+      return [name, total];
+    }),
+  );
 }

@@ -2,7 +2,7 @@ import { fork, type ChildProcess } from "node:child_process";
 import { fileURLToPath } from "node:url";
 import * as hdr from "hdr-histogram-js";
 import type { ClientResult, FromClient, ToClient } from "./client-proc.ts";
-import { rssBytes, sampleCpu } from "./proc-stats.ts";
+import { cpuSince, rssBytes, sampleCpu } from "./proc-stats.ts";
 import type { Scenario } from "./scenarios/scenario.ts";
 import type { BenchUser } from "./seed.ts";
 import type { Target } from "./target.ts";
@@ -178,7 +178,7 @@ export async function runScenario(
     tell({ type: "chat", on: false });
   }
   const measuredSeconds = (Date.now() - before.at) / 1000;
-  const cpuAfter = sampleCpu(groups);
+  const cpuSeconds = cpuSince(cpuBefore, groups);
   const windowDeliveries = total("deliveries") - before.deliveries;
   const lag = await scrapeLagMs(target.serverUrls);
 
@@ -189,7 +189,6 @@ export async function runScenario(
   clearInterval(timelineTimer);
   for (const p of procs) p.disconnect();
 
-  const cpuSeconds = Object.fromEntries(Object.keys(cpuAfter).map((k) => [k, cpuAfter[k]! - cpuBefore[k]!]));
   const resume = settled.flatMap((r) => r.resumeMs).sort((a, b) => a - b);
   if (scenario.stormWindowSeconds) {
     stormInfo = {

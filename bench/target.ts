@@ -25,6 +25,8 @@ export interface TargetOptions {
   balancers: number;
   parser: "msgpack" | "json";
   runId: string;
+  /** Write a V8 CPU profile of every server process here (written when it exits). */
+  profileDir?: string;
 }
 
 async function freePortBlock(size: number): Promise<number> {
@@ -77,6 +79,7 @@ export async function startTarget(label: Target["label"], o: TargetOptions): Pro
       // The bench mints tokens for the whole run; keep sockets from expiring mid-run.
       COACHWIRE_ACCESS_TOKEN_TTL_S: "86400",
     },
+    nodeArgs: o.profileDir ? ["--cpu-prof", `--cpu-prof-dir=${o.profileDir}`] : [],
   });
   const db = label === "coachwire" ? await openDb({ url: o.databaseUrl, schema, poolSize: 4 }) : undefined;
   return {
@@ -89,8 +92,8 @@ export async function startTarget(label: Target["label"], o: TargetOptions): Pro
       return [
         { name: "server", pids: await serverPids(stack.serverUrls) },
         { name: "haproxy", pids: stack.balancers.map((b) => b.pid!).filter(Boolean) },
-        { name: "redis", pids: pidsNamed("redis-server") },
-        { name: "postgres", pids: pidsNamed("postgres") },
+        { name: "redis", pids: pidsNamed("redis-server"), refresh: () => pidsNamed("redis-server") },
+        { name: "postgres", pids: pidsNamed("postgres"), refresh: () => pidsNamed("postgres") },
       ];
     },
     async stop() {

@@ -89,7 +89,7 @@ export async function startServer(config: Config, options: StartOptions): Promis
   const transport = createTransport(
     config,
     // Frames are only dropped far past the point where the slow-consumer sweep closes a socket.
-    { handle, trustProxy: config.limits.trustProxy, dropThresholdBytes: config.wire.slowConsumerBytes * 4 },
+    { handle, trustProxy: config.limits.trustProxy, dropThresholdBytes: config.wire.slowConsumerBytes * 8 },
     log("transport"),
   );
   io = createIo(config, transport, log("io"));

@@ -33,6 +33,8 @@ export interface StackOptions {
   stdio: "inherit" | "ignore";
   /** The cluster entry point, relative to the repository (the bench swaps in its reference server). */
   clusterEntry: string;
+  /** Extra node flags for the cluster and its workers (which inherit them), e.g. --cpu-prof. */
+  nodeArgs: string[];
 }
 
 export interface Stack {
@@ -58,6 +60,7 @@ export const STACK_DEFAULTS: StackOptions = {
   lbTrusted: ["127.0.0.0/8", "::1/128"],
   stdio: "inherit",
   clusterEntry: "server/cluster.ts",
+  nodeArgs: [],
 };
 
 /** True when an `haproxy` binary answers. */
@@ -95,7 +98,7 @@ export async function startStack(overrides: Partial<StackOptions> = {}): Promise
   const inherited = Object.fromEntries(
     Object.entries(process.env).filter(([k]) => !k.startsWith("COACHWIRE_") && k !== "DATABASE_URL" && k !== "REDIS_URL"),
   );
-  const cluster = spawn(process.execPath, ["--import", "tsx", join(ROOT, o.clusterEntry)], {
+  const cluster = spawn(process.execPath, [...o.nodeArgs, "--import", "tsx", join(ROOT, o.clusterEntry)], {
     cwd: ROOT,
     stdio: o.stdio,
     env: {

@@ -103,12 +103,18 @@ export class RedisPresence implements Presence {
 
   async heartbeat(entries: readonly PresenceEntry[]): Promise<void> {
     if (entries.length === 0) return;
+    // One ZADD per room (all its members) and one SADD for the rooms: a few hundred commands
+    // for thousands of connections, not two per connection.
     const expiry = Date.now() + this.ttlMs;
-    const pipeline = this.redis.pipeline();
+    const byRoom = new Map<string, Array<string | number>>();
     for (const { roomId, userId, connId } of entries) {
-      pipeline.zadd(this.roomPrefix + roomId, expiry, `${userId}\t${connId}`);
-      pipeline.sadd(this.roomsKey, roomId);
+      let args = byRoom.get(roomId);
+      if (!args) byRoom.set(roomId, (args = []));
+      args.push(expiry, `${userId}\t${connId}`);
     }
+    const pipeline = this.redis.pipeline();
+    for (const [roomId, args] of byRoom) pipeline.zadd(this.roomPrefix + roomId, ...args);
+    pipeline.sadd(this.roomsKey, ...byRoom.keys());
     const results = (await pipeline.exec()) ?? [];
     const failed = results.find(([err]) => err);
     if (failed) throw failed[0];

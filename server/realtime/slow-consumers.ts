@@ -4,7 +4,9 @@ import type { Transport } from "../transport/transport.ts";
 import type { Sessions } from "./sessions.ts";
 import type { CoachServer } from "./socket-types.ts";
 
-const SWEEP_MS = 100;
+// Each sweep asks uWS for every socket's buffered bytes; 250 ms keeps that cheap, and the drop
+// threshold (8x the limit) is far enough that a socket is closed long before uWS would skip it.
+const SWEEP_MS = 250;
 
 /**
  * Finds sockets that are not reading fast enough and closes them with a reconnect-class reason,
