@@ -114,8 +114,9 @@ export class Persister extends EventEmitter {
     }
   }
 
+  /** One statement, so one round trip and its own transaction. */
   private commit(batch: Pending[]): Promise<AppendOutcome[]> {
-    return this.db.transaction((tx) => appendEvents(tx, batch.map((p) => p.draft)));
+    return appendEvents(this.db, batch.map((p) => p.draft));
   }
 
   /** After COMMIT: broadcast what is new, then answer every sender. */
