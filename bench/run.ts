@@ -46,7 +46,8 @@ export interface RunMeasurements {
   rss: { idleBytes: number; loadedBytes: number; perConnectionBytes: number | null };
   eventLoopLagP99Ms: number[];
   timeline: TimelinePoint[];
-  saturation?: { steps: Array<{ rate: number; p99: number }>; maxRate: number };
+  /** `capped`: the last step still held, so the true limit is above maxRate. */
+  saturation?: { steps: Array<{ rate: number; p99: number }>; maxRate: number; capped: boolean };
   storm?: { users: number; resumed: number; fullyResumedMs: number | null; resumeP99Ms: number | null };
   results: ClientResult[];
 }
@@ -165,7 +166,7 @@ export async function runScenario(
       maxRate = rate;
     }
     tell({ type: "rate", perSecond: 0 });
-    saturation = { steps, maxRate };
+    saturation = { steps, maxRate, capped: steps.at(-1)!.p99 <= scenario.steps.p99LimitMs };
   } else {
     tell({ type: "chat", on: true });
     if (scenario.stormWindowSeconds) {

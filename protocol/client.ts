@@ -288,13 +288,24 @@ export class CoachClient extends Emitter<Record<string, never>, Record<string, n
     this.lastNotice = undefined;
     this.emitReserved("connected");
     for (const [roomId, state] of this.rooms) {
-      if (!state.ready) continue; // its first join is still on its way
-      this.joinOnce(roomId).then(
-        () => this.emitReserved("resumed", roomId),
-        () => {
-          // Refused (e.g. removed from the room) or disconnected again: the next connect retries.
-        },
-      );
+      if (state.ready) void this.rejoin(roomId, this.socket.id, 0); // else its first join is still on its way
+    }
+  }
+
+  /**
+   * Joins a room again after a reconnect. A refusal that may pass (a timeout under load, a rate
+   * limit, a draining server) is retried with backoff while this connection lasts; a next
+   * connection starts over; a final refusal (e.g. removed from the room) stops.
+   */
+  private async rejoin(roomId: string, connection: string | undefined, attempt: number): Promise<void> {
+    try {
+      await this.joinOnce(roomId);
+      this.emitReserved("resumed", roomId);
+    } catch (err) {
+      if (err instanceof RequestError && !err.error.retryable) return;
+      await sleep(Math.min(5000, 200 * 2 ** attempt) * (0.5 + Math.random()));
+      const still = this.rooms.has(roomId) && !this.closedFor && this.socket.connected && this.socket.id === connection;
+      if (still) await this.rejoin(roomId, connection, attempt + 1);
     }
   }
 

@@ -54,7 +54,7 @@ export function toMarkdown(report: BenchReport): string {
   row("server CPU µs per delivered event", (r) => f(r.serverCpuMicrosPerDelivery));
   row("server RSS per connection (KB)", (r) => f(r.rss.perConnectionBytes == null ? null : r.rss.perConnectionBytes / 1024));
   row("event-loop lag p99 per server (ms)", (r) => r.eventLoopLagP99Ms.map((v) => f(v)).join(", "));
-  row("saturation: max rate that held (sends/s)", (r) => (r.saturation ? String(r.saturation.maxRate) : "–"));
+  row("saturation: max rate that held (sends/s)", (r) => (r.saturation ? `${r.saturation.maxRate}${r.saturation.capped ? " (every step held: the limit is higher)" : ""}` : "–"));
   row("storm: resumed / fully resumed after (ms)", (r) => (r.storm ? `${r.storm.resumed}/${r.storm.users} / ${f(r.storm.fullyResumedMs, 0)}` : "–"));
   row("audit", (r) => (r.audit.ok ? "**lost 0, duplicated 0**" : `**FAILED**: lost ${r.audit.lost}, duplicated ${r.audit.duplicated}, gaps ${r.audit.usersWithGaps}, behind ${r.audit.usersBehind}`));
   if (report.ratios) {
