@@ -1,32 +1,17 @@
 import assert from "node:assert/strict";
-import { after, before, describe, test } from "node:test";
+import { describe, test } from "node:test";
 import type { RoomEvent } from "../protocol/events.ts";
-import { openPgliteMemory, type TestDatabase } from "./support/databases.ts";
-import { createRoom, createUser, type TestUser } from "./support/fixtures.ts";
-import { eventually, startTestServer, type TestServer } from "./support/server.ts";
+import { useRoomFixture } from "./support/room-fixture.ts";
+import { eventually } from "./support/server.ts";
 
 // After a reconnect the SDK must get back into its rooms even when the first rejoin is refused
 // for a reason that passes (here: the per-user rate limit, one request per second).
 describe("SDK resume after a refused rejoin", () => {
-  let tdb: TestDatabase;
-  let server: TestServer;
-  let coach: TestUser;
-  let student: TestUser;
-  let roomId: string;
-
-  before(async () => {
-    tdb = await openPgliteMemory();
-    server = await startTestServer(tdb.db, { COACHWIRE_SEND_BURST: "1", COACHWIRE_SEND_RATE_PER_S: "1" });
-    coach = await createUser(tdb.db, "coach");
-    student = await createUser(tdb.db);
-    roomId = await createRoom(tdb.db, [coach, student]);
-  });
-  after(async () => {
-    await server.close();
-    await tdb.drop();
-  });
+  const room = useRoomFixture({ COACHWIRE_SEND_BURST: "1", COACHWIRE_SEND_RATE_PER_S: "1" });
 
   test("a rate-limited rejoin is retried until the room is resumed, and nothing is missed", async () => {
+    const { server, coach, roomId } = room;
+    const student = room.students[0]!;
     const receiver = await server.client(student);
     const seen: RoomEvent[] = [];
     receiver.on("event", (e) => seen.push(e));

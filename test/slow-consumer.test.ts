@@ -1,38 +1,23 @@
 import assert from "node:assert/strict";
 import type { Socket as NetSocket } from "node:net";
-import { after, before, describe, test } from "node:test";
+import { describe, test } from "node:test";
 import type { RoomEvent } from "../protocol/events.ts";
-import { openPgliteMemory, type TestDatabase } from "./support/databases.ts";
-import { createRoom, createUser, type TestUser } from "./support/fixtures.ts";
-import { eventually, startTestServer, type TestServer } from "./support/server.ts";
+import { useRoomFixture } from "./support/room-fixture.ts";
+import { eventually } from "./support/server.ts";
 
 // A client that stops reading must not silently lose events: under uWS a broadcast skips a
 // socket past maxBackpressure without closing it. The server notices the backlog, closes the
 // socket with a reconnect-class reason, and the SDK resumes by seq.
 describe("slow consumer", () => {
-  let tdb: TestDatabase;
-  let server: TestServer;
-  let coach: TestUser;
-  let student: TestUser;
-  let roomId: string;
-
-  before(async () => {
-    tdb = await openPgliteMemory();
-    server = await startTestServer(tdb.db, {
-      COACHWIRE_SLOW_CONSUMER_BYTES: "16384",
-      COACHWIRE_SEND_RATE_PER_S: "100000",
-      COACHWIRE_SEND_BURST: "100000",
-    });
-    coach = await createUser(tdb.db, "coach");
-    student = await createUser(tdb.db);
-    roomId = await createRoom(tdb.db, [coach, student]);
-  });
-  after(async () => {
-    await server.close();
-    await tdb.drop();
+  const room = useRoomFixture({
+    COACHWIRE_SLOW_CONSUMER_BYTES: "16384",
+    COACHWIRE_SEND_RATE_PER_S: "100000",
+    COACHWIRE_SEND_BURST: "100000",
   });
 
   test("is closed as a slow consumer, reconnects, and delivers every event once in order", async () => {
+    const { server, coach, roomId } = room;
+    const student = room.students[0]!;
     const sender = await server.client(coach);
     const receiver = await server.client(student);
     const seen: RoomEvent[] = [];
