@@ -88,8 +88,7 @@ export async function startServer(config: Config, options: StartOptions): Promis
   };
   const transport = createTransport(
     config,
-    // Frames are only dropped far past the point where the slow-consumer sweep closes a socket.
-    { handle, trustProxy: config.limits.trustProxy, dropThresholdBytes: config.wire.slowConsumerBytes * 8 },
+    { handle, trustProxy: config.limits.trustProxy, slowConsumerBytes: config.wire.slowConsumerBytes },
     log("transport"),
   );
   io = createIo(config, transport, log("io"));
@@ -125,7 +124,9 @@ export async function startServer(config: Config, options: StartOptions): Promis
     registerMessageHandlers(socket, { rooms, guards });
     registerTypingHandlers(server, socket, config.presence.typingThrottleMs);
   });
-  const stopSweep = watchSlowConsumers(server, transport, sessions, config.wire.slowConsumerBytes, log("slow-consumers"), metrics);
+  const stopSweep = transport.closesSlowConsumers
+    ? () => {}
+    : watchSlowConsumers(server, transport, sessions, config.wire.slowConsumerBytes, log("slow-consumers"), metrics);
 
   const port = await transport.listen(config.host, config.port);
   log("app").info({ port, transport: transport.kind, db: db.driver, redis: state.shared, parser: config.wire.parser }, "listening");

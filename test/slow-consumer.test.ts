@@ -6,10 +6,12 @@ import { useRoomFixture } from "./support/room-fixture.ts";
 import { eventually } from "./support/server.ts";
 
 // A client that stops reading must not silently lose events: under uWS a broadcast skips a
-// socket past maxBackpressure without closing it. The server notices the backlog, closes the
-// socket with a reconnect-class reason, and the SDK resumes by seq.
-describe("slow consumer", () => {
+// socket past maxBackpressure without closing it (so coachwire turns on closeOnBackpressureLimit);
+// node's ws buffers without end (so a sweep closes the socket with a reconnect-class reason).
+// Either way the socket is closed and the SDK resumes by seq.
+for (const transport of ["uws", "node"] as const) describe(`slow consumer (${transport} transport)`, () => {
   const room = useRoomFixture({
+    COACHWIRE_TRANSPORT: transport,
     COACHWIRE_SLOW_CONSUMER_BYTES: "16384",
     COACHWIRE_SEND_RATE_PER_S: "100000",
     COACHWIRE_SEND_BURST: "100000",

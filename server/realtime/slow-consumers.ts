@@ -4,15 +4,12 @@ import type { Transport } from "../transport/transport.ts";
 import type { Sessions } from "./sessions.ts";
 import type { CoachServer } from "./socket-types.ts";
 
-// Each sweep asks uWS for every socket's buffered bytes; 250 ms keeps that cheap, and the drop
-// threshold (8x the limit) is far enough that a socket is closed long before uWS would skip it.
 const SWEEP_MS = 250;
 
 /**
  * Finds sockets that are not reading fast enough and closes them with a reconnect-class reason,
- * so they resume by seq. This matters under uWS: a room broadcast (`app.publish`) silently
- * skips a socket whose buffer exceeds maxBackpressure. The transport's drop threshold is set
- * well above `limitBytes`, so a socket is closed here before anything is ever dropped for it.
+ * so they resume by seq instead of buffering without end. Used on transports that do not close
+ * slow sockets themselves (node:http + ws); under uWS, closeOnBackpressureLimit does it.
  */
 export function watchSlowConsumers(
   io: CoachServer,

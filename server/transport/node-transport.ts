@@ -34,6 +34,8 @@ export function createNodeTransport(options: TransportOptions): Transport {
 
   return {
     kind: "node",
+    // ws buffers without limit: the slow-consumer sweep closes sockets that fall behind.
+    closesSlowConsumers: false,
     attach(io: Server) {
       io.attach(server);
     },

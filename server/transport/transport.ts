@@ -7,8 +7,8 @@ export type RequestHandler = (req: HttpRequest) => Promise<HttpReply>;
 export interface TransportOptions {
   handle: RequestHandler;
   trustProxy: boolean;
-  /** Bytes a socket may have queued before the transport itself would drop frames to it. */
-  dropThresholdBytes: number;
+  /** Bytes a socket may have queued before it counts as a slow consumer and is closed. */
+  slowConsumerBytes: number;
 }
 
 /**
@@ -25,6 +25,8 @@ export interface Transport {
   close(): void;
   /** Bytes written to this socket that the peer has not taken yet. */
   bufferedAmount(socket: Socket): number;
+  /** True when the transport itself closes a socket past slowConsumerBytes (uWS); else a sweep must. */
+  readonly closesSlowConsumers: boolean;
 }
 
 /** Serialises a reply body. */

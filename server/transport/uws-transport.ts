@@ -58,8 +58,16 @@ export function createUwsTransport(options: TransportOptions): Transport {
   return {
     kind: "uws",
     attach(io: Server) {
-      io.attachApp(app, { maxBackpressure: options.dropThresholdBytes } as Parameters<Server["attachApp"]>[1]);
+      // uWS skips a socket past maxBackpressure during a publish without telling anyone, and
+      // engine.io's attach does not pass closeOnBackpressureLimit through: add it to the
+      // WebSocket route engine.io registers, so such a socket is closed instead. Its client
+      // reconnects and resumes by seq; nothing is silently lost.
+      const ws = app.ws.bind(app);
+      app.ws = ((pattern: string, behavior: Record<string, unknown>) =>
+        ws(pattern, { ...behavior, closeOnBackpressureLimit: 1 } as never)) as typeof app.ws;
+      io.attachApp(app, { maxBackpressure: options.slowConsumerBytes } as Parameters<Server["attachApp"]>[1]);
     },
+    closesSlowConsumers: true,
     listen(host, port) {
       return new Promise((resolve, reject) => {
         app.listen(host, port, (socket) => {
