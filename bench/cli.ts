@@ -11,7 +11,7 @@ import { runScenario } from "./run.ts";
 import { SCENARIOS } from "./scenarios/index.ts";
 import { smoke, type Scenario } from "./scenarios/scenario.ts";
 import { seedUsers } from "./seed.ts";
-import { newRunId, startTarget, type Target } from "./target.ts";
+import { attachTarget, newRunId, startTarget, type Target } from "./target.ts";
 
 // `npm run bench -- [options]`: starts the stack (HAProxy → server processes → PostgreSQL,
 // Redis) on free loopback ports, seeds users, drives them from client processes with the SDK,
@@ -20,6 +20,8 @@ import { newRunId, startTarget, type Target } from "./target.ts";
 const USAGE = `usage: npm run bench -- [--scenario coaching-day|saturation|storm] [--users N] [--duration S]
        [--procs N] [--compare reference] [--smoke] [--parser msgpack|json] [--workers N] [--balancers N] [--out DIR]
        [--profile DIR]   (write a --cpu-prof profile of every server process into DIR)
+       [--target URL --schema S [--servers URL,URL]]   (drive a stack that is already running:
+                         seed into and audit schema S of DATABASE_URL; measure the listed server processes)
 Traffic goes only to 127.0.0.1. Exit code 1 when an audit finds a lost or duplicated event.`;
 
 const { values: args } = parseArgs({
@@ -35,6 +37,9 @@ const { values: args } = parseArgs({
     balancers: { type: "string", default: "2" },
     out: { type: "string" },
     profile: { type: "string" },
+    target: { type: "string" },
+    schema: { type: "string" },
+    servers: { type: "string" },
     help: { type: "boolean", default: false },
   },
 });
@@ -45,6 +50,7 @@ if (args.help) {
 const base = SCENARIOS[args.scenario as Scenario["name"]];
 if (!base) throw new Error(`unknown scenario ${args.scenario}\n${USAGE}`);
 if (args.compare !== undefined && args.compare !== "reference") throw new Error(`--compare takes "reference"\n${USAGE}`);
+if (args.target && (args.compare || !args.schema)) throw new Error(`--target needs --schema and cannot --compare\n${USAGE}`);
 const parser = args.parser === "json" ? "json" : "msgpack";
 let scenario: Scenario = args.smoke ? smoke(base) : base;
 if (args.users) scenario = { ...scenario, users: Number(args.users) };
@@ -75,8 +81,11 @@ async function deleteKeys(redis: Redis, prefix: string): Promise<void> {
 }
 
 async function benchOne(label: Target["label"], redis: Redis): Promise<ReportedRun> {
-  log(`== ${label}: starting the stack (${args.workers} server processes, ${args.balancers} HAProxy) …`);
-  const target = await startTarget(label, {
+  log(args.target ? `== ${label}: driving ${args.target}` : `== ${label}: starting the stack (${args.workers} server processes, ${args.balancers} HAProxy) …`);
+  const idPrefix = `b${runId}${label[0]}`;
+  const target = args.target
+    ? await attachTarget(args.target, { databaseUrl, schema: args.schema!, serverUrls: args.servers?.split(",").filter(Boolean) ?? [], idPrefix })
+    : await startTarget(label, {
     databaseUrl,
     redisUrl,
     workers: Number(args.workers),
@@ -92,7 +101,7 @@ async function benchOne(label: Target["label"], redis: Redis): Promise<ReportedR
       roomSize: scenario.roomSize,
       jwtSecret: process.env["COACHWIRE_JWT_SECRET"] ?? DEFAULT_JWT_SECRET,
       tokenTtlS: 86_400,
-      runId: `${runId}${label[0]}`,
+      runId: idPrefix.slice(1),
     });
     const rooms = [...new Set(users.map((u) => u.roomId))];
     const lastSeqs = () => lastSeqsOf(target, rooms, redis);

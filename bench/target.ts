@@ -106,5 +106,35 @@ export async function startTarget(label: Target["label"], o: TargetOptions): Pro
   };
 }
 
+/**
+ * A target that is already running (`--target URL`): the bench seeds into and audits `schema`
+ * of DATABASE_URL, measures the processes behind `serverUrls` (their /healthz pids), and on
+ * stop deletes only what it seeded (users and rooms whose ids start with `idPrefix`).
+ */
+export async function attachTarget(url: string, o: { databaseUrl: string; schema: string; serverUrls: string[]; idPrefix: string }): Promise<Target> {
+  const db = await openDb({ url: o.databaseUrl, schema: o.schema, poolSize: 4 });
+  return {
+    label: "coachwire",
+    url,
+    serverUrls: o.serverUrls,
+    db,
+    redisPrefix: `bench-target-unused:${o.idPrefix}:`,
+    async processGroups() {
+      return [
+        { name: "server", pids: await serverPids(o.serverUrls) },
+        { name: "haproxy", pids: pidsNamed("haproxy"), refresh: () => pidsNamed("haproxy") },
+        { name: "redis", pids: pidsNamed("redis-server"), refresh: () => pidsNamed("redis-server") },
+        { name: "postgres", pids: pidsNamed("postgres"), refresh: () => pidsNamed("postgres") },
+      ];
+    },
+    async stop() {
+      const like = `${o.idPrefix.replace(/[\\%_]/g, "\\$&")}%`;
+      await db.query("DELETE FROM rooms WHERE id LIKE $1", [like]);
+      await db.query("DELETE FROM users WHERE id LIKE $1", [like]);
+      await db.close();
+    },
+  };
+}
+
 /** A short id for one bench run (schema and key names). */
 export const newRunId = () => `${Date.now().toString(36)}${randomBytes(2).toString("hex")}`;
