@@ -4,6 +4,7 @@ import { join } from "node:path";
 import { parseArgs } from "node:util";
 import { Redis } from "ioredis";
 import { DEFAULT_JWT_SECRET } from "../server/config.ts";
+import { deleteKeys } from "../server/redis/delete-keys.ts";
 import { audit } from "./audit.ts";
 import { toHtml } from "./report/html.ts";
 import { compareRuns, toMarkdown, type BenchReport, type ReportedRun } from "./report/report.ts";
@@ -69,15 +70,6 @@ async function lastSeqsOf(target: Target, rooms: string[], redis: Redis): Promis
   }
   const values = await redis.mget(rooms.map((r) => `${target.redisPrefix}seq:${r}`));
   return Object.fromEntries(rooms.map((r, i) => [r, Number(values[i] ?? 0)]));
-}
-
-async function deleteKeys(redis: Redis, prefix: string): Promise<void> {
-  let cursor = "0";
-  do {
-    const [next, keys] = await redis.scan(cursor, "MATCH", `${prefix}*`, "COUNT", 1000);
-    cursor = next;
-    if (keys.length > 0) await redis.del(...keys);
-  } while (cursor !== "0");
 }
 
 async function benchOne(label: Target["label"], redis: Redis): Promise<ReportedRun> {

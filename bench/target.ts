@@ -1,8 +1,7 @@
 import { randomBytes } from "node:crypto";
-import { createServer } from "node:net";
 import type { Db } from "../db/db.ts";
 import { openDb } from "../db/open.ts";
-import { startStack, type Stack } from "../server/stack.ts";
+import { freePortRun, startStack, type Stack } from "../server/stack.ts";
 import { pidsNamed, type ProcessGroup } from "./proc-stats.ts";
 
 /** What the bench drives: where clients connect, what to measure, and how to clean up. */
@@ -29,24 +28,6 @@ export interface TargetOptions {
   profileDir?: string;
 }
 
-async function freePortBlock(size: number): Promise<number> {
-  for (;;) {
-    const base = 20_000 + Math.floor(Math.random() * 30_000);
-    const ports = Array.from({ length: size }, (_, i) => base + i);
-    const free = await Promise.all(
-      ports.map(
-        (port) =>
-          new Promise<boolean>((resolve) => {
-            const probe = createServer();
-            probe.once("error", () => resolve(false));
-            probe.listen(port, "127.0.0.1", () => probe.close(() => resolve(true)));
-          }),
-      ),
-    );
-    if (free.every(Boolean)) return base;
-  }
-}
-
 async function serverPids(serverUrls: string[]): Promise<number[]> {
   const pids = await Promise.all(
     serverUrls.map((u) => fetch(`${u}/healthz`).then((r) => r.json() as Promise<{ pid: number }>).then((b) => b.pid, () => 0)),
@@ -58,7 +39,7 @@ async function serverPids(serverUrls: string[]): Promise<number[]> {
 export async function startTarget(label: Target["label"], o: TargetOptions): Promise<Target> {
   const schema = `bench_${o.runId}`;
   const redisPrefix = `bench:${o.runId}:${label}:`;
-  const base = await freePortBlock(3 + o.workers + o.balancers);
+  const base = await freePortRun(1 + o.balancers + o.workers);
   const stack: Stack = await startStack({
     stdio: "ignore",
     workers: o.workers,

@@ -1,5 +1,6 @@
 import { spawn, spawnSync, type ChildProcess } from "node:child_process";
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { createServer } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
@@ -62,6 +63,30 @@ export const STACK_DEFAULTS: StackOptions = {
   clusterEntry: "server/cluster.ts",
   nodeArgs: [],
 };
+
+const handedOut = new Set<number>();
+
+function portIsFree(port: number): Promise<boolean> {
+  return new Promise((resolve) => {
+    const probe = createServer();
+    probe.once("error", () => resolve(false));
+    probe.listen(port, "127.0.0.1", () => probe.close(() => resolve(true)));
+  });
+}
+
+/** The first of `count` consecutive free loopback ports in 20000–60000, none handed out before by this process. */
+export async function freePortRun(count = 1): Promise<number> {
+  for (let attempt = 0; attempt < 100; attempt++) {
+    const first = 20_000 + Math.floor(Math.random() * (40_000 - count));
+    const run = Array.from({ length: count }, (_, i) => first + i);
+    if (run.some((p) => handedOut.has(p))) continue;
+    if ((await Promise.all(run.map(portIsFree))).every(Boolean)) {
+      run.forEach((p) => handedOut.add(p));
+      return first;
+    }
+  }
+  throw new Error(`no run of ${count} free ports found`);
+}
 
 /** True when an `haproxy` binary answers. */
 export function haproxyInstalled(): boolean {

@@ -1,5 +1,4 @@
 import { randomBytes, randomUUID } from "node:crypto";
-import { createServer } from "node:net";
 import { Redis } from "ioredis";
 import { SignJWT } from "jose";
 import pg from "pg";
@@ -7,7 +6,7 @@ import type { Db } from "../../db/db.ts";
 import { openDb } from "../../db/open.ts";
 import { CoachClient, type CoachClientOptions } from "../../protocol/client.ts";
 import { DEFAULT_JWT_SECRET } from "../../server/config.ts";
-import { haproxyInstalled, startStack, type Stack } from "../../server/stack.ts";
+import { freePortRun, haproxyInstalled, startStack, type Stack } from "../../server/stack.ts";
 import { PG_URL, postgresAvailable, REQUIRE_SERVICES } from "./databases.ts";
 import type { TestUser } from "./fixtures.ts";
 import { deleteKeys, REDIS_URL, redisAvailable } from "./redis-keyspace.ts";
@@ -32,29 +31,8 @@ export async function missingClusterServices(): Promise<string | undefined> {
   return undefined;
 }
 
-const reserved = new Set<number>();
-
-function portIsFree(port: number): Promise<boolean> {
-  return new Promise((resolve) => {
-    const probe = createServer();
-    probe.once("error", () => resolve(false));
-    probe.listen(port, "127.0.0.1", () => probe.close(() => resolve(true)));
-  });
-}
-
-/** The first of `count` consecutive free ports in 20000–60000, none handed out before by this process. */
-export async function freePorts(count = 1): Promise<number> {
-  for (let attempt = 0; attempt < 100; attempt++) {
-    const first = 20_000 + Math.floor(Math.random() * (40_000 - count));
-    const run = Array.from({ length: count }, (_, i) => first + i);
-    if (run.some((p) => reserved.has(p))) continue;
-    if ((await Promise.all(run.map(portIsFree))).every(Boolean)) {
-      run.forEach((p) => reserved.add(p));
-      return first;
-    }
-  }
-  throw new Error(`no run of ${count} free ports found`);
-}
+/** Free ports for a test stack (the same search the bench uses). */
+export const freePorts = freePortRun;
 
 const jwtKey = new TextEncoder().encode(DEFAULT_JWT_SECRET);
 

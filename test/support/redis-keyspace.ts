@@ -2,6 +2,7 @@ import { randomBytes } from "node:crypto";
 import { after, afterEach, before, beforeEach } from "node:test";
 import { Redis } from "ioredis";
 import { REQUIRE_SERVICES } from "./databases.ts";
+import { deleteKeys } from "../../server/redis/delete-keys.ts";
 
 /**
  * The Redis a suite runs against: used when it answers, and (with TEST_REQUIRE_SERVICES=1, as
@@ -35,18 +36,7 @@ export function redisAvailable(): Promise<boolean> {
 /** `test:<pid>:<random>:` — a key prefix no other test (or test process) uses. */
 export const freshPrefix = (): string => `test:${process.pid}:${randomBytes(5).toString("hex")}:`;
 
-/** Deletes every key under `prefix` (SCAN MATCH, then DEL); resolves with how many there were. */
-export async function deleteKeys(redis: Redis, prefix: string): Promise<number> {
-  const pattern = `${prefix.replace(/[\\*?[\]]/g, "\\$&")}*`;
-  let cursor = "0";
-  let deleted = 0;
-  do {
-    const [next, keys] = await redis.scan(cursor, "MATCH", pattern, "COUNT", 500);
-    cursor = next;
-    if (keys.length > 0) deleted += await redis.del(...keys);
-  } while (cursor !== "0");
-  return deleted;
-}
+export { deleteKeys };
 
 /** What `redisKeyspace` gives a suite: its connections, and the current test's prefix. */
 export interface RedisKeyspace {
