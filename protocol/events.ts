@@ -1,3 +1,13 @@
+import type { CoachingEventKind, ProgressView, TaskBoard, TaskView } from "./coaching.ts";
+import type {
+  MsgDeleteRequest,
+  MsgReadRequest,
+  TaskCancelRequest,
+  TaskCreateInput,
+  TaskProgressRequest,
+  TaskRefRequest,
+  TaskUpdateInput,
+} from "./coaching-schemas.ts";
 import type { WireError } from "./errors.ts";
 import type {
   ChatBody,
@@ -8,8 +18,11 @@ import type {
   TypingRequest,
 } from "./schemas.ts";
 
-/** What a room's log holds. More kinds (tasks, progress, tombstones) join as the product grows. */
-export type EventKind = "chat" | "system";
+/**
+ * What a room's log holds: chat, system notices, and the coaching events (tasks, progress,
+ * membership changes, deletion tombstones; bodies in coaching.ts).
+ */
+export type EventKind = "chat" | "system" | CoachingEventKind;
 
 /** One entry of a room's ordered, durable log as clients see it. */
 export interface RoomEvent {
@@ -29,6 +42,8 @@ export interface RoomMember {
   userId: string;
   displayName: string;
   role: MemberRole;
+  /** A muted member can read, report progress and mark read, but not chat. */
+  muted: boolean;
 }
 
 /** Every request event is acknowledged with one of these. */
@@ -37,6 +52,8 @@ export type Ack<T extends object = object> = ({ ok: true } & T) | { ok: false; e
 export interface JoinResult {
   room: { id: string; name: string; lastSeq: number };
   members: RoomMember[];
+  /** This user's read mark in the room. */
+  lastReadSeq: number;
   /** Events after `since` (or the most recent ones when no `since` was given), ascending. */
   events: RoomEvent[];
   /** True when more events exist after the last one returned: page on with room:history {after}. */
@@ -48,6 +65,26 @@ export interface JoinResult {
 export interface SendResult {
   seq: number;
   /** True when this clientId was already stored: the original seq is returned, nothing written. */
+  duplicate: boolean;
+}
+
+export interface ReadResult {
+  /** The read mark after this request (it never moves back). */
+  lastReadSeq: number;
+}
+
+/** The answer to task:create/update/cancel: the task as stored and the event that announced it. */
+export interface TaskResult {
+  task: TaskView;
+  seq: number;
+  /** True when this clientId had already done it: nothing new was written. */
+  duplicate: boolean;
+}
+
+export interface ProgressResult {
+  progress: ProgressView;
+  /** The seq of the task.progress event, or null when the report changed nothing. */
+  seq: number | null;
   duplicate: boolean;
 }
 
@@ -65,6 +102,18 @@ export interface ClientToServerEvents {
   "room:history": (req: RoomHistoryRequest, ack: (res: Ack<HistoryResult>) => void) => void;
   /** Volatile, no ack: "I am typing in this room" (throttled by the server). */
   typing: (req: TypingRequest) => void;
+  /** Moves the caller's read mark forward (never back); persisted in batches. */
+  "msg:read": (req: MsgReadRequest, ack: (res: Ack<ReadResult>) => void) => void;
+  /** Coach only: replaces a chat message with a tombstone. */
+  "msg:delete": (req: MsgDeleteRequest, ack: (res: Ack<{ seq: number }>) => void) => void;
+  "task:create": (req: TaskCreateInput, ack: (res: Ack<TaskResult>) => void) => void;
+  "task:update": (req: TaskUpdateInput, ack: (res: Ack<TaskResult>) => void) => void;
+  "task:cancel": (req: TaskCancelRequest, ack: (res: Ack<TaskResult>) => void) => void;
+  /** The student's client showed the task: assigned → seen (once). */
+  "task:seen": (req: TaskRefRequest, ack: (res: Ack<ProgressResult>) => void) => void;
+  "task:progress": (req: TaskProgressRequest, ack: (res: Ack<ProgressResult>) => void) => void;
+  /** Coach only: every assignee's state and count, and the funnel. */
+  "task:board": (req: TaskRefRequest, ack: (res: Ack<{ board: TaskBoard }>) => void) => void;
 }
 
 /** Server → client events. */
@@ -78,12 +127,18 @@ export interface ServerToClientEvents {
   presence: (update: { roomId: string; userId: string; online: boolean }) => void;
   /** Volatile: someone is typing. */
   typing: (notice: { roomId: string; userId: string }) => void;
+  /** A member's read mark moved (coalesced: the latest mark per member per flush). */
+  read: (mark: { roomId: string; userId: string; seq: number }) => void;
+  /** This user was removed from the room: no more events from it. */
+  "room:removed": (notice: { roomId: string }) => void;
 }
 
 /** Between server processes, through the Redis adapter's serverSideEmit. */
 export interface InterServerEvents {
   /** Close every socket of this access token on the receiving process too. */
   "session:close-token": (jti: string, reason: DisconnectReason) => void;
+  /** A room's members changed: drop cached membership; a removed user's sockets leave the room. */
+  "room:membership": (roomId: string, removedUserId: string | null) => void;
 }
 
 /** Why the server closed a connection. */

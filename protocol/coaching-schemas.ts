@@ -1,0 +1,110 @@
+import { z } from "zod";
+import { idSchema, seqSchema } from "./schemas.ts";
+
+/**
+ * Runtime schemas of the coaching payloads (rooms, members, join codes, subjects, tasks,
+ * progress, read marks, deletions), shared by the socket events and the REST routes.
+ */
+
+const title = z.string().trim().min(1).max(200).regex(/^[^\u0000]*$/, "must not contain U+0000");
+const details = z.string().max(4000).regex(/^[^\u0000]*$/, "must not contain U+0000");
+/** A due time: milliseconds since the epoch, or an ISO 8601 date-time with offset. */
+const dueAt = z.union([
+  z.number().int().min(0).max(8.64e15),
+  z.iso.datetime({ offset: true }).transform((s) => Date.parse(s)),
+]);
+/** Counts in one progress report. Negative values pass the shape check and are refused with COUNT_OUT_OF_RANGE. */
+const countDelta = z.number().int().min(-1_000_000).max(1_000_000);
+export const MAX_TARGET = 100_000;
+
+export const roomCreateSchema = z
+  .strictObject({
+    name: z.string().trim().min(1).max(100),
+    kind: z.enum(["group", "direct"]).default("group"),
+    /** The student of a 1:1 room. */
+    studentId: idSchema.optional(),
+  })
+  .refine((v) => (v.kind === "direct") === (v.studentId !== undefined), {
+    message: "a direct room needs studentId, a group room takes none",
+  });
+
+export const memberAddSchema = z.strictObject({ userId: idSchema });
+export const muteSchema = z.strictObject({ muted: z.boolean() });
+
+export const joinCodeCreateSchema = z.strictObject({
+  /** How long the code works: 1 minute to 30 days (default 7 days). */
+  ttlSeconds: z.number().int().min(60).max(30 * 86_400).default(7 * 86_400),
+  maxUses: z.number().int().min(1).max(10_000).optional(),
+});
+export const joinCodeRedeemSchema = z.strictObject({ code: z.string().regex(/^[A-Z0-9]{8}$/, "must be 8 characters A-Z 0-9") });
+
+export const subjectCreateSchema = z.strictObject({
+  name: z.string().trim().min(1).max(80),
+  topic: z.string().trim().min(1).max(80),
+});
+
+export const taskCreateSchema = z.strictObject({
+  roomId: idSchema,
+  /** Client-chosen id: a retry returns the task the first try created. */
+  clientId: idSchema,
+  title,
+  details: details.default(""),
+  subjectId: idSchema.nullable().default(null),
+  target: z.number().int().min(1).max(MAX_TARGET).nullable().default(null),
+  dueAt: dueAt.nullable().default(null),
+  /** "all": every student of the room, including ones who join later; or chosen students. */
+  assignees: z.union([z.literal("all"), z.array(idSchema).min(1).max(500)]).default("all"),
+  /** Urgent notices skip the assignees' quiet hours. */
+  urgent: z.boolean().default(false),
+});
+
+export const taskUpdateSchema = z
+  .strictObject({
+    taskId: idSchema,
+    clientId: idSchema,
+    title: title.optional(),
+    details: details.optional(),
+    subjectId: idSchema.nullable().optional(),
+    target: z.number().int().min(1).max(MAX_TARGET).nullable().optional(),
+    dueAt: dueAt.nullable().optional(),
+    urgent: z.boolean().optional(),
+  })
+  .refine((v) => Object.keys(v).some((k) => k !== "taskId" && k !== "clientId"), { message: "change at least one field" });
+
+export const taskCancelSchema = z.strictObject({ taskId: idSchema, clientId: idSchema });
+export const taskRefSchema = z.strictObject({ taskId: idSchema });
+
+export const taskProgressSchema = z.strictObject({
+  taskId: idSchema,
+  /** Operation id chosen by the student's client: a retried report counts once. */
+  opId: idSchema,
+  /** Questions solved in this report (default correct + wrong). */
+  solved: countDelta.optional(),
+  correct: countDelta.optional(),
+  wrong: countDelta.optional(),
+  /** Move the state forward: "started", or "done" (reaching the target also means done). */
+  state: z.enum(["started", "done"]).optional(),
+});
+
+export const msgReadSchema = z.strictObject({ roomId: idSchema, seq: seqSchema });
+export const msgDeleteSchema = z.strictObject({ roomId: idSchema, seq: seqSchema.min(1) });
+
+/** `?limit=&cursor=` of every list endpoint. */
+export const pageQuerySchema = z.strictObject({
+  limit: z.coerce.number().int().min(1).max(200).default(50),
+  cursor: z.string().max(512).optional(),
+});
+
+/** What a client sends (defaults not yet filled, due times as number or ISO string). */
+export type TaskCreateInput = z.input<typeof taskCreateSchema>;
+export type TaskUpdateInput = z.input<typeof taskUpdateSchema>;
+export type RoomCreateRequest = z.infer<typeof roomCreateSchema>;
+export type JoinCodeCreateRequest = z.infer<typeof joinCodeCreateSchema>;
+export type TaskCreateRequest = z.infer<typeof taskCreateSchema>;
+export type TaskUpdateRequest = z.infer<typeof taskUpdateSchema>;
+export type TaskCancelRequest = z.infer<typeof taskCancelSchema>;
+export type TaskRefRequest = z.infer<typeof taskRefSchema>;
+export type TaskProgressRequest = z.infer<typeof taskProgressSchema>;
+export type MsgReadRequest = z.infer<typeof msgReadSchema>;
+export type MsgDeleteRequest = z.infer<typeof msgDeleteSchema>;
+export type PageQuery = z.infer<typeof pageQuerySchema>;
