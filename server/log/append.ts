@@ -17,7 +17,7 @@ export type AppendOutcome =
   | { status: "duplicate"; event: RoomEvent }
   | { status: "failed"; error: CoachwireError };
 
-interface EventRow {
+export interface EventRow {
   room_id: string;
   seq: number;
   client_id: string | null;

@@ -1,0 +1,48 @@
+import type { Db } from "../../db/db.ts";
+import type { Cache } from "../cache/cache.ts";
+import type { Config } from "../config.ts";
+import type { CommitSink } from "../log/persister.ts";
+import { ProgressService, type ProgressListener } from "./progress-service.ts";
+import { ReadMarks, type ReadMark } from "./read-marks.ts";
+import { RoomService, type MembershipListener } from "./room-service.ts";
+import { SubjectCatalog } from "./subject-catalog.ts";
+import { TaskBoards } from "./task-board.ts";
+import { TaskService, type TaskListener } from "./task-service.ts";
+
+/** What the coaching domain needs from the process. */
+export interface CoachingContext {
+  db: Db;
+  cache: Cache;
+  config: Config["coaching"];
+  /** Where committed events go (the room broadcaster, as for chat). */
+  sink: CommitSink;
+  /** Where moved read marks go (a coalesced `read` broadcast). */
+  readSink: (marks: ReadMark[]) => void;
+  onMembership: MembershipListener;
+  onTaskChange?: TaskListener;
+  onProgress?: ProgressListener;
+}
+
+/** The coaching services, used alike by the socket handlers and the REST routes. */
+export class Coaching {
+  readonly rooms: RoomService;
+  readonly tasks: TaskService;
+  readonly progress: ProgressService;
+  readonly boards: TaskBoards;
+  readonly readMarks: ReadMarks;
+  readonly subjects: SubjectCatalog;
+
+  constructor(ctx: CoachingContext) {
+    this.rooms = new RoomService(ctx.db, ctx.sink, ctx.onMembership);
+    this.tasks = new TaskService(ctx.db, ctx.sink, ctx.onTaskChange);
+    this.progress = new ProgressService(ctx.db, ctx.sink, ctx.onProgress);
+    this.boards = new TaskBoards(ctx.db);
+    this.readMarks = new ReadMarks(ctx.db, ctx.config.readFlushMs, ctx.readSink);
+    this.subjects = new SubjectCatalog(ctx.db, ctx.cache, ctx.config.subjectCacheMs);
+  }
+
+  /** Writes queued read marks (drain). */
+  close(): Promise<void> {
+    return this.readMarks.close();
+  }
+}

@@ -1,0 +1,65 @@
+import { CoachwireError } from "../../protocol/errors.ts";
+import type { RoomEvent } from "../../protocol/events.ts";
+import type { Db, Queryable } from "../../db/db.ts";
+import { appendEvents, EVENT_COLUMNS, rowToEvent, type AppendOutcome, type EventDraft, type EventRow } from "./append.ts";
+import type { CommitSink } from "./persister.ts";
+
+/** What a coaching change gets inside its transaction. */
+export interface LogTransaction {
+  tx: Queryable;
+  /**
+   * Locks the room's row and returns its last seq, so the next event appended here gets
+   * exactly lastSeq + 1. Every coaching change locks its room first: per-room changes then
+   * run one at a time, and with one room per transaction they cannot deadlock.
+   */
+  lockRoom(roomId: string): Promise<number>;
+  /** The event already stored in the room under this clientId, if any (checked after lockRoom). */
+  findByClientId(roomId: string, clientId: string): Promise<RoomEvent | undefined>;
+  /** Appends events through the one write path (coachwire_append), inside this transaction. */
+  append(drafts: readonly EventDraft[]): Promise<AppendOutcome[]>;
+}
+
+/**
+ * Runs a coaching change (task, progress, membership, deletion) and the room-log events that
+ * announce it in ONE transaction, then hands the stored events to the same commit sink the
+ * persister uses. State and log therefore commit together or not at all, and nothing is shown
+ * to anyone before it is durable. Chat goes through the group-commit persister instead; both
+ * end in coachwire_append, so seqs stay gap-free per room whichever path wrote them.
+ */
+export async function inLogTransaction<T>(db: Db, sink: CommitSink, fn: (t: LogTransaction) => Promise<T>): Promise<T> {
+  const stored: RoomEvent[] = [];
+  const result = await db.transaction((tx) =>
+    fn({
+      tx,
+      async lockRoom(roomId) {
+        const res = await tx.query<{ last_seq: number }>("SELECT last_seq FROM rooms WHERE id = $1 FOR UPDATE", [roomId]);
+        if (!res.rows[0]) throw new CoachwireError("ROOM_NOT_FOUND");
+        return res.rows[0].last_seq;
+      },
+      async findByClientId(roomId, clientId) {
+        const res = await tx.query<EventRow>(`SELECT ${EVENT_COLUMNS} FROM room_events WHERE room_id = $1 AND client_id = $2`, [
+          roomId,
+          clientId,
+        ]);
+        return res.rows[0] ? rowToEvent(res.rows[0]) : undefined;
+      },
+      async append(drafts) {
+        const outcomes = await appendEvents(tx, drafts);
+        for (const o of outcomes) {
+          if (o.status === "failed") throw o.error;
+          if (o.status === "stored") stored.push(o.event);
+        }
+        return outcomes;
+      },
+    }),
+  );
+  if (stored.length > 0) sink(stored);
+  return result;
+}
+
+/** The one event of a single-draft append, stored or found under its clientId. */
+export function only(outcomes: AppendOutcome[]): { event: RoomEvent; duplicate: boolean } {
+  const o = outcomes[0];
+  if (!o || o.status === "failed") throw o?.status === "failed" ? o.error : new CoachwireError("INTERNAL");
+  return { event: o.event, duplicate: o.status === "duplicate" };
+}
