@@ -5,6 +5,10 @@ import { CoachwireError, toWireError } from "../../protocol/errors.ts";
 export interface HttpRequest {
   method: string;
   path: string;
+  /** The query string, parsed. */
+  query: URLSearchParams;
+  /** Values of the route's `:name` path segments, filled in by {@link dispatch}. */
+  params: Record<string, string>;
   /** Lower-case header names. */
   headers: Record<string, string>;
   /** The peer address (or the first X-Forwarded-For hop when proxies are trusted). */
@@ -20,7 +24,8 @@ export interface HttpReply {
 }
 
 export interface Route {
-  method: "GET" | "POST";
+  method: "GET" | "POST" | "PATCH" | "DELETE";
+  /** Literal segments and `:name` segments, e.g. `/api/rooms/:roomId/tasks`. */
   path: string;
   handle(req: HttpRequest): Promise<HttpReply>;
 }
@@ -28,13 +33,43 @@ export interface Route {
 /** Largest request body any route accepts. */
 export const MAX_BODY_BYTES = 64 * 1024;
 
+/** The `:name` values when `path` fits the route's pattern, else undefined. */
+export function matchPath(pattern: string, path: string): Record<string, string> | undefined {
+  const want = pattern.split("/");
+  const got = path.split("/");
+  if (want.length !== got.length) return undefined;
+  const params: Record<string, string> = {};
+  for (const [i, segment] of want.entries()) {
+    const value = got[i]!;
+    if (segment.startsWith(":")) {
+      if (value === "") return undefined;
+      try {
+        params[segment.slice(1)] = decodeURIComponent(value);
+      } catch {
+        return undefined;
+      }
+    } else if (segment !== value) {
+      return undefined;
+    }
+  }
+  return params;
+}
+
+/** The route pattern a path matched (for metrics labels that do not grow with ids), or "other". */
+export function routeLabel(routes: readonly Route[], path: string): string {
+  return routes.find((r) => matchPath(r.path, path))?.path ?? "other";
+}
+
 /** Finds the route and runs it; every failure becomes a catalog error body with its status. */
 export async function dispatch(routes: readonly Route[], req: HttpRequest): Promise<HttpReply> {
-  const forPath = routes.filter((r) => r.path === req.path);
-  const route = forPath.find((r) => r.method === req.method);
+  const forPath = routes.flatMap((route) => {
+    const params = matchPath(route.path, req.path);
+    return params ? [{ route, params }] : [];
+  });
+  const found = forPath.find((r) => r.route.method === req.method);
   try {
-    if (!route) throw new CoachwireError(forPath.length > 0 ? "METHOD_NOT_ALLOWED" : "NOT_FOUND");
-    return await route.handle(req);
+    if (!found) throw new CoachwireError(forPath.length > 0 ? "METHOD_NOT_ALLOWED" : "NOT_FOUND");
+    return await found.route.handle({ ...req, params: found.params });
   } catch (err) {
     return errorReply(err);
   }
@@ -46,17 +81,39 @@ export function errorReply(err: unknown): HttpReply {
   return { status, body: { ok: false, error: toWireError(err) } };
 }
 
-/** Parses and validates a JSON body; a bad body is a coded error, never a crash. */
-export function readJson<S extends z.ZodType>(req: HttpRequest, schema: S): z.infer<S> {
-  let value: unknown;
-  try {
-    value = JSON.parse(req.body.toString("utf8"));
-  } catch {
-    throw new CoachwireError("BAD_REQUEST", "The body is not valid JSON");
-  }
+/** Validates the query string against a schema (repeated keys: the last one wins). */
+export function readQuery<S extends z.ZodType>(req: HttpRequest, schema: S): z.infer<S> {
+  return validated(schema, Object.fromEntries(req.query));
+}
+
+/** Validates the route's `:name` path values against a schema. */
+export function readParams<S extends z.ZodType>(req: HttpRequest, schema: S): z.infer<S> {
+  return validated(schema, req.params);
+}
+
+function validated<S extends z.ZodType>(schema: S, value: unknown): z.infer<S> {
   const parsed = schema.safeParse(value);
   if (!parsed.success) throw new CoachwireError("VALIDATION_FAILED", describeIssues(parsed.error));
   return parsed.data;
+}
+
+/**
+ * Parses and validates a JSON body; a bad body is a coded error, never a crash. `fromPath`
+ * (ids taken from the URL) is merged over the body before validation; with it, an empty body
+ * reads as {} (a route whose URL says it all needs no body).
+ */
+export function readJson<S extends z.ZodType>(req: HttpRequest, schema: S, fromPath?: Record<string, unknown>): z.infer<S> {
+  let value: unknown;
+  try {
+    value = fromPath && req.body.length === 0 ? {} : JSON.parse(req.body.toString("utf8"));
+  } catch {
+    throw new CoachwireError("BAD_REQUEST", "The body is not valid JSON");
+  }
+  if (fromPath) {
+    if (typeof value !== "object" || value === null || Array.isArray(value)) throw new CoachwireError("VALIDATION_FAILED", "payload: must be an object");
+    value = { ...value, ...fromPath };
+  }
+  return validated(schema, value);
 }
 
 /** A short, human-readable summary of schema problems, e.g. `roomId: must be…`. */

@@ -21,10 +21,11 @@ export function createNodeTransport(options: TransportOptions): Transport {
         Object.entries(req.headers).map(([k, v]) => [k, Array.isArray(v) ? v.join(", ") : (v ?? "")]),
       );
       const ip = clientIp(req.socket.remoteAddress ?? "", headers, options.trustProxy);
+      const url = new URL(req.url ?? "/", "http://localhost");
       const reply =
         size > MAX_BODY_BYTES
           ? Promise.resolve(errorReply(new CoachwireError("PAYLOAD_TOO_LARGE")))
-          : options.handle({ method: req.method ?? "GET", path: (req.url ?? "/").split("?")[0]!, headers, ip, body: Buffer.concat(chunks) });
+          : options.handle({ method: req.method ?? "GET", path: url.pathname, query: url.searchParams, params: {}, headers, ip, body: Buffer.concat(chunks) });
       reply.catch(errorReply).then((r) => {
         const { body, contentType } = replyPayload(r);
         res.writeHead(r.status, { "Content-Type": contentType, "Cache-Control": "no-store" }).end(body);

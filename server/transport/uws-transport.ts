@@ -34,6 +34,7 @@ export function createUwsTransport(options: TransportOptions): Transport {
     // uWS request objects die when this callback returns: copy what is needed first.
     const method = req.getMethod().toUpperCase();
     const path = req.getUrl();
+    const query = new URLSearchParams(req.getQuery() ?? "");
     const headers: Record<string, string> = {};
     req.forEach((key, value) => (headers[key] = value));
     const remote = Buffer.from(res.getRemoteAddressAsText()).toString();
@@ -51,7 +52,7 @@ export function createUwsTransport(options: TransportOptions): Transport {
       if (!isLast) return;
       const body = Buffer.concat(chunks);
       const ip = clientIp(remote, headers, options.trustProxy);
-      options.handle({ method, path, headers, ip, body }).then(finish, (err) => finish(errorReply(err)));
+      options.handle({ method, path, query, params: {}, headers, ip, body }).then(finish, (err) => finish(errorReply(err)));
     });
   });
 

@@ -1,0 +1,87 @@
+import { z } from "zod";
+import {
+  joinCodeCreateSchema,
+  joinCodeRedeemSchema,
+  memberAddSchema,
+  msgReadSchema,
+  muteSchema,
+  pageQuerySchema,
+  roomCreateSchema,
+  subjectCreateSchema,
+} from "../../protocol/coaching-schemas.ts";
+import { idSchema, seqSchema } from "../../protocol/schemas.ts";
+import type { Db } from "../../db/db.ts";
+import { membershipOf } from "../coaching/access.ts";
+import type { Coaching } from "../coaching/coaching.ts";
+import { readAfter, readBefore } from "../log/history.ts";
+import { authenticatedRoutes, ok, type AuthenticatedContext } from "./authenticated.ts";
+import { readJson, readParams, readQuery, type Route } from "./route.ts";
+
+export interface RoomRoutesContext extends AuthenticatedContext {
+  db: Db;
+  coaching: Coaching;
+  historyLimitMax: number;
+}
+
+const roomPath = z.strictObject({ roomId: idSchema });
+const memberPath = z.strictObject({ roomId: idSchema, userId: idSchema });
+const eventPath = z.strictObject({ roomId: idSchema, seq: z.coerce.number().pipe(seqSchema.min(1)) });
+const historyQuery = z
+  .strictObject({
+    before: z.coerce.number().pipe(seqSchema.min(1)).optional(),
+    after: z.coerce.number().pipe(seqSchema).optional(),
+    limit: z.coerce.number().int().min(1).optional(),
+  })
+  .refine((v) => v.before === undefined || v.after === undefined, { message: "give before or after, not both" });
+
+/** Rooms, members, join codes, read marks, history, deletions and the subject catalog over REST. */
+export function roomRoutes(ctx: RoomRoutesContext): Route[] {
+  const { coaching } = ctx;
+  const route = authenticatedRoutes(ctx);
+  return [
+    route("GET", "/api/rooms", async (req, p) => ok(await coaching.rooms.list(p.userId, readQuery(req, pageQuerySchema)))),
+    route("POST", "/api/rooms", async (req, p) => {
+      const { room, created } = await coaching.rooms.create(p.userId, p.role, readJson(req, roomCreateSchema));
+      return ok({ room, created }, created ? 201 : 200);
+    }),
+    route("GET", "/api/rooms/:roomId", async (req, p) => ok(await coaching.rooms.get(p.userId, readParams(req, roomPath).roomId))),
+    route("GET", "/api/rooms/:roomId/events", async (req, p) => {
+      const { roomId } = readParams(req, roomPath);
+      const q = readQuery(req, historyQuery);
+      await membershipOf(ctx.db, roomId, p.userId);
+      const limit = Math.min(q.limit ?? 50, ctx.historyLimitMax);
+      return ok(q.after !== undefined ? await readAfter(ctx.db.reader, roomId, q.after, limit) : await readBefore(ctx.db.reader, roomId, q.before, limit));
+    }),
+    route("DELETE", "/api/rooms/:roomId/events/:seq", async (req, p) => {
+      const { roomId, seq } = readParams(req, eventPath);
+      return ok(await coaching.rooms.deleteMessage(p.userId, roomId, seq));
+    }),
+    route("POST", "/api/rooms/:roomId/read", async (req, p) => {
+      const { roomId, seq } = readJson(req, msgReadSchema, readParams(req, roomPath));
+      await membershipOf(ctx.db, roomId, p.userId);
+      return ok({ lastReadSeq: await coaching.readMarks.mark(roomId, p.userId, seq) });
+    }),
+    route("POST", "/api/rooms/:roomId/members", async (req, p) => {
+      const { roomId } = readParams(req, roomPath);
+      return ok(await coaching.rooms.addMember(p.userId, roomId, readJson(req, memberAddSchema).userId));
+    }),
+    route("DELETE", "/api/rooms/:roomId/members/:userId", async (req, p) => {
+      const { roomId, userId } = readParams(req, memberPath);
+      await coaching.rooms.removeMember(p.userId, roomId, userId);
+      return ok();
+    }),
+    route("POST", "/api/rooms/:roomId/members/:userId/mute", async (req, p) => {
+      const { roomId, userId } = readParams(req, memberPath);
+      const { muted } = readJson(req, muteSchema);
+      await coaching.rooms.setMuted(p.userId, roomId, userId, muted);
+      return ok({ muted });
+    }),
+    route("POST", "/api/rooms/:roomId/join-codes", async (req, p) => {
+      const { roomId } = readParams(req, roomPath);
+      return ok({ joinCode: await coaching.rooms.createJoinCode(p.userId, roomId, readJson(req, joinCodeCreateSchema, {})) }, 201);
+    }),
+    route("POST", "/api/join", async (req, p) => ok(await coaching.rooms.redeemJoinCode(p.userId, p.role, readJson(req, joinCodeRedeemSchema).code))),
+    route("GET", "/api/subjects", async () => ok({ items: await coaching.subjects.list() })),
+    route("POST", "/api/subjects", async (req, p) => ok({ subject: await coaching.subjects.create(p.role, readJson(req, subjectCreateSchema)) }, 201)),
+  ];
+}
