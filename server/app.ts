@@ -5,16 +5,20 @@ import { CoachwireError } from "../protocol/errors.ts";
 import { AuthService } from "./auth/auth-service.ts";
 import { createClusterState } from "./cluster-state.ts";
 import type { Config } from "./config.ts";
+import { Coaching } from "./coaching/coaching.ts";
 import { authRoutes } from "./http/auth-routes.ts";
 import { healthRoutes } from "./http/health-routes.ts";
 import { metricsRoutes } from "./http/metrics-routes.ts";
-import { dispatch, errorReply, type HttpRequest, type Route } from "./http/route.ts";
-import { Persister } from "./log/persister.ts";
+import { roomRoutes } from "./http/room-routes.ts";
+import { taskRoutes } from "./http/task-routes.ts";
+import { dispatch, errorReply, routeLabel, type HttpRequest, type Route } from "./http/route.ts";
+import { Persister, type CommitSink } from "./log/persister.ts";
 import { Metrics } from "./metrics/metrics.ts";
 import { PresenceTracker } from "./presence/presence-tracker.ts";
 import { trustedSources } from "./ratelimit/trusted-sources.ts";
 import { roomBroadcaster } from "./realtime/broadcaster.ts";
 import { requireAccessToken } from "./realtime/handshake.ts";
+import { registerCoachingHandlers } from "./realtime/coaching-handlers.ts";
 import { createIo } from "./realtime/io.ts";
 import { registerMessageHandlers } from "./realtime/message-handlers.ts";
 import { registerRoomHandlers } from "./realtime/room-handlers.ts";
@@ -72,9 +76,28 @@ export async function startServer(config: Config, options: StartOptions): Promis
   const isTrusted = trustedSources(config.limits.trustedCidrs);
   const auth = new AuthService(db, state.denylist, config.auth);
 
+  // Committed events go to the room's sockets, whichever path (chat persister or coaching) wrote them.
+  let broadcaster: CommitSink | undefined;
+  const broadcast: CommitSink = (events) => broadcaster?.(events);
+  const coaching = new Coaching({
+    db,
+    cache: state.cache,
+    config: config.coaching,
+    sink: broadcast,
+    readSink: (marks) => marks.forEach((mark) => io?.to(mark.roomId).emit("read", mark)),
+    onMembership: (roomId, removedUserId) => {
+      void membershipChanged(roomId, removedUserId);
+      if (state.shared) io?.serverSideEmit("room:membership", roomId, removedUserId);
+    },
+  });
+  coaching.readMarks.on("flushFailed", (err) => log("read-marks").error({ err }, "read marks not stored"));
+
+  const authed = { auth, userLimiter: state.eventLimiter, isTrusted };
   const routes: Route[] = [
     ...healthRoutes({ db, isDraining: () => draining }),
     ...authRoutes({ auth, loginLimiter: state.loginLimiter, isTrusted }),
+    ...roomRoutes({ ...authed, db, coaching, historyLimitMax: config.rooms.historyLimitMax }),
+    ...taskRoutes({ ...authed, coaching }),
     ...(metrics ? metricsRoutes(metrics) : []),
   ];
   const handle = async (req: HttpRequest) => {
@@ -83,7 +106,7 @@ export async function startServer(config: Config, options: StartOptions): Promis
       if (!decision.allowed) return errorReply(new CoachwireError("RATE_LIMITED"));
     }
     const reply = await dispatch(routes, req);
-    metrics?.httpRequests.inc({ path: routes.some((r) => r.path === req.path) ? req.path : "other", status: reply.status });
+    metrics?.httpRequests.inc({ path: routeLabel(routes, req.path), status: reply.status });
     return reply;
   };
   const transport = createTransport(
@@ -94,9 +117,10 @@ export async function startServer(config: Config, options: StartOptions): Promis
   io = createIo(config, transport, log("io"));
   const server = io;
   state.attachAdapter(server);
+  broadcaster = roomBroadcaster(server, metrics);
 
   const sessions = new Sessions(server, log("sessions"));
-  const persister = new Persister(db, config.persister, roomBroadcaster(server, metrics), log("persister"));
+  const persister = new Persister(db, config.persister, broadcast, log("persister"));
   persister.on("flush", ({ size, ms }: { size: number; ms: number }) => {
     metrics?.batchSize.observe(size);
     metrics?.flushSeconds.observe(ms / 1000);
@@ -111,6 +135,20 @@ export async function startServer(config: Config, options: StartOptions): Promis
     if (state.shared) server.serverSideEmit("session:close-token", principal.jti, "token revoked");
   });
   server.on("session:close-token", (jti, reason) => sessions.closeToken(jti, reason));
+  server.on("room:membership", (roomId, removedUserId) => void membershipChanged(roomId, removedUserId));
+
+  /** A room's members changed (here or on another process): drop the cached members; a removed user's sockets leave. */
+  async function membershipChanged(roomId: string, removedUserId: string | null): Promise<void> {
+    await rooms.invalidate(roomId);
+    if (removedUserId === null) return;
+    for (const id of server.of("/").adapter.rooms.get(roomId) ?? []) {
+      const socket = server.of("/").sockets.get(id);
+      if (socket?.data.principal.userId !== removedUserId) continue;
+      socket.emit("room:removed", { roomId });
+      await socket.leave(roomId);
+      await presence.left(socket, roomId);
+    }
+  }
   state.onSubscriberRecovered(() => {
     log("app").warn("redis subscriber recovered; asking clients to check their rooms for gaps");
     server.local.emit("session:resync");
@@ -122,6 +160,7 @@ export async function startServer(config: Config, options: StartOptions): Promis
     sessions.add(socket);
     registerRoomHandlers(socket, { db, rooms, limits: config.rooms, guards, presence });
     registerMessageHandlers(socket, { rooms, guards });
+    registerCoachingHandlers(socket, { coaching, rooms, guards });
     registerTypingHandlers(server, socket, config.presence.typingThrottleMs);
   });
   const stopSweep = transport.closesSlowConsumers
@@ -144,6 +183,7 @@ export async function startServer(config: Config, options: StartOptions): Promis
       await sleep(config.drain.lbWaitMs);
       transport.close();
       await persister.close();
+      await coaching.close();
       sessions.closeAll("server draining");
       const deadline = Date.now() + config.drain.ms;
       while (server.of("/").sockets.size > 0 && Date.now() < deadline) await sleep(50);

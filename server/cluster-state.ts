@@ -2,6 +2,9 @@ import { createAdapter, createShardedAdapter } from "@socket.io/redis-adapter";
 import type { Redis } from "ioredis";
 import { Packr } from "msgpackr";
 import type { Logger } from "pino";
+import type { Cache } from "./cache/cache.ts";
+import { LocalCache } from "./cache/local-cache.ts";
+import { RedisCache } from "./cache/redis-cache.ts";
 import type { Config } from "./config.ts";
 import type { Denylist } from "./denylist/denylist.ts";
 import { LocalDenylist } from "./denylist/local-denylist.ts";
@@ -29,6 +32,7 @@ export interface ClusterState {
   eventLimiter: RateLimiter;
   httpLimiter: RateLimiter;
   presence: Presence;
+  cache: Cache;
   /** Installs the adapter on the Socket.IO server (Redis only; the default adapter is in-process). */
   attachAdapter(io: CoachServer): void;
   /** Called after the Redis subscriber comes back from an outage (broadcasts may have been lost). */
@@ -59,6 +63,7 @@ export function createClusterState(config: Config, logger: Logger, metrics: Metr
       eventLimiter: new LocalRateLimiter(rule.event),
       httpLimiter: new LocalRateLimiter(rule.http),
       presence: new LocalPresence(config.presence.ttlMs),
+      cache: new LocalCache(),
       attachAdapter() {},
       onSubscriberRecovered() {},
       async close() {},
@@ -90,6 +95,7 @@ export function createClusterState(config: Config, logger: Logger, metrics: Metr
     eventLimiter: limiter("event", rule.event),
     httpLimiter: limiter("http", rule.http),
     presence: new RedisPresence(commands, prefix, config.presence.ttlMs),
+    cache: new RedisCache(commands, prefix, () => onError("commands")),
     attachAdapter(io) {
       io.adapter(
         config.redis.adapter === "sharded"

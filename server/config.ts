@@ -56,6 +56,8 @@ const ENV_SCHEMA = z.object({
   COACHWIRE_DRAIN_LB_WAIT_MS: int(0, 60_000).default(0),
   COACHWIRE_PRESENCE_TTL_S: int(2, 3600).default(15),
   COACHWIRE_TYPING_THROTTLE_MS: int(0, 60_000).default(1500),
+  COACHWIRE_READ_FLUSH_MS: int(0, 60_000).default(250),
+  COACHWIRE_SUBJECT_CACHE_S: int(0, 86_400).default(60),
   COACHWIRE_HTTP_RATE_PER_MIN: int(1, 1_000_000).default(100),
   COACHWIRE_TRUSTED_CIDRS: z
     .string()
@@ -97,6 +99,8 @@ export interface Config {
   readonly cluster: Readonly<{ workers: number; portBase: number }>;
   readonly drain: Readonly<{ ms: number; lbWaitMs: number }>;
   readonly presence: Readonly<{ ttlMs: number; typingThrottleMs: number }>;
+  /** Read marks are written every `readFlushMs`; the subject catalog is cached `subjectCacheMs`. */
+  readonly coaching: Readonly<{ readFlushMs: number; subjectCacheMs: number }>;
   readonly metrics: boolean;
   readonly demoSeed: boolean;
 }
@@ -205,6 +209,7 @@ export function loadConfig(source: Record<string, string | undefined> = process.
     cluster: Object.freeze({ workers: env.COACHWIRE_WORKERS ?? availableParallelism(), portBase: env.COACHWIRE_PORT_BASE }),
     drain: Object.freeze({ ms: env.COACHWIRE_DRAIN_MS, lbWaitMs: env.COACHWIRE_DRAIN_LB_WAIT_MS }),
     presence: Object.freeze({ ttlMs: env.COACHWIRE_PRESENCE_TTL_S * 1000, typingThrottleMs: env.COACHWIRE_TYPING_THROTTLE_MS }),
+    coaching: Object.freeze({ readFlushMs: env.COACHWIRE_READ_FLUSH_MS, subjectCacheMs: env.COACHWIRE_SUBJECT_CACHE_S * 1000 }),
     metrics: env.COACHWIRE_METRICS,
     demoSeed: env.COACHWIRE_DEMO_SEED ?? env.NODE_ENV !== "production",
   };

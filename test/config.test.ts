@@ -45,6 +45,7 @@ describe("loadConfig", () => {
       cluster: { workers: availableParallelism(), portBase: 8081 },
       drain: { ms: 10_000, lbWaitMs: 0 },
       presence: { ttlMs: 15_000, typingThrottleMs: 1500 },
+      coaching: { readFlushMs: 250, subjectCacheMs: 60_000 },
       metrics: true,
       demoSeed: true,
     } satisfies Config);

@@ -27,7 +27,10 @@ export function registerRoomHandlers(socket: CoachSocket, ctx: RoomHandlersConte
 
   onRequest(socket, "room:join", roomJoinSchema, ctx.guards, async ({ roomId, since }, { userId }) => {
     const room = await ctx.rooms.get(roomId).join(userId);
-    const head = await ctx.db.query<{ last_seq: number }>("SELECT last_seq FROM rooms WHERE id = $1", [roomId]);
+    const head = await ctx.db.query<{ last_seq: number; last_read_seq: number | null }>(
+      "SELECT r.last_seq, m.last_read_seq FROM rooms r LEFT JOIN memberships m ON m.room_id = r.id AND m.user_id = $2 WHERE r.id = $1",
+      [roomId, userId],
+    );
     const lastSeq = head.rows[0]?.last_seq ?? 0;
     if (since !== undefined && since > lastSeq) {
       throw new CoachwireError("VALIDATION_FAILED", `since ${since} is beyond the room's last seq ${lastSeq}`);
@@ -43,6 +46,7 @@ export function registerRoomHandlers(socket: CoachSocket, ctx: RoomHandlersConte
     return {
       room: { id: room.id, name: room.name, lastSeq },
       members: room.members,
+      lastReadSeq: head.rows[0]?.last_read_seq ?? 0,
       events: page.events,
       truncated: since === undefined ? false : page.hasMore,
       online,

@@ -60,9 +60,20 @@ export class RoomActor {
     const queued = await this.run(async () => {
       await this.load();
       this.assertMember(userId);
+      if (this.room!.members.get(userId)!.muted) throw new CoachwireError("MUTED");
       return { commit: this.ctx.append({ ...draft, roomId: this.roomId, senderId: userId }) };
     });
     return queued.commit;
+  }
+
+  /**
+   * Forgets the cached room and members (they changed); the next command reloads them. Queued
+   * behind the commands already in the mailbox, so none of them sees a half-old cache.
+   */
+  invalidate(): Promise<void> {
+    return this.run(async () => {
+      this.room = undefined;
+    });
   }
 
   /** True when no command is queued or running. */
@@ -95,8 +106,8 @@ export class RoomActor {
       this.ctx.forget?.(this.roomId);
       throw new CoachwireError("ROOM_NOT_FOUND");
     }
-    const members = await this.ctx.db.query<{ user_id: string; display_name: string; role: MemberRole }>(
-      `SELECT m.user_id, u.display_name, m.role
+    const members = await this.ctx.db.query<{ user_id: string; display_name: string; role: MemberRole; muted: boolean }>(
+      `SELECT m.user_id, u.display_name, m.role, m.muted
          FROM memberships m JOIN users u ON u.id = m.user_id
         WHERE m.room_id = $1 ORDER BY m.joined_at, m.user_id`,
       [this.roomId],
@@ -104,7 +115,7 @@ export class RoomActor {
     this.room = {
       name: row.name,
       members: new Map(
-        members.rows.map((m) => [m.user_id, { userId: m.user_id, displayName: m.display_name, role: m.role }]),
+        members.rows.map((m) => [m.user_id, { userId: m.user_id, displayName: m.display_name, role: m.role, muted: m.muted }]),
       ),
     };
     return this.room;

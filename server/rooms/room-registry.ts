@@ -29,6 +29,11 @@ export class RoomRegistry {
     return actor;
   }
 
+  /** The room's members changed: a cached actor reloads them on its next command. */
+  async invalidate(roomId: string): Promise<void> {
+    await this.actors.get(roomId)?.invalidate();
+  }
+
   get size(): number {
     return this.actors.size;
   }
