@@ -7,11 +7,15 @@ import type {
   DisconnectReason,
   HistoryResult,
   JoinResult,
+  ProgressResult,
   RoomEvent,
   RoomMember,
   SendResult,
   ServerToClientEvents,
+  TaskResult,
 } from "./events.ts";
+import type { TaskBoard } from "./coaching.ts";
+import type { TaskCreateInput, TaskProgressRequest, TaskUpdateInput } from "./coaching-schemas.ts";
 import { msgpackParser, type WireFormat } from "./parser.ts";
 import type { ChatBody } from "./schemas.ts";
 
@@ -66,7 +70,18 @@ interface ClientEvents {
   resumed: (roomId: string) => void;
   /** Someone (possibly this user on another tab) is typing in a joined room. */
   typing: (notice: { roomId: string; userId: string }) => void;
+  /** A member's read mark moved in a joined room. */
+  read: (mark: { roomId: string; userId: string; seq: number }) => void;
+  /** This user was removed from a room; its events stop. */
+  removed: (roomId: string) => void;
 }
+
+type RequestEvent = Exclude<keyof ClientToServerEvents, "typing">;
+type RequestOf<E extends RequestEvent> = Parameters<ClientToServerEvents[E]>[0];
+type AckOf<E extends RequestEvent> = Parameters<Parameters<ClientToServerEvents[E]>[1]>[0] & { ok: true };
+type Optional<T, K extends keyof T> = Omit<T, K> & Partial<Pick<T, K>>;
+/** Drops the `ok` flag of an acknowledged result. */
+const strip = <T extends { ok: true }>({ ok: _ok, ...rest }: T) => rest as unknown as Omit<T, "ok">;
 
 interface RoomState {
   /** Highest seq delivered to the app. */
@@ -131,6 +146,12 @@ export class CoachClient extends Emitter<Record<string, never>, Record<string, n
     });
     this.socket.on("presence", (update) => this.emitReserved("presence", update));
     this.socket.on("typing", (notice) => this.emitReserved("typing", notice));
+    this.socket.on("read", (mark) => this.emitReserved("read", mark));
+    this.socket.on("room:removed", ({ roomId }) => {
+      clearTimeout(this.rooms.get(roomId)?.gapTimer);
+      this.rooms.delete(roomId);
+      this.emitReserved("removed", roomId);
+    });
     this.socket.on("disconnect", (reason) => this.onDisconnect(reason));
     this.socket.on("connect_error", (err) => void this.onConnectError(err as Error & { data?: unknown }));
   }
@@ -151,12 +172,12 @@ export class CoachClient extends Emitter<Record<string, never>, Record<string, n
   }
 
   /** Joins a room: delivers the recent events (or those after `since`), then live ones. */
-  async join(roomId: string, since?: number): Promise<{ members: RoomMember[]; lastSeq: number; online: string[] }> {
+  async join(roomId: string, since?: number): Promise<{ members: RoomMember[]; lastSeq: number; lastReadSeq: number; online: string[] }> {
     if (!this.rooms.has(roomId)) {
       this.rooms.set(roomId, { cursor: since ?? 0, ready: since !== undefined, buffer: new Map(), gapTimer: undefined, filling: false, members: [] });
     }
     const result = await this.joinOnce(roomId);
-    return { members: result.members, lastSeq: result.room.lastSeq, online: result.online };
+    return { members: result.members, lastSeq: result.room.lastSeq, lastReadSeq: result.lastReadSeq, online: result.online };
   }
 
   /** Stops delivering a room's events. */
@@ -169,21 +190,46 @@ export class CoachClient extends Emitter<Record<string, never>, Record<string, n
 
   /** Sends a chat message; resolves with its seq once it is durably stored. */
   async send(roomId: string, body: ChatBody, clientId: string = crypto.randomUUID()): Promise<SendResult> {
-    const deadline = Date.now() + this.opts.sendDeadlineMs;
-    for (let attempt = 0; ; attempt++) {
-      if (this.closedFor) throw new Error(`session closed: ${this.closedFor}`);
-      let res: Ack<SendResult> | undefined;
-      if (this.socket.connected) {
-        res = await this.socket
-          .timeout(this.opts.ackTimeoutMs)
-          .emitWithAck("msg:send", { roomId, clientId, body })
-          .catch(() => undefined); // no ack in time: retry with the same clientId
-      }
-      if (res?.ok) return { seq: res.seq, duplicate: res.duplicate };
-      if (res && !res.error.retryable) throw new RequestError(res.error);
-      if (Date.now() > deadline) throw new Error(`send ${clientId} not acknowledged before the deadline`);
-      await sleep(Math.min(2000, 50 * 2 ** attempt) * (0.5 + Math.random()));
-    }
+    const res = await this.retrying("msg:send", { roomId, clientId, body });
+    return { seq: res.seq, duplicate: res.duplicate };
+  }
+
+  /** Moves this user's read mark in a room forward; resolves with the stored mark. */
+  async markRead(roomId: string, seq: number): Promise<number> {
+    return (await this.request("msg:read", { roomId, seq })).lastReadSeq;
+  }
+
+  /** Coach: replaces a chat message with a tombstone; resolves with the tombstone's seq. */
+  async deleteMessage(roomId: string, seq: number): Promise<number> {
+    return (await this.retrying("msg:delete", { roomId, seq })).seq;
+  }
+
+  /** Coach: creates a task (retried with the same clientId until acknowledged). */
+  createTask(req: Optional<TaskCreateInput, "clientId">): Promise<TaskResult> {
+    return this.retrying("task:create", { clientId: crypto.randomUUID(), ...req }).then(strip);
+  }
+
+  updateTask(req: Optional<TaskUpdateInput, "clientId">): Promise<TaskResult> {
+    return this.retrying("task:update", { clientId: crypto.randomUUID(), ...req }).then(strip);
+  }
+
+  cancelTask(taskId: string, clientId: string = crypto.randomUUID()): Promise<TaskResult> {
+    return this.retrying("task:cancel", { taskId, clientId }).then(strip);
+  }
+
+  /** Student: call when the task is first shown (assigned → seen). */
+  markSeen(taskId: string): Promise<ProgressResult> {
+    return this.retrying("task:seen", { taskId }).then(strip);
+  }
+
+  /** Student: reports progress; the opId makes a retry count once. */
+  reportProgress(req: Optional<TaskProgressRequest, "opId">): Promise<ProgressResult> {
+    return this.retrying("task:progress", { opId: crypto.randomUUID(), ...req }).then(strip);
+  }
+
+  /** Coach: the task's board (apply later task events with {@link applyToBoard} to keep it live). */
+  async board(taskId: string): Promise<TaskBoard> {
+    return (await this.request("task:board", { taskId })).board;
   }
 
   /** Tells the room this user is typing (volatile; the server throttles it). */
@@ -207,15 +253,32 @@ export class CoachClient extends Emitter<Record<string, never>, Record<string, n
     this.socket.disconnect();
   }
 
-  private async request<E extends "room:join" | "room:leave" | "room:history">(
-    event: E,
-    payload: Parameters<ClientToServerEvents[E]>[0],
-  ): Promise<Parameters<Parameters<ClientToServerEvents[E]>[1]>[0] & { ok: true }> {
+  private async request<E extends RequestEvent>(event: E, payload: RequestOf<E>): Promise<AckOf<E>> {
     // The event map's generic ack types do not narrow through a union of event names.
     const timed = this.socket.timeout(this.opts.ackTimeoutMs) as unknown as { emitWithAck(e: E, p: unknown): Promise<Ack> };
     const res = await timed.emitWithAck(event, payload);
     if (!res.ok) throw new RequestError(res.error);
     return res as never;
+  }
+
+  /**
+   * A request that is safe to repeat (it carries its own id): retried on timeouts and retryable
+   * errors, with backoff, until acknowledged or `sendDeadlineMs` passes.
+   */
+  private async retrying<E extends RequestEvent>(event: E, payload: RequestOf<E>): Promise<AckOf<E>> {
+    const deadline = Date.now() + this.opts.sendDeadlineMs;
+    for (let attempt = 0; ; attempt++) {
+      if (this.closedFor) throw new Error(`session closed: ${this.closedFor}`);
+      if (this.socket.connected) {
+        try {
+          return await this.request(event, payload);
+        } catch (err) {
+          if (err instanceof RequestError && !err.error.retryable) throw err;
+        }
+      }
+      if (Date.now() > deadline) throw new Error(`${event} not acknowledged before the deadline`);
+      await sleep(Math.min(2000, 50 * 2 ** attempt) * (0.5 + Math.random()));
+    }
   }
 
   private async joinOnce(roomId: string): Promise<JoinResult> {
