@@ -63,14 +63,31 @@ export class RoomService {
   async create(userId: string, userRole: UserRole, req: RoomCreateRequest): Promise<{ room: RoomSummary; created: boolean }> {
     if (userRole === "student") throw new CoachwireError("FORBIDDEN", "Only coaches create rooms");
     if (req.kind === "direct") {
-      const existing = await this.db.query<{ id: string }>("SELECT id FROM rooms WHERE kind = 'direct' AND created_by = $1 AND direct_student_id = $2", [
-        userId,
-        req.studentId,
-      ]);
-      if (existing.rows[0]) return { room: await this.summary(userId, existing.rows[0].id), created: false };
+      const existing = await this.directRoom(userId, req.studentId!);
+      if (existing) return { room: await this.summary(userId, existing), created: false };
       await this.requireStudent(req.studentId!);
     }
     const id = `r_${randomBytes(9).toString("base64url")}`;
+    try {
+      await this.insertRoom(id, userId, req);
+    } catch (err) {
+      // Two requests for the same 1:1 room at once: the unique index let one in; answer with it.
+      const raced = req.kind === "direct" && (err as { code?: string }).code === "23505" ? await this.directRoom(userId, req.studentId!) : undefined;
+      if (!raced) throw err;
+      return { room: await this.summary(userId, raced), created: false };
+    }
+    return { room: await this.summary(userId, id), created: true };
+  }
+
+  private async directRoom(coachId: string, studentId: string): Promise<string | undefined> {
+    const res = await this.db.query<{ id: string }>("SELECT id FROM rooms WHERE kind = 'direct' AND created_by = $1 AND direct_student_id = $2", [
+      coachId,
+      studentId,
+    ]);
+    return res.rows[0]?.id;
+  }
+
+  private async insertRoom(id: string, userId: string, req: RoomCreateRequest): Promise<void> {
     await inLogTransaction(this.db, this.sink, async (log) => {
       await log.tx.query("INSERT INTO rooms (id, name, kind, created_by, direct_student_id) VALUES ($1, $2, $3, $4, $5)", [
         id,
@@ -82,7 +99,6 @@ export class RoomService {
       await this.addMembership(log, id, userId, "coach", "create");
       if (req.studentId) await this.addMembership(log, id, req.studentId, "student", "create");
     });
-    return { room: await this.summary(userId, id), created: true };
   }
 
   /** The caller's rooms with unread counts and the last event, in room id order. */
