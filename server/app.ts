@@ -161,7 +161,7 @@ export async function startServer(config: Config, options: StartOptions): Promis
     registerRoomHandlers(socket, { db, rooms, limits: config.rooms, guards, presence });
     registerMessageHandlers(socket, { rooms, guards });
     registerCoachingHandlers(socket, { coaching, rooms, guards });
-    registerTypingHandlers(server, socket, config.presence.typingThrottleMs);
+    registerTypingHandlers(server, socket, rooms, config.presence.typingThrottleMs);
   });
   const stopSweep = transport.closesSlowConsumers
     ? () => {}

@@ -76,6 +76,11 @@ export class RoomActor {
     });
   }
 
+  /** Whether the cached members say this user is muted (false when nothing is cached yet). */
+  isMuted(userId: string): boolean {
+    return this.room?.members.get(userId)?.muted ?? false;
+  }
+
   /** True when no command is queued or running. */
   get idle(): boolean {
     return this.pending === 0;
