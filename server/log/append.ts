@@ -9,6 +9,11 @@ export interface EventDraft {
   kind: EventKind;
   senderId: string | null;
   body: Record<string, unknown>;
+  /**
+   * Check the sender against the database as the event is written: not a member → NOT_A_MEMBER,
+   * muted → MUTED (chat from members; caches may lag a membership change made elsewhere).
+   */
+  checkSender?: boolean;
 }
 
 /** What became of one draft: stored now, already stored under its clientId, or refused. */
@@ -45,7 +50,7 @@ export const EVENT_COLUMNS = "room_id, seq, client_id, kind, sender_id, body, cr
 
 interface AppendRow {
   r_ord: number;
-  r_outcome: "stored" | "duplicate" | "missing";
+  r_outcome: "stored" | "duplicate" | "missing" | "not_member" | "muted";
   r_seq: number;
   r_kind: EventKind;
   r_sender: string | null;
@@ -58,20 +63,24 @@ interface AppendRow {
  * (db/migrations/002_append_function.sql), atomic on its own, or part of the caller's
  * transaction when `db` is one. Per room, in draft order, it assigns the next gap-free seqs
  * under the room's row lock; a clientId already stored in the room answers the stored event
- * (nothing written); an unknown room fails that draft only. Outcomes are in draft order.
+ * (nothing written); an unknown room — or, with `checkSender`, a sender no longer a member or
+ * muted — fails that draft only. Outcomes are in draft order.
  */
 export async function appendEvents(db: Queryable, drafts: readonly EventDraft[]): Promise<AppendOutcome[]> {
   if (drafts.length === 0) return [];
-  const res = await db.query<AppendRow>("SELECT * FROM coachwire_append($1::text[], $2::text[], $3::text[], $4::text[], $5::text[])", [
+  const res = await db.query<AppendRow>("SELECT * FROM coachwire_append($1::text[], $2::text[], $3::text[], $4::text[], $5::text[], $6::boolean[])", [
     drafts.map((d) => d.roomId),
     drafts.map((d) => d.clientId),
     drafts.map((d) => d.kind),
     drafts.map((d) => d.senderId),
     drafts.map((d) => JSON.stringify(d.body)),
+    drafts.map((d) => d.checkSender ?? false),
   ]);
   return res.rows.map((row): AppendOutcome => {
     const draft = drafts[row.r_ord - 1]!;
     if (row.r_outcome === "missing") return { status: "failed", error: new CoachwireError("ROOM_NOT_FOUND") };
+    if (row.r_outcome === "not_member") return { status: "failed", error: new CoachwireError("NOT_A_MEMBER") };
+    if (row.r_outcome === "muted") return { status: "failed", error: new CoachwireError("MUTED") };
     const event: RoomEvent = {
       roomId: draft.roomId,
       seq: row.r_seq,

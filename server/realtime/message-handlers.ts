@@ -11,7 +11,7 @@ export interface MessageHandlersContext {
 /** msg:send: through the room's actor to the persister; acked with the seq after COMMIT. */
 export function registerMessageHandlers(socket: CoachSocket, ctx: MessageHandlersContext): void {
   onRequest(socket, "msg:send", msgSendSchema, ctx.guards, async ({ roomId, clientId, body }, { userId }) => {
-    const outcome = await ctx.rooms.get(roomId).send(userId, { clientId, kind: "chat", body });
+    const outcome = await ctx.rooms.get(roomId).send(userId, { clientId, kind: "chat", body, checkSender: true });
     if (outcome.status === "failed") throw outcome.error;
     return { seq: outcome.event.seq, duplicate: outcome.status === "duplicate" };
   });

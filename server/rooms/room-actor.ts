@@ -38,7 +38,8 @@ export class RoomActor {
   /** Checks that `userId` is a member and returns the room and its member list. */
   join(userId: string): Promise<RoomSnapshot> {
     return this.run(async () => {
-      const room = await this.load();
+      await this.loadFor(userId);
+      const room = this.room!;
       this.assertMember(userId);
       return { id: this.roomId, name: room.name, members: [...room.members.values()] };
     });
@@ -47,7 +48,7 @@ export class RoomActor {
   /** Checks membership (for reads that go straight to the log). */
   authorize(userId: string): Promise<MemberRole> {
     return this.run(async () => {
-      await this.load();
+      await this.loadFor(userId);
       return this.assertMember(userId);
     });
   }
@@ -58,9 +59,14 @@ export class RoomActor {
    */
   async send(userId: string, draft: Omit<EventDraft, "roomId" | "senderId">): Promise<AppendOutcome> {
     const queued = await this.run(async () => {
-      await this.load();
+      await this.loadFor(userId);
       this.assertMember(userId);
-      if (this.room!.members.get(userId)!.muted) throw new CoachwireError("MUTED");
+      if (this.room!.members.get(userId)!.muted) {
+        // Possibly unmuted on another process a moment ago: ask the database before refusing.
+        this.room = undefined;
+        await this.load();
+        if (this.room!.members.get(userId)?.muted ?? true) throw new CoachwireError(this.room!.members.has(userId) ? "MUTED" : "NOT_A_MEMBER");
+      }
       return { commit: this.ctx.append({ ...draft, roomId: this.roomId, senderId: userId }) };
     });
     return queued.commit;
@@ -101,6 +107,17 @@ export class RoomActor {
     const member = this.room!.members.get(userId);
     if (!member) throw new CoachwireError("NOT_A_MEMBER");
     return member.role;
+  }
+
+  /**
+   * Loads the room, and loads it again once when the user is missing from the cache: they may
+   * have been added on another process a moment ago (the change notice can trail the commit).
+   */
+  private async loadFor(userId: string): Promise<void> {
+    const room = await this.load();
+    if (room.members.has(userId)) return;
+    this.room = undefined;
+    await this.load();
   }
 
   private async load(): Promise<NonNullable<RoomActor["room"]>> {
