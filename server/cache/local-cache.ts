@@ -14,8 +14,19 @@ export class LocalCache implements Cache {
     return JSON.parse(entry.json) as T;
   }
 
+  /** A value JSON cannot hold (undefined, a function, a BigInt) or a ttl that is not a positive number stores nothing. */
   async set(key: string, value: unknown, ttlMs: number): Promise<void> {
-    this.entries.set(key, { json: JSON.stringify(value), expiresAt: Date.now() + ttlMs });
+    let json: string | undefined;
+    try {
+      json = JSON.stringify(value);
+    } catch {
+      json = undefined;
+    }
+    if (json === undefined || !(ttlMs > 0) || !Number.isFinite(ttlMs)) {
+      this.entries.delete(key);
+      return;
+    }
+    this.entries.set(key, { json, expiresAt: Date.now() + ttlMs });
   }
 
   async delete(key: string): Promise<void> {

@@ -19,9 +19,15 @@ export class RedisCache implements Cache {
     }
   }
 
+  /** A value JSON cannot hold (undefined, a function, a BigInt) or a ttl that is not a positive number stores nothing. */
   async set(key: string, value: unknown, ttlMs: number): Promise<void> {
     try {
-      await this.redis.set(`${this.prefix}cache:${key}`, JSON.stringify(value), "PX", Math.max(1, Math.round(ttlMs)));
+      const json = JSON.stringify(value);
+      if (json === undefined || !(ttlMs >= 1) || !Number.isFinite(ttlMs)) {
+        await this.delete(key);
+        return;
+      }
+      await this.redis.set(`${this.prefix}cache:${key}`, json, "PX", Math.round(ttlMs));
     } catch (err) {
       this.onError(err);
     }
