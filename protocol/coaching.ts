@@ -50,6 +50,8 @@ export interface BoardRow extends ProgressView {
   delivered: boolean;
   /** Not done and the due time has passed. */
   overdue: boolean;
+  /** A pace check found the student behind what the target needs (cleared when done). */
+  behindPace: boolean;
 }
 
 /** Assignees per stage; each stage counts everyone who reached it or a later one. */
@@ -112,12 +114,24 @@ export interface Page<T> {
 export interface CoachingEventBodies {
   "task.created": { task: TaskView };
   "task.updated": { task: TaskView; changed: string[] };
-  "task.cancelled": { taskId: string };
+  "task.cancelled": { task: TaskView; taskId: string };
   "task.progress": { progress: ProgressView; opId: string | null };
   "chat.deleted": { seq: number };
   "member.added": { userId: string; displayName: string; role: "coach" | "student"; via: "create" | "invite" | "code" };
   "member.removed": { userId: string };
   "member.muted": { userId: string; muted: boolean };
+  /** From the worker: a due reminder (to an assignee) or an overdue notice (to the coach). */
+  notice: {
+    notice: "reminder" | "nudge" | "overdue" | "digest";
+    /** The recipient. */
+    userId: string;
+    taskId?: string;
+    title?: string;
+    dueAt?: number;
+    text: string;
+    /** overdue only: who did not finish in time. */
+    missed?: { userId: string; displayName: string; solved: number }[];
+  };
 }
 
 export type CoachingEventKind = keyof CoachingEventBodies;

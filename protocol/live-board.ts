@@ -27,7 +27,11 @@ export function applyToBoard(board: TaskBoard, input: RoomEvent | ReadMarkNotice
       if (progress.taskId !== task.id) return board;
       return withRows(
         board,
-        board.rows.map((r) => (r.userId === progress.userId ? { ...r, ...progress, delivered: true, overdue: overdue(progress.state, task.dueAt) } : r)),
+        board.rows.map((r) =>
+          r.userId === progress.userId
+            ? { ...r, ...progress, delivered: true, overdue: overdue(progress.state, task.dueAt), behindPace: r.behindPace && progress.state !== "done" }
+            : r,
+        ),
       );
     }
     case "task.updated": {
@@ -38,6 +42,37 @@ export function applyToBoard(board: TaskBoard, input: RoomEvent | ReadMarkNotice
     case "task.cancelled": {
       const { taskId } = input.body as CoachingEventBodies["task.cancelled"];
       return taskId === task.id ? { ...board, task: { ...task, status: "cancelled" } } : board;
+    }
+    case "notice": {
+      const notice = input.body as CoachingEventBodies["notice"];
+      if (notice.notice !== "nudge" || notice.taskId !== task.id) return board;
+      return withRows(board, board.rows.map((r) => (r.userId === notice.userId ? { ...r, behindPace: true } : r)));
+    }
+    case "member.removed": {
+      const { userId } = input.body as CoachingEventBodies["member.removed"];
+      // The server drops a removed student's unfinished assignments; finished ones stay.
+      return withRows(board, board.rows.filter((r) => r.userId !== userId || r.state === "done"));
+    }
+    case "member.added": {
+      const member = input.body as CoachingEventBodies["member.added"];
+      if (!task.assignAll || task.status !== "open" || member.role !== "student" || board.rows.some((r) => r.userId === member.userId)) return board;
+      const row: BoardRow = {
+        taskId: task.id,
+        userId: member.userId,
+        displayName: member.displayName,
+        state: "assigned",
+        solved: 0,
+        correct: 0,
+        wrong: 0,
+        late: false,
+        seenAt: null,
+        startedAt: null,
+        doneAt: null,
+        delivered: false,
+        overdue: overdue("assigned", task.dueAt),
+        behindPace: false,
+      };
+      return withRows({ ...board, task: { ...task, assignees: [...task.assignees, member.userId] } }, [...board.rows, row]);
     }
     default:
       return board;

@@ -43,7 +43,7 @@ export class ProgressService {
     const solved = req.solved ?? correct + wrong;
     if (solved < 0 || correct < 0 || wrong < 0) throw new CoachwireError("COUNT_OUT_OF_RANGE", "counts cannot be negative");
     if (correct + wrong > solved) throw new CoachwireError("COUNT_OUT_OF_RANGE", "correct + wrong exceeds solved");
-    return this.apply(userId, req.taskId, `task.progress:${userId}:${req.opId}`, req.opId, (row, task) => {
+    return this.apply(userId, req.taskId, `task.progress:${userId}:${req.taskId}:${req.opId}`, req.opId, (row, task) => {
       const total = row.solved + solved;
       if (task.target !== null && total > task.target) {
         throw new CoachwireError("COUNT_OUT_OF_RANGE", `${total} would pass the target of ${task.target} (${row.solved} so far)`);
@@ -83,6 +83,7 @@ export class ProgressService {
                 seen_at = CASE WHEN a.seen_at IS NULL AND $3 <> 'assigned' THEN now() ELSE a.seen_at END,
                 started_at = CASE WHEN a.started_at IS NULL AND $3 IN ('started', 'done') THEN now() ELSE a.started_at END,
                 done_at = CASE WHEN a.done_at IS NULL AND $3 = 'done' THEN now() ELSE a.done_at END,
+                behind_pace = a.behind_pace AND $3 <> 'done',
                 updated_at = now()
           WHERE a.task_id = $1 AND a.user_id = $2 RETURNING ${ASSIGNEE_COLUMNS}`,
         [taskId, userId, to.state, to.solved, to.correct, to.wrong],

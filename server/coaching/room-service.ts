@@ -174,16 +174,17 @@ export class RoomService {
   /** The room's coach makes a code students can join with until it expires (or is used up). */
   async createJoinCode(userId: string, roomId: string, req: JoinCodeCreateRequest): Promise<JoinCode> {
     await requireRoomCoach(this.db, roomId, userId);
-    const code = Array.from({ length: 8 }, () => CODE_ALPHABET[randomInt(CODE_ALPHABET.length)]).join("");
     const expiresAt = new Date(Date.now() + req.ttlSeconds * 1000);
-    await this.db.query("INSERT INTO join_codes (code, room_id, created_by, expires_at, max_uses) VALUES ($1, $2, $3, $4, $5)", [
-      code,
-      roomId,
-      userId,
-      expiresAt,
-      req.maxUses ?? null,
-    ]);
-    return { code, roomId, expiresAt: expiresAt.getTime(), maxUses: req.maxUses ?? null };
+    // 32^8 codes: a collision is rare, and a fresh code on the next try.
+    for (let attempt = 0; ; attempt++) {
+      const code = Array.from({ length: 8 }, () => CODE_ALPHABET[randomInt(CODE_ALPHABET.length)]).join("");
+      const res = await this.db.query(
+        "INSERT INTO join_codes (code, room_id, created_by, expires_at, max_uses) VALUES ($1, $2, $3, $4, $5) ON CONFLICT (code) DO NOTHING RETURNING code",
+        [code, roomId, userId, expiresAt, req.maxUses ?? null],
+      );
+      if (res.rows.length > 0) return { code, roomId, expiresAt: expiresAt.getTime(), maxUses: req.maxUses ?? null };
+      if (attempt >= 5) throw new CoachwireError("UNAVAILABLE", "Could not make a unique join code; retry");
+    }
   }
 
   /** A student joins with a code; joining a room they are already in changes nothing and uses nothing. */

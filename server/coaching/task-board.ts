@@ -1,5 +1,6 @@
 import { funnelOf, type BoardRow, type Funnel, type Page, type ProgressView, type StudentSummary, type TaskBoard, type TaskView } from "../../protocol/coaching.ts";
 import type { PageQuery } from "../../protocol/coaching-schemas.ts";
+import { CoachwireError } from "../../protocol/errors.ts";
 import type { Queryable } from "../../db/db.ts";
 import { membershipOf, requireRoomCoach } from "./access.ts";
 import { decodeCursor, pageOf } from "./cursor.ts";
@@ -21,6 +22,7 @@ interface ListedTaskRow extends TaskRow {
 
 interface BoardSourceRow extends AssigneeRow {
   display_name: string;
+  behind_pace: boolean;
   last_read_seq: number | null;
 }
 
@@ -70,7 +72,8 @@ export class TaskBoards {
   /** One student's record in a room: the student themself or the room's coach. Cancelled tasks do not count. */
   async studentSummary(userId: string, roomId: string, studentId: string): Promise<StudentSummary> {
     if (userId !== studentId) await requireRoomCoach(this.db, roomId, userId);
-    else await membershipOf(this.db, roomId, userId);
+    const student = await membershipOf(this.db, roomId, studentId).catch(() => undefined);
+    if (student?.role !== "student") throw new CoachwireError("NOT_FOUND", `${studentId} is not a student of this room`);
     const res = await this.db.query<AssigneeRow & { target: number | null; due_at: Date | null }>(
       `SELECT ${ASSIGNEE_COLUMNS}, t.target, t.due_at FROM task_assignees a JOIN tasks t ON t.id = a.task_id
         WHERE t.room_id = $1 AND a.user_id = $2 AND t.status = 'open'`,
@@ -117,7 +120,7 @@ export class TaskBoards {
     const byTask = new Map<string, BoardSourceRow[]>(tasks.map((t) => [t.id, []]));
     if (tasks.length === 0) return byTask;
     const res = await this.db.query<BoardSourceRow>(
-      `SELECT ${ASSIGNEE_COLUMNS}, u.display_name, m.last_read_seq
+      `SELECT ${ASSIGNEE_COLUMNS}, a.behind_pace, u.display_name, m.last_read_seq
          FROM task_assignees a JOIN tasks t ON t.id = a.task_id JOIN users u ON u.id = a.user_id
          LEFT JOIN memberships m ON m.room_id = t.room_id AND m.user_id = a.user_id
         WHERE a.task_id = ANY($1::text[]) ORDER BY a.task_id, u.display_name, a.user_id`,
@@ -135,5 +138,6 @@ function boardRow(r: BoardSourceRow, task: TaskRow): BoardRow {
     displayName: r.display_name,
     delivered: r.state !== "assigned" || (r.last_read_seq ?? 0) >= task.created_seq,
     overdue: r.state !== "done" && task.due_at !== null && task.due_at.getTime() < Date.now(),
+    behindPace: r.behind_pace,
   };
 }

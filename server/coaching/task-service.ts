@@ -54,7 +54,7 @@ export class TaskService {
   }
 
   async update(userId: string, req: TaskUpdateRequest): Promise<TaskResult> {
-    return this.change(userId, req.taskId, `task.update:${userId}:${req.clientId}`, "task.updated", async (log) => {
+    return this.change(userId, req.taskId, `task.update:${userId}:${req.taskId}:${req.clientId}`, "task.updated", async (log) => {
       const changed: string[] = [];
       const sets: string[] = [];
       const params: unknown[] = [req.taskId];
@@ -78,7 +78,10 @@ export class TaskService {
         }
         set("target", "target", req.target);
       }
-      if (req.dueAt !== undefined) set("due_at", "dueAt", toDate(req.dueAt));
+      if (req.dueAt !== undefined) {
+        if (req.dueAt !== null && req.dueAt < Date.now()) throw new CoachwireError("VALIDATION_FAILED", "dueAt: is in the past");
+        set("due_at", "dueAt", toDate(req.dueAt));
+      }
       if (req.urgent !== undefined) set("urgent", "urgent", req.urgent);
       await log.tx.query(`UPDATE tasks SET ${sets.join(", ")}, updated_at = now() WHERE id = $1`, params);
       return (task) => ({ task, changed });
@@ -86,7 +89,7 @@ export class TaskService {
   }
 
   async cancel(userId: string, req: TaskCancelRequest): Promise<TaskResult> {
-    return this.change(userId, req.taskId, `task.cancel:${userId}:${req.clientId}`, "task.cancelled", async (log) => {
+    return this.change(userId, req.taskId, `task.cancel:${userId}:${req.taskId}:${req.clientId}`, "task.cancelled", async (log) => {
       await log.tx.query("UPDATE tasks SET status = 'cancelled', updated_at = now() WHERE id = $1", [req.taskId]);
       return (task) => ({ taskId: task.id });
     });
