@@ -5,6 +5,9 @@ import { CoachwireError } from "../protocol/errors.ts";
 import { AuthService } from "./auth/auth-service.ts";
 import { createClusterState } from "./cluster-state.ts";
 import type { Config } from "./config.ts";
+import { EmbeddedRunner } from "../worker/embedded-runner.ts";
+import { jobQueueFor } from "../worker/job-queue-for.ts";
+import { scheduleTask } from "../worker/task-plan.ts";
 import { Coaching } from "./coaching/coaching.ts";
 import { authRoutes } from "./http/auth-routes.ts";
 import { healthRoutes } from "./http/health-routes.ts";
@@ -79,12 +82,17 @@ export async function startServer(config: Config, options: StartOptions): Promis
   // Committed events go to the room's sockets, whichever path (chat persister or coaching) wrote them.
   let broadcaster: CommitSink | undefined;
   const broadcast: CommitSink = (events) => broadcaster?.(events);
+  // Reminders and overdue notices: planned here on every task change, run by `npm run worker`
+  // (BullMQ) or, without Redis, by the embedded runner in this process.
+  const jobs = jobQueueFor(config, db);
   const coaching = new Coaching({
     db,
     cache: state.cache,
     config: config.coaching,
     sink: broadcast,
     readSink: (marks) => marks.forEach((mark) => io?.to(mark.roomId).emit("read", mark)),
+    onTaskChange: (task) =>
+      void scheduleTask(jobs, db, task, config.jobs).catch((err) => log("jobs").error({ err, task: task.id }, "could not schedule the task's notices")),
     onMembership: (roomId, removedUserId) => {
       void membershipChanged(roomId, removedUserId);
       if (state.shared) io?.serverSideEmit("room:membership", roomId, removedUserId);
@@ -118,6 +126,11 @@ export async function startServer(config: Config, options: StartOptions): Promis
   const server = io;
   state.attachAdapter(server);
   broadcaster = roomBroadcaster(server, metrics);
+  if (jobs instanceof EmbeddedRunner) {
+    jobs.on("failed", ({ id, err }) => log("jobs").warn({ err, job: id }, "job failed"));
+    jobs.on("error", (err) => log("jobs").error({ err }, "job runner error"));
+    jobs.start({ db, sink: broadcast, now: Date.now, digestHour: config.jobs.digestHour });
+  }
 
   const sessions = new Sessions(server, log("sessions"));
   const persister = new Persister(db, config.persister, broadcast, log("persister"));
@@ -184,6 +197,7 @@ export async function startServer(config: Config, options: StartOptions): Promis
       transport.close();
       await persister.close();
       await coaching.close();
+      await jobs.close();
       sessions.closeAll("server draining");
       const deadline = Date.now() + config.drain.ms;
       while (server.of("/").sockets.size > 0 && Date.now() < deadline) await sleep(50);

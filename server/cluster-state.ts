@@ -40,9 +40,9 @@ export interface ClusterState {
   close(): Promise<void>;
 }
 
-// Inter-process payloads as plain msgpack maps (no msgpackr records), as on the client wire.
+/** Inter-process payloads as plain msgpack maps (no msgpackr records), as on the client wire; the worker's emitter uses it too. */
 const packr = new Packr({ useRecords: false, mapsAsObjects: true, moreTypes: false });
-const adapterParser = { encode: (msg: unknown) => packr.pack(msg), decode: (buf: Buffer) => packr.unpack(buf) };
+export const adapterParser = { encode: (msg: unknown) => packr.pack(msg), decode: (buf: Buffer) => packr.unpack(buf) };
 
 function rules(config: Config): Record<"login" | "event" | "http", RateLimitRule> {
   const { loginPerMin, sendBurst, sendPerS, httpPerMin } = config.limits;

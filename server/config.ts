@@ -58,6 +58,20 @@ const ENV_SCHEMA = z.object({
   COACHWIRE_TYPING_THROTTLE_MS: int(0, 60_000).default(1500),
   COACHWIRE_READ_FLUSH_MS: int(0, 60_000).default(250),
   COACHWIRE_SUBJECT_CACHE_S: int(0, 86_400).default(60),
+  COACHWIRE_REMINDER_OFFSETS_MIN: z
+    .string()
+    .regex(/^\s*\d+(\s*,\s*\d+)*\s*$/, "must be a comma-separated list of minutes, e.g. 1440,60")
+    .default("1440,60"),
+  COACHWIRE_NUDGE_CHECKPOINTS: z
+    .string()
+    .regex(/^\s*(0?\.\d+)?(\s*,\s*0?\.\d+)*\s*$/, "must be a comma-separated list of fractions between 0 and 1, e.g. 0.5,0.75")
+    .default("0.5,0.75"),
+  COACHWIRE_DIGEST_HOUR: int(0, 23).default(18),
+  COACHWIRE_JOB_LEASE_MS: int(1000, 3_600_000).default(60_000),
+  COACHWIRE_WORKER_CONCURRENCY: int(1, 1000).default(4),
+  COACHWIRE_WORKER_METRICS_PORT: int(0, 65535).default(9464),
+  COACHWIRE_JOB_POLL_MS: int(50, 600_000).default(1000),
+  COACHWIRE_JOB_ATTEMPTS: int(1, 100).default(5),
   COACHWIRE_HTTP_RATE_PER_MIN: int(1, 1_000_000).default(100),
   COACHWIRE_TRUSTED_CIDRS: z
     .string()
@@ -101,6 +115,17 @@ export interface Config {
   readonly presence: Readonly<{ ttlMs: number; typingThrottleMs: number }>;
   /** Read marks are written every `readFlushMs`; the subject catalog is cached `subjectCacheMs`. */
   readonly coaching: Readonly<{ readFlushMs: number; subjectCacheMs: number }>;
+  /** Background notices: reminder offsets before the due time, worker concurrency, the embedded runner's poll. */
+  readonly jobs: Readonly<{
+    reminderOffsetsMs: readonly number[];
+    nudgeCheckpoints: readonly number[];
+    digestHour: number;
+    concurrency: number;
+    metricsPort: number;
+    pollMs: number;
+    leaseMs: number;
+    attempts: number;
+  }>;
   readonly metrics: boolean;
   readonly demoSeed: boolean;
 }
@@ -210,6 +235,18 @@ export function loadConfig(source: Record<string, string | undefined> = process.
     drain: Object.freeze({ ms: env.COACHWIRE_DRAIN_MS, lbWaitMs: env.COACHWIRE_DRAIN_LB_WAIT_MS }),
     presence: Object.freeze({ ttlMs: env.COACHWIRE_PRESENCE_TTL_S * 1000, typingThrottleMs: env.COACHWIRE_TYPING_THROTTLE_MS }),
     coaching: Object.freeze({ readFlushMs: env.COACHWIRE_READ_FLUSH_MS, subjectCacheMs: env.COACHWIRE_SUBJECT_CACHE_S * 1000 }),
+    jobs: Object.freeze({
+      reminderOffsetsMs: Object.freeze([...new Set(env.COACHWIRE_REMINDER_OFFSETS_MIN.split(",").map((m) => Number(m.trim()) * 60_000))].filter((ms) => ms > 0)),
+      nudgeCheckpoints: Object.freeze(
+        [...new Set(env.COACHWIRE_NUDGE_CHECKPOINTS.split(",").filter((c) => c.trim() !== "").map(Number))].filter((c) => c > 0 && c < 1),
+      ),
+      digestHour: env.COACHWIRE_DIGEST_HOUR,
+      concurrency: env.COACHWIRE_WORKER_CONCURRENCY,
+      metricsPort: env.COACHWIRE_WORKER_METRICS_PORT,
+      pollMs: env.COACHWIRE_JOB_POLL_MS,
+      leaseMs: env.COACHWIRE_JOB_LEASE_MS,
+      attempts: env.COACHWIRE_JOB_ATTEMPTS,
+    }),
     metrics: env.COACHWIRE_METRICS,
     demoSeed: env.COACHWIRE_DEMO_SEED ?? env.NODE_ENV !== "production",
   };

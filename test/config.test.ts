@@ -46,6 +46,16 @@ describe("loadConfig", () => {
       drain: { ms: 10_000, lbWaitMs: 0 },
       presence: { ttlMs: 15_000, typingThrottleMs: 1500 },
       coaching: { readFlushMs: 250, subjectCacheMs: 60_000 },
+      jobs: {
+        reminderOffsetsMs: [86_400_000, 3_600_000],
+        nudgeCheckpoints: [0.5, 0.75],
+        digestHour: 18,
+        concurrency: 4,
+        metricsPort: 9464,
+        pollMs: 1000,
+        leaseMs: 60_000,
+        attempts: 5,
+      },
       metrics: true,
       demoSeed: true,
     } satisfies Config);

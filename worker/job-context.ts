@@ -1,0 +1,41 @@
+import type { Db } from "../db/db.ts";
+import type { CommitSink } from "../server/log/persister.ts";
+import type { JobQueue } from "./jobs.ts";
+import type { QuietHours } from "./quiet-hours.ts";
+
+/** What a job handler gets: the database, where stored events go, and the queue (to hold a notice back). */
+export interface JobContext {
+  db: Db;
+  sink: CommitSink;
+  queue: JobQueue;
+  now(): number;
+  /** Local hour of the coaches' daily digest. */
+  digestHour: number;
+}
+
+export interface TaskForJob {
+  id: string;
+  target: number | null;
+  created_at: Date;
+  room_id: string;
+  created_by: string;
+  title: string;
+  status: "open" | "cancelled";
+  due_at: Date | null;
+  urgent: boolean;
+}
+
+/** The task as a job sees it, or undefined when it no longer exists. */
+export async function taskForJob(db: Db, taskId: string): Promise<TaskForJob | undefined> {
+  const res = await db.query<TaskForJob>("SELECT id, room_id, created_by, title, target, created_at, status, due_at, urgent FROM tasks WHERE id = $1", [taskId]);
+  return res.rows[0];
+}
+
+export interface Recipient extends QuietHours {
+  userId: string;
+  displayName: string;
+  solved: number;
+}
+
+export const RECIPIENT_COLUMNS =
+  "u.id AS \"userId\", u.display_name AS \"displayName\", u.time_zone AS \"timeZone\", u.quiet_start_min AS \"startMin\", u.quiet_end_min AS \"endMin\"";

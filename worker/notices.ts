@@ -1,0 +1,43 @@
+import type { Db } from "../db/db.ts";
+import { inLogTransaction } from "../server/log/log-transaction.ts";
+import type { CommitSink } from "../server/log/persister.ts";
+
+import type { Queryable } from "../db/db.ts";
+
+export type NoticeKind = "reminder" | "nudge" | "overdue" | "digest";
+
+/** A notice about to be sent: to whom, about what, in which window (the natural key), and what it says. */
+export interface NoticeDraft {
+  kind: NoticeKind;
+  /** What it is about (the task id). */
+  scopeId: string;
+  userId: string;
+  /** Which occurrence: e.g. a reminder's offset and the due time it was for. */
+  windowKey: string;
+  roomId: string;
+  body: Record<string, unknown>;
+}
+
+/**
+ * Sends a notice exactly once: the notices row (unique on kind, scope, recipient, window) and its
+ * `notice` event in the room log commit in one transaction, through the one append path, then
+ * the event goes to the sink (the Redis emitter in a worker, the room broadcaster in-process).
+ * A job that runs again finds the row and writes nothing. `alsoInTransaction` adds a state change
+ * that must happen exactly when the notice does (a pace flag). Returns the seq, or null if already sent.
+ */
+export async function sendNotice(db: Db, sink: CommitSink, n: NoticeDraft, alsoInTransaction?: (tx: Queryable) => Promise<void>): Promise<number | null> {
+  return inLogTransaction(db, sink, async (log) => {
+    const lastSeq = await log.lockRoom(n.roomId);
+    const body = { notice: n.kind, userId: n.userId, ...n.body };
+    const inserted = await log.tx.query(
+      `INSERT INTO notices (kind, scope_id, user_id, window_key, room_id, seq, body) VALUES ($1, $2, $3, $4, $5, $6, $7)
+       ON CONFLICT (kind, scope_id, user_id, window_key) DO NOTHING RETURNING id`,
+      [n.kind, n.scopeId, n.userId, n.windowKey, n.roomId, lastSeq + 1, JSON.stringify(body)],
+    );
+    if (inserted.rows.length === 0) return null;
+    await alsoInTransaction?.(log.tx);
+    const clientId = `notice:${n.kind}:${n.scopeId}:${n.userId}:${n.windowKey}`;
+    const [outcome] = await log.append([{ roomId: n.roomId, clientId, kind: "notice", senderId: null, body }]);
+    return outcome?.status === "failed" ? null : (outcome?.event.seq ?? null);
+  });
+}

@@ -1,0 +1,59 @@
+import { quietUntil } from "./quiet-hours.ts";
+import { jobIds, type NudgePayload } from "./jobs.ts";
+import { RECIPIENT_COLUMNS, taskForJob, type JobContext, type Recipient } from "./job-context.ts";
+import { sendNotice } from "./notices.ts";
+
+/**
+ * A pace check at a point of a counted task's time (e.g. halfway): a student whose rate so far
+ * (solved ÷ time since the task was given) is below what the rest needs (remaining ÷ time left)
+ * gets one `nudge` notice, and their board row is flagged behind pace in the same transaction.
+ * Quiet hours hold a nudge back (unless urgent); one that would land after the due time is dropped.
+ */
+export async function runNudge(ctx: JobContext, p: NudgePayload): Promise<void> {
+  const task = await taskForJob(ctx.db, p.taskId);
+  if (!task || task.status !== "open" || task.target === null || task.due_at?.getTime() !== p.dueAt) return;
+  const now = ctx.now();
+  if (now >= p.dueAt) return;
+  const target = task.target;
+  const elapsed = Math.max(1, now - task.created_at.getTime());
+  const left = p.dueAt - now;
+  const res = await ctx.db.query<Recipient>(
+    `SELECT ${RECIPIENT_COLUMNS}, a.solved FROM task_assignees a JOIN users u ON u.id = a.user_id
+      JOIN memberships m ON m.room_id = $2 AND m.user_id = a.user_id
+      WHERE a.task_id = $1 AND a.state <> 'done' AND ($3::text[] IS NULL OR a.user_id = ANY($3::text[]))
+      ORDER BY u.id`,
+    [p.taskId, task.room_id, p.userIds ?? null],
+  );
+  for (const r of res.rows) {
+    const rateSoFar = r.solved / elapsed;
+    const needed = (target - r.solved) / left;
+    if (needed <= rateSoFar) continue;
+    const until = task.urgent ? null : quietUntil(now, r);
+    if (until !== null) {
+      if (until < p.dueAt) {
+        await ctx.queue.upsert({ id: jobIds.heldNudge(p.taskId, p.checkpoint, r.userId), kind: "nudge", payload: { ...p, userIds: [r.userId] }, runAt: until });
+      }
+      continue;
+    }
+    await sendNotice(
+      ctx.db,
+      ctx.sink,
+      {
+        kind: "nudge",
+        scopeId: p.taskId,
+        userId: r.userId,
+        windowKey: `${p.checkpoint}@${p.dueAt}`,
+        roomId: task.room_id,
+        body: {
+          taskId: p.taskId,
+          title: task.title,
+          dueAt: p.dueAt,
+          solved: r.solved,
+          target,
+          text: `${target - r.solved} to go on "${task.title}": about ${Math.ceil(((target - r.solved) / left) * 3_600_000)} an hour keeps you on time`,
+        },
+      },
+      (tx) => tx.query("UPDATE task_assignees SET behind_pace = true WHERE task_id = $1 AND user_id = $2", [p.taskId, r.userId]).then(() => {}),
+    );
+  }
+}

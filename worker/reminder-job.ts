@@ -1,0 +1,42 @@
+import { quietUntil } from "./quiet-hours.ts";
+import { jobIds, type ReminderPayload } from "./jobs.ts";
+import { RECIPIENT_COLUMNS, taskForJob, type JobContext, type Recipient } from "./job-context.ts";
+import { sendNotice } from "./notices.ts";
+
+/**
+ * A due reminder: every assignee who is not done gets one `reminder` notice for this offset and
+ * due time. An assignee inside their quiet hours is held back until the window ends (unless the
+ * task is urgent); a reminder that would land after the due time is dropped (the overdue notice
+ * covers that). A job planned for another due time, or for a cancelled task, does nothing.
+ */
+export async function runReminder(ctx: JobContext, p: ReminderPayload): Promise<void> {
+  const task = await taskForJob(ctx.db, p.taskId);
+  if (!task || task.status !== "open" || task.due_at?.getTime() !== p.dueAt) return;
+  const now = ctx.now();
+  if (now >= p.dueAt) return;
+  const res = await ctx.db.query<Recipient>(
+    `SELECT ${RECIPIENT_COLUMNS}, a.solved FROM task_assignees a JOIN users u ON u.id = a.user_id
+      JOIN memberships m ON m.room_id = $2 AND m.user_id = a.user_id
+      WHERE a.task_id = $1 AND a.state <> 'done' AND ($3::text[] IS NULL OR a.user_id = ANY($3::text[]))
+      ORDER BY u.id`,
+    [p.taskId, task.room_id, p.userIds ?? null],
+  );
+  for (const r of res.rows) {
+    const until = task.urgent ? null : quietUntil(now, r);
+    if (until !== null) {
+      if (until < p.dueAt) {
+        await ctx.queue.upsert({ id: jobIds.heldReminder(p.taskId, p.offsetMs, r.userId), kind: "reminder", payload: { ...p, userIds: [r.userId] }, runAt: until });
+      }
+      continue;
+    }
+    const minutes = Math.round((p.dueAt - now) / 60_000);
+    await sendNotice(ctx.db, ctx.sink, {
+      kind: "reminder",
+      scopeId: p.taskId,
+      userId: r.userId,
+      windowKey: `${p.offsetMs}@${p.dueAt}`,
+      roomId: task.room_id,
+      body: { taskId: p.taskId, title: task.title, dueAt: p.dueAt, text: `"${task.title}" is due in ${minutes} min` },
+    });
+  }
+}
