@@ -6,8 +6,10 @@ import { idSchema, seqSchema } from "./schemas.ts";
  * progress, read marks, deletions), shared by the socket events and the REST routes.
  */
 
-const title = z.string().trim().min(1).max(200).regex(/^[^\u0000]*$/, "must not contain U+0000");
-const details = z.string().max(4000).regex(/^[^\u0000]*$/, "must not contain U+0000");
+/** PostgreSQL text cannot hold U+0000: refused at the door, never a database error. */
+const noNul = <S extends z.ZodString>(s: S) => s.regex(/^[^\u0000]*$/, "must not contain U+0000");
+const title = noNul(z.string().trim().min(1).max(200));
+const details = noNul(z.string().max(4000));
 /** A due time: milliseconds since the epoch, or an ISO 8601 date-time with offset. */
 const dueAt = z.union([
   z.number().int().min(0).max(8.64e15),
@@ -19,7 +21,7 @@ export const MAX_TARGET = 100_000;
 
 export const roomCreateSchema = z
   .strictObject({
-    name: z.string().trim().min(1).max(100),
+    name: noNul(z.string().trim().min(1).max(100)),
     kind: z.enum(["group", "direct"]).default("group"),
     /** The student of a 1:1 room. */
     studentId: idSchema.optional(),
@@ -39,8 +41,8 @@ export const joinCodeCreateSchema = z.strictObject({
 export const joinCodeRedeemSchema = z.strictObject({ code: z.string().regex(/^[A-Z0-9]{8}$/, "must be 8 characters A-Z 0-9") });
 
 export const subjectCreateSchema = z.strictObject({
-  name: z.string().trim().min(1).max(80),
-  topic: z.string().trim().min(1).max(80),
+  name: noNul(z.string().trim().min(1).max(80)),
+  topic: noNul(z.string().trim().min(1).max(80)),
 });
 
 export const taskCreateSchema = z.strictObject({
@@ -88,6 +90,31 @@ export const taskProgressSchema = z.strictObject({
 
 export const msgReadSchema = z.strictObject({ roomId: idSchema, seq: seqSchema });
 export const msgDeleteSchema = z.strictObject({ roomId: idSchema, seq: seqSchema.min(1) });
+
+const clock = z.string().regex(/^([01]\d|2[0-3]):[0-5]\d$/, "must be HH:MM (24-hour)");
+
+/** A user's notice settings: an IANA time zone and a quiet-hours window in it. */
+export const settingsSchema = z
+  .strictObject({
+    timeZone: z.string().min(1).max(64).refine(isTimeZoneName, "must be an IANA time zone, e.g. Europe/Istanbul").optional(),
+    quietHours: z.strictObject({ start: clock, end: clock }).optional(),
+  })
+  .refine((v) => v.timeZone !== undefined || v.quietHours !== undefined, { message: "change timeZone or quietHours" });
+
+export const noticeQuerySchema = z.strictObject({
+  kind: z.enum(["reminder", "nudge", "overdue", "digest"]).optional(),
+  limit: z.coerce.number().int().min(1).max(200).default(50),
+  cursor: z.string().max(512).optional(),
+});
+
+function isTimeZoneName(name: string): boolean {
+  try {
+    new Intl.DateTimeFormat("en-GB", { timeZone: name });
+    return true;
+  } catch {
+    return false;
+  }
+}
 
 /** `?limit=&cursor=` of every list endpoint. */
 export const pageQuerySchema = z.strictObject({

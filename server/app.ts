@@ -113,7 +113,7 @@ export async function startServer(config: Config, options: StartOptions): Promis
       const decision = await state.httpLimiter.consume(req.ip);
       if (!decision.allowed) return errorReply(new CoachwireError("RATE_LIMITED"));
     }
-    const reply = await dispatch(routes, req);
+    const reply = await dispatch(routes, req, (err) => log("http").error({ err, method: req.method, path: req.path }, "request failed"));
     metrics?.httpRequests.inc({ path: routeLabel(routes, req.path), status: reply.status });
     return reply;
   };

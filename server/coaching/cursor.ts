@@ -17,7 +17,9 @@ export function decodeCursor(cursor: string | undefined, shape: readonly ("strin
   } catch {
     key = undefined;
   }
-  if (!Array.isArray(key) || key.length !== shape.length || key.some((v, i) => typeof v !== shape[i])) {
+  const fits = (v: unknown, type: "string" | "number") =>
+    type === "number" ? Number.isSafeInteger(v) : typeof v === "string" && v.length <= 256 && !v.includes("\u0000");
+  if (!Array.isArray(key) || key.length !== shape.length || key.some((v, i) => !fits(v, shape[i]!))) {
     throw new CoachwireError("VALIDATION_FAILED", "cursor: not a cursor this list returned");
   }
   return key as (string | number)[];

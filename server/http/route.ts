@@ -60,8 +60,11 @@ export function routeLabel(routes: readonly Route[], path: string): string {
   return routes.find((r) => matchPath(r.path, path))?.path ?? "other";
 }
 
-/** Finds the route and runs it; every failure becomes a catalog error body with its status. */
-export async function dispatch(routes: readonly Route[], req: HttpRequest): Promise<HttpReply> {
+/**
+ * Finds the route and runs it; every failure becomes a catalog error body with its status.
+ * Anything thrown that is not a catalog error (a bug, a database failure) also goes to `onUnexpected`.
+ */
+export async function dispatch(routes: readonly Route[], req: HttpRequest, onUnexpected?: (err: unknown) => void): Promise<HttpReply> {
   const forPath = routes.flatMap((route) => {
     const params = matchPath(route.path, req.path);
     return params ? [{ route, params }] : [];
@@ -71,6 +74,7 @@ export async function dispatch(routes: readonly Route[], req: HttpRequest): Prom
     if (!found) throw new CoachwireError(forPath.length > 0 ? "METHOD_NOT_ALLOWED" : "NOT_FOUND");
     return await found.route.handle({ ...req, params: found.params });
   } catch (err) {
+    if (!(err instanceof CoachwireError)) onUnexpected?.(err);
     return errorReply(err);
   }
 }
