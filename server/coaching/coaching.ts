@@ -2,6 +2,7 @@ import type { Db } from "../../db/db.ts";
 import type { Cache } from "../cache/cache.ts";
 import type { Config } from "../config.ts";
 import type { CommitSink } from "../log/persister.ts";
+import { NoticeInbox } from "./notice-inbox.ts";
 import { ProgressService, type ProgressListener } from "./progress-service.ts";
 import { ReadMarks, type ReadMark } from "./read-marks.ts";
 import { RoomService, type MembershipListener } from "./room-service.ts";
@@ -31,6 +32,7 @@ export class Coaching {
   readonly boards: TaskBoards;
   readonly readMarks: ReadMarks;
   readonly subjects: SubjectCatalog;
+  readonly notices: NoticeInbox;
 
   constructor(ctx: CoachingContext) {
     this.rooms = new RoomService(ctx.db, ctx.sink, ctx.onMembership);
@@ -39,6 +41,7 @@ export class Coaching {
     this.boards = new TaskBoards(ctx.db);
     this.readMarks = new ReadMarks(ctx.db, ctx.config.readFlushMs, ctx.readSink);
     this.subjects = new SubjectCatalog(ctx.db, ctx.cache, ctx.config.subjectCacheMs);
+    this.notices = new NoticeInbox(ctx.db);
   }
 
   /** Writes queued read marks (drain). */
