@@ -110,6 +110,28 @@ export interface Page<T> {
   nextCursor: string | null;
 }
 
+interface NoticeBase {
+  /** The recipient. */
+  userId: string;
+  text: string;
+}
+
+/** The body of a `notice` event, by notice kind. */
+export type NoticeBody =
+  | (NoticeBase & { notice: "reminder"; taskId: string; title: string; dueAt: number })
+  | (NoticeBase & { notice: "nudge"; taskId: string; title: string; dueAt: number; solved: number; target: number })
+  | (NoticeBase & { notice: "overdue"; taskId: string; title: string; dueAt: number; missed: { userId: string; displayName: string; solved: number }[] })
+  | (NoticeBase & {
+      notice: "digest";
+      /** The coach's local date (YYYY-MM-DD). */
+      day: string;
+      doneOnTime: number;
+      doneLate: number;
+      overdue: number;
+      open: number;
+      leastActive: { userId: string; displayName: string; reports: number }[];
+    });
+
 /** Bodies of the coaching events in a room's log, by kind. */
 export interface CoachingEventBodies {
   "task.created": { task: TaskView };
@@ -120,18 +142,11 @@ export interface CoachingEventBodies {
   "member.added": { userId: string; displayName: string; role: "coach" | "student"; via: "create" | "invite" | "code" };
   "member.removed": { userId: string };
   "member.muted": { userId: string; muted: boolean };
-  /** From the worker: a due reminder (to an assignee) or an overdue notice (to the coach). */
-  notice: {
-    notice: "reminder" | "nudge" | "overdue" | "digest";
-    /** The recipient. */
-    userId: string;
-    taskId?: string;
-    title?: string;
-    dueAt?: number;
-    text: string;
-    /** overdue only: who did not finish in time. */
-    missed?: { userId: string; displayName: string; solved: number }[];
-  };
+  /**
+   * From the worker: a due reminder or a pace nudge (to an assignee), an overdue notice or a
+   * daily digest (to the coach). `userId` is the recipient.
+   */
+  notice: NoticeBody;
 }
 
 export type CoachingEventKind = keyof CoachingEventBodies;

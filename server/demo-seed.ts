@@ -20,7 +20,8 @@ export async function seedDemo(db: Db): Promise<boolean> {
   await db.transaction(async (tx) => {
     for (const u of DEMO_USERS) {
       await tx.query(
-        "INSERT INTO users (id, email, display_name, role, password_hash) VALUES ($1, $2, $3, $4, $5) ON CONFLICT DO NOTHING",
+        // Istanbul time, so quiet hours (22:00–07:00) are the demo users' own nights.
+        "INSERT INTO users (id, email, display_name, role, password_hash, time_zone) VALUES ($1, $2, $3, $4, $5, 'Europe/Istanbul') ON CONFLICT DO NOTHING",
         [u.id, u.email, u.displayName, u.role, passwordHash],
       );
     }

@@ -57,11 +57,12 @@ export class TaskBoards {
     return this.listItems(res.rows, page.limit, userId, role === "coach");
   }
 
-  /** The caller's own tasks across rooms, newest first. */
+  /** The caller's own tasks in the rooms they are still in, newest first. */
   async myTasks(userId: string, page: PageQuery): Promise<Page<TaskListItem>> {
     const after = decodeCursor(page.cursor, ["number", "string"]);
     const res = await this.db.query<ListedTaskRow>(
       `SELECT ${TASK_COLUMNS}, ${CREATED_US} AS created_us FROM tasks t JOIN task_assignees a ON a.task_id = t.id AND a.user_id = $1
+         JOIN memberships m ON m.room_id = t.room_id AND m.user_id = $1
         WHERE ($2::bigint IS NULL OR (${CREATED_US}, t.id) < ($2::bigint, $3::text))
         ORDER BY t.created_at DESC, t.id DESC LIMIT $4`,
       [userId, after?.[0] ?? null, after?.[1] ?? "", page.limit + 1],
@@ -71,8 +72,12 @@ export class TaskBoards {
 
   /** One student's record in a room: the student themself or the room's coach. Cancelled tasks do not count. */
   async studentSummary(userId: string, roomId: string, studentId: string): Promise<StudentSummary> {
+    // The caller first (ROOM_NOT_FOUND / NOT_A_MEMBER / FORBIDDEN), then the student asked about.
     if (userId !== studentId) await requireRoomCoach(this.db, roomId, userId);
-    const student = await membershipOf(this.db, roomId, studentId).catch(() => undefined);
+    const student = await membershipOf(this.db, roomId, studentId).catch((err) => {
+      if (userId === studentId) throw err;
+      return undefined;
+    });
     if (student?.role !== "student") throw new CoachwireError("NOT_FOUND", `${studentId} is not a student of this room`);
     const res = await this.db.query<AssigneeRow & { target: number | null; due_at: Date | null }>(
       `SELECT ${ASSIGNEE_COLUMNS}, t.target, t.due_at FROM task_assignees a JOIN tasks t ON t.id = a.task_id
