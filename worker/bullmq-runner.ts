@@ -5,6 +5,10 @@ import type { JobKind, JobQueue, JobSpec } from "./jobs.ts";
 
 export const QUEUE_NAME = "coachwire-notices";
 
+/** BullMQ refuses a custom job id with ":" unless it has exactly three parts; ours have two to four, so ":" is stored as "/". */
+export const bullJobId = (id: string): string => id.replaceAll(":", "/");
+const fromBullJobId = (id: string): string => id.replaceAll("/", ":");
+
 export interface BullOptions {
   /** Redis URL (BullMQ opens its own connections). */
   url: string;
@@ -40,9 +44,9 @@ export class BullJobQueue implements JobQueue {
   }
 
   async upsert(job: JobSpec): Promise<void> {
-    await this.queue.remove(job.id);
+    await this.queue.remove(bullJobId(job.id));
     await this.queue.add(job.kind, job.payload, {
-      jobId: job.id,
+      jobId: bullJobId(job.id),
       delay: Math.max(0, job.runAt - Date.now()),
       attempts: this.options.attempts,
       backoff: { type: "exponential", delay: 1000 },
@@ -52,14 +56,14 @@ export class BullJobQueue implements JobQueue {
   }
 
   async remove(id: string): Promise<void> {
-    await this.queue.remove(id);
+    await this.queue.remove(bullJobId(id));
   }
 
   async waiting(): Promise<{ id: string; runAt: number }[]> {
     const jobs = await this.queue.getJobs(["delayed", "waiting", "prioritized"]);
     return jobs
       .filter((j) => j?.id)
-      .map((j) => ({ id: j.id!, runAt: j.timestamp + (j.opts.delay ?? 0) }))
+      .map((j) => ({ id: fromBullJobId(j.id!), runAt: j.timestamp + (j.opts.delay ?? 0) }))
       .sort((a, b) => a.runAt - b.runAt || a.id.localeCompare(b.id));
   }
 
