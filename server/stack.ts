@@ -7,8 +7,9 @@ import { fileURLToPath } from "node:url";
 
 /**
  * The deployment shape on one machine, natively (no Docker engine needed): HAProxy processes
- * sharing one listening port in front of a cluster of server processes, on local PostgreSQL
- * and Redis. `npm run stack` runs it until Ctrl-C; tests call {@link startStack}.
+ * sharing one listening port in front of a cluster of server processes, plus job worker
+ * processes (`worker/main.ts`: reminders, nudges, overdue notices, digests), on local
+ * PostgreSQL and Redis. `npm run stack` runs it until Ctrl-C; tests call {@link startStack}.
  */
 
 const ROOT = fileURLToPath(new URL("..", import.meta.url));
@@ -34,17 +35,28 @@ export interface StackOptions {
   stdio: "inherit" | "ignore";
   /** The cluster entry point, relative to the repository (the bench swaps in its reference server). */
   clusterEntry: string;
-  /** Extra node flags for the cluster and its workers (which inherit them), e.g. --cpu-prof. */
+  /** Extra node flags for the cluster and its workers (which inherit them), e.g. --cpu-prof. Not given to job workers. */
   nodeArgs: string[];
+  /**
+   * Job worker processes (`npm run worker`), started once the servers are ready. Left out, it is
+   * 1 with coachwire's own cluster entry and 0 with another (the bench's reference stores nothing
+   * and plans no jobs).
+   */
+  jobWorkers: number;
+  /** Job worker i serves /metrics and /healthz on jobWorkerPortBase + i; 0 finds a run of free ports. */
+  jobWorkerPortBase: number;
 }
 
 export interface Stack {
   lbUrl: string;
   statsUrls: string[];
   serverUrls: string[];
+  /** Where job worker i serves /metrics and /healthz. */
+  jobWorkerUrls: string[];
   cluster: ChildProcess;
   balancers: ChildProcess[];
-  /** Stops the balancers, then drains and stops the cluster. */
+  jobWorkers: ChildProcess[];
+  /** Stops the balancers, then drains and stops the cluster and the job workers (SIGTERM: running jobs finish or go back to the queue). */
   stop(): Promise<void>;
 }
 
@@ -62,6 +74,8 @@ export const STACK_DEFAULTS: StackOptions = {
   stdio: "inherit",
   clusterEntry: "server/cluster.ts",
   nodeArgs: [],
+  jobWorkers: 1,
+  jobWorkerPortBase: 0,
 };
 
 const handedOut = new Set<number>();
@@ -115,11 +129,14 @@ function exited(child: ChildProcess): Promise<void> {
   return child.exitCode !== null || child.signalCode !== null ? Promise.resolve() : new Promise((r) => child.once("exit", () => r()));
 }
 
-/** Starts the cluster and the balancers; resolves once HAProxy routes /readyz to a server. */
+/** Starts the cluster, the job workers and the balancers; resolves once HAProxy routes /readyz to a server. */
 export async function startStack(overrides: Partial<StackOptions> = {}): Promise<Stack> {
   const o = { ...STACK_DEFAULTS, ...overrides, serverEnv: { ...STACK_DEFAULTS.serverEnv, ...overrides.serverEnv } };
+  const jobWorkerCount = overrides.jobWorkers ?? (o.clusterEntry === STACK_DEFAULTS.clusterEntry ? STACK_DEFAULTS.jobWorkers : 0);
   if (!haproxyInstalled()) throw new Error("HAProxy is not installed. On Debian/Ubuntu: apt-get install -y haproxy");
   const serverUrls = Array.from({ length: o.workers }, (_, i) => `http://${o.host}:${o.portBase + i}`);
+  const jobWorkerPortBase = jobWorkerCount === 0 ? 0 : o.jobWorkerPortBase || (await freePortRun(jobWorkerCount));
+  const jobWorkerUrls = Array.from({ length: jobWorkerCount }, (_, i) => `http://${o.host}:${jobWorkerPortBase + i}`);
   const inherited = Object.fromEntries(
     Object.entries(process.env).filter(([k]) => !k.startsWith("COACHWIRE_") && k !== "DATABASE_URL" && k !== "REDIS_URL"),
   );
@@ -140,18 +157,38 @@ export async function startStack(overrides: Partial<StackOptions> = {}): Promise
     },
   });
   const balancers: ChildProcess[] = [];
+  const jobWorkers: ChildProcess[] = [];
   const dir = mkdtempSync(join(tmpdir(), "coachwire-stack-"));
   const stop = async () => {
     for (const b of balancers) b.kill("SIGUSR1"); // soft stop: finish the sessions they hold
     cluster.kill("SIGTERM");
-    await Promise.race([exited(cluster), new Promise((r) => setTimeout(r, 30_000).unref())]);
+    for (const w of jobWorkers) w.kill("SIGTERM"); // running jobs finish (or go back to the queue)
+    await Promise.race([Promise.all([cluster, ...jobWorkers].map(exited)), new Promise((r) => setTimeout(r, 30_000).unref())]);
     cluster.kill("SIGKILL");
+    for (const w of jobWorkers) w.kill("SIGKILL");
     for (const b of balancers) b.kill("SIGKILL");
-    await Promise.all([cluster, ...balancers].map(exited));
+    await Promise.all([cluster, ...jobWorkers, ...balancers].map(exited));
     rmSync(dir, { recursive: true, force: true });
   };
   try {
     for (const url of serverUrls) await waitForOk(`${url}/readyz`, "the cluster", cluster);
+    // After the servers: their primary has migrated the schema the workers open.
+    for (const [i, url] of jobWorkerUrls.entries()) {
+      const jobWorker = spawn(process.execPath, ["--import", "tsx", join(ROOT, "worker/main.ts")], {
+        cwd: ROOT,
+        stdio: o.stdio,
+        env: {
+          ...inherited,
+          DATABASE_URL: o.databaseUrl,
+          REDIS_URL: o.redisUrl,
+          COACHWIRE_HOST: o.host,
+          ...o.serverEnv,
+          COACHWIRE_WORKER_METRICS_PORT: String(jobWorkerPortBase + i),
+        },
+      });
+      jobWorkers.push(jobWorker);
+      await waitForOk(`${url}/healthz`, `job worker ${i + 1}`, jobWorker);
+    }
     const configPath = join(dir, "haproxy.cfg");
     writeFileSync(configPath, haproxyConfig(o.workers));
     for (let i = 0; i < o.balancers; i++) {
@@ -175,8 +212,10 @@ export async function startStack(overrides: Partial<StackOptions> = {}): Promise
     lbUrl: `http://${o.host}:${o.lbPort}`,
     statsUrls: balancers.map((_, i) => `http://${o.host}:${o.statsPortBase + i}/stats`),
     serverUrls,
+    jobWorkerUrls,
     cluster,
     balancers,
+    jobWorkers,
     stop,
   };
 }
@@ -189,16 +228,18 @@ async function main(): Promise<void> {
     workers: num("STACK_WORKERS", STACK_DEFAULTS.workers),
     balancers: num("STACK_BALANCERS", STACK_DEFAULTS.balancers),
     lbPort: num("STACK_PORT", STACK_DEFAULTS.lbPort),
+    jobWorkers: num("STACK_JOB_WORKERS", STACK_DEFAULTS.jobWorkers),
     databaseUrl: env["DATABASE_URL"] ?? STACK_DEFAULTS.databaseUrl,
     redisUrl: env["REDIS_URL"] ?? STACK_DEFAULTS.redisUrl,
   });
   process.stdout.write(
     [
       "",
-      `coachwire stack is up: ${stack.balancers.length} HAProxy processes → ${stack.serverUrls.length} server processes`,
+      `coachwire stack is up: ${stack.balancers.length} HAProxy processes → ${stack.serverUrls.length} server processes, ${stack.jobWorkerUrls.length} job worker(s)`,
       `  clients connect to  ${stack.lbUrl}`,
       ...stack.statsUrls.map((u, i) => `  HAProxy ${i + 1} stats   ${u}`),
       ...stack.serverUrls.map((u, i) => `  server ${i + 1} metrics  ${u}/metrics`),
+      ...stack.jobWorkerUrls.map((u, i) => `  worker ${i + 1} metrics  ${u}/metrics`),
       "Ctrl-C stops everything.",
       "",
     ].join("\n") + "\n",
@@ -216,6 +257,14 @@ async function main(): Promise<void> {
     process.stderr.write(`the cluster exited (${code}); stopping\n`);
     onSignal();
   });
+  // Nothing restarts a job worker, and without one no notice goes out: stop loudly instead.
+  stack.jobWorkers.forEach((w, i) =>
+    w.once("exit", (code) => {
+      if (stopping) return;
+      process.stderr.write(`job worker ${i + 1} exited (${code}); stopping\n`);
+      onSignal();
+    }),
+  );
 }
 
 if (process.argv[1] && fileURLToPath(import.meta.url) === process.argv[1]) {

@@ -20,6 +20,7 @@ const read = (path: string) => readFileSync(join(ROOT, path), "utf8");
 interface ComposeService {
   image?: string;
   build?: unknown;
+  command?: string | string[];
   deploy?: { replicas?: number };
   environment?: Record<string, string | number | boolean | null> | string[];
   healthcheck?: { test?: string | string[]; disable?: boolean };
@@ -82,6 +83,7 @@ const EXPECTED_ALERTS: Record<string, { threshold: number; metric: string }> = {
   RedisMemoryHigh: { threshold: 0.7, metric: "redis_memory_used_bytes" },
   HostCpuHigh: { threshold: 0.8, metric: "node_cpu_seconds_total" },
   HostMemoryHigh: { threshold: 0.85, metric: "node_memory_MemAvailable_bytes" },
+  CoachwireJobsFailing: { threshold: 0.1, metric: "coachwire_jobs_failed_total" },
 };
 
 /** Compose's `${NAME}`, `${NAME:-default}` and `${NAME:?error}` against `env` (no other forms are used). */
@@ -130,16 +132,21 @@ function knownSetting(name: string): boolean {
 function exported(name: string, known: ReadonlySet<string>): boolean {
   return known.has(name) || known.has(name.replace(/_(bucket|sum|count)$/, ""));
 }
-const coachwireMetrics = new Set([...read("server/metrics/metrics.ts").matchAll(/name: "(coachwire_[a-z0-9_]+)"/g)].map((m) => m[1]!));
+const metricNames = (file: string) => [...read(file).matchAll(/name: "(coachwire_[a-z0-9_]+)"/g)].map((m) => m[1]!);
+/** What the server processes and the job workers export. */
+const coachwireMetrics = new Set([...metricNames("server/metrics/metrics.ts"), ...metricNames("worker/worker-metrics.ts")]);
 const metricsIn = (exprs: string[], prefix: RegExp) => [...new Set(exprs.flatMap((e) => e.match(prefix) ?? []))];
 
 const secret = { COACHWIRE_JWT_SECRET: "a-deployment-secret-of-at-least-32-characters" };
 const appEnv = () => ({ ...dockerfileEnv(), ...serviceEnv(compose.services["app"]!, secret) });
+const workerEnv = () => ({ ...dockerfileEnv(), ...serviceEnv(compose.services["worker"]!, secret) });
+/** The Prometheus job that discovers a compose service's containers by DNS. */
+const dnsJob = (service: string) => prometheus.scrape_configs.find((j) => j.dns_sd_configs?.some((d) => d.names.includes(service)));
 
 describe("docker-compose.yml", () => {
   test("runs the whole shape, with the app scalable", () => {
     const names = Object.keys(compose.services);
-    for (const name of ["postgres", "redis", "app", "haproxy", "prometheus", "grafana", "redis-exporter", "node-exporter"]) {
+    for (const name of ["postgres", "redis", "app", "worker", "haproxy", "prometheus", "grafana", "redis-exporter", "node-exporter"]) {
       assert.ok(names.includes(name), `service ${name} is missing (have ${names.join(", ")})`);
     }
     const app = compose.services["app"]!;
@@ -163,7 +170,7 @@ describe("docker-compose.yml", () => {
         assert.ok(hasCheck, `${name} waits for ${dep} to be healthy, but ${dep} has no health check`);
       }
     }
-    for (const name of ["postgres", "redis", "app"]) assert.ok(compose.services[name]!.healthcheck?.test, `${name} has a health check`);
+    for (const name of ["postgres", "redis", "app", "worker"]) assert.ok(compose.services[name]!.healthcheck?.test, `${name} has a health check`);
   });
 
   test("named volumes are declared and bind-mounted files exist", () => {
@@ -204,10 +211,32 @@ describe("docker-compose.yml", () => {
     // cluster.ts gives its server i the port COACHWIRE_PORT_BASE + i; with one server, the base.
     const port = config.cluster.portBase;
     assert.match(dockerCfg, new RegExp(`^\\s*server-template\\s+\\S+\\s+\\S+\\s+app:${port}\\s`, "m"));
-    const appJob = prometheus.scrape_configs.find((j) => j.dns_sd_configs?.some((d) => d.names.includes("app")));
-    assert.equal(appJob?.dns_sd_configs?.[0]?.port, port, "Prometheus scrapes every app container on its port");
+    assert.equal(dnsJob("app")?.dns_sd_configs?.[0]?.port, port, "Prometheus scrapes every app container on its port");
     assert.ok(JSON.stringify(compose.services["app"]!.healthcheck?.test).includes(`:${port}/readyz`));
     assert.match(dockerfile, new RegExp(`^EXPOSE\\s+.*\\b${port}\\b`, "m"));
+  });
+
+  test("the worker runs `npm run worker` from the app's image, on the app's database and Redis, once the app has migrated", () => {
+    const worker = compose.services["worker"]!;
+    const app = compose.services["app"]!;
+    assert.equal(worker.image, app.image, "the same image as the app");
+    const scripts = (JSON.parse(read("package.json")) as { scripts: Record<string, string> }).scripts;
+    assert.deepEqual(worker.command, scripts["worker"]!.split(" "), "the command is `npm run worker`'s");
+    assert.equal(worker.container_name, undefined, "a fixed container name would stop scaling");
+    assert.equal(worker.ports, undefined, "published ports would clash between replicas; Prometheus reaches them inside");
+    const deps = Object.fromEntries(dependsOn(worker));
+    assert.deepEqual([deps["postgres"], deps["redis"], deps["app"]], ["service_healthy", "service_healthy", "service_healthy"], "waits for the app's migrations");
+
+    assert.throws(() => serviceEnv(worker, {}), /COACHWIRE_JWT_SECRET/, "production refuses to start without the secret");
+    const config = loadConfig(workerEnv());
+    const appConfig = loadConfig(appEnv());
+    assert.equal(config.env, "production");
+    assert.equal(config.db.url, appConfig.db.url, "the app's database");
+    assert.deepEqual(config.redis, appConfig.redis, "the app's Redis and key prefix (where the app queues the jobs)");
+    const port = config.jobs.metricsPort;
+    assert.equal(dnsJob("worker")?.dns_sd_configs?.[0]?.port, port, "Prometheus scrapes every worker container on its metrics port");
+    const check = JSON.stringify(worker.healthcheck?.test);
+    assert.ok(check.includes(`:${port}/healthz`), `the health check asks the worker's /healthz, not the image's /readyz: ${check}`);
   });
 });
 
@@ -225,14 +254,14 @@ describe("Dockerfile", () => {
 });
 
 describe("Prometheus files", () => {
-  test("scrape the app, HAProxy, redis-exporter and node-exporter by service name, and load the alerts", () => {
+  test("scrape the app, the worker, HAProxy, redis-exporter and node-exporter by service name, and load the alerts", () => {
     for (const file of prometheus.rule_files) assert.ok(existsSync(join(ROOT, "deploy/prometheus", file)), `rule file ${file}`);
     assert.ok(prometheus.rule_files.includes("alerts.yml"));
     const hosts = prometheus.scrape_configs.flatMap((j) => [
       ...(j.static_configs ?? []).flatMap((s) => s.targets.map((t) => t.split(":")[0]!)),
       ...(j.dns_sd_configs ?? []).flatMap((d) => d.names),
     ]);
-    for (const host of ["app", "haproxy", "redis-exporter", "node-exporter"]) assert.ok(hosts.includes(host), `scrapes ${host}`);
+    for (const host of ["app", "worker", "haproxy", "redis-exporter", "node-exporter"]) assert.ok(hosts.includes(host), `scrapes ${host}`);
     for (const host of hosts.filter((h) => h !== "localhost")) assert.ok(compose.services[host], `${host} is a docker-compose service`);
     // HAProxy serves its exporter on the stats port Prometheus scrapes.
     const haproxyTarget = prometheus.scrape_configs
@@ -241,7 +270,7 @@ describe("Prometheus files", () => {
     assert.match(dockerCfg, new RegExp(`bind :${haproxyTarget?.split(":")[1]}\\n(\\s+#.*\\n)*\\s+http-request use-service prometheus-exporter`));
   });
 
-  test("alerts.yml has the six alerts with the seed guide's thresholds", () => {
+  test("alerts.yml has the expected alerts with their thresholds", () => {
     assert.deepEqual(alerts.map((r) => r.alert).sort(), Object.keys(EXPECTED_ALERTS).sort());
     for (const rule of alerts) {
       const expected = EXPECTED_ALERTS[rule.alert!]!;
@@ -256,8 +285,9 @@ describe("Prometheus files", () => {
     assert.match(byName("CoachwireAckLatencyHigh"), /histogram_quantile\(0\.95,/);
     assert.match(byName("CoachwireErrorRateHigh"), /coachwire_requests_failed_total.*\/.*coachwire_events_in_total/s);
     assert.match(byName("RedisMemoryHigh"), /redis_memory_max_bytes > 0/, "guards a Redis without maxmemory");
+    assert.match(byName("CoachwireJobsFailing"), /coachwire_jobs_completed_total\[\w+\]\)\) or vector\(0\)/, "fires when no job completes at all");
     const unknown = metricsIn(alerts.map((r) => r.expr), /coachwire_[a-z0-9_]+/g).filter((m) => !exported(m, coachwireMetrics));
-    assert.deepEqual(unknown, [], "alerts query only metrics the server exports");
+    assert.deepEqual(unknown, [], "alerts query only metrics the server and the worker export");
   });
 
   test("promtool accepts the config and the rules", (t) => {
@@ -292,10 +322,25 @@ describe("Grafana files", () => {
       assert.ok((panel.targets ?? []).length > 0, `${panel.title} has queries`);
       assert.equal(panel.datasource?.uid, "${datasource}", `${panel.title} uses the data source variable`);
     }
-    assert.ok(!dashboard.panels.some((p) => /bullmq|queue depth/i.test(p.title)), "queue depth arrives with the worker");
+    const jobs = new Set(prometheus.scrape_configs.map((j) => j.job_name));
+    const named = [...new Set(queries.flatMap((q) => [...q.matchAll(/\bjob="([^"]+)"/g)].map((m) => m[1]!)))];
+    assert.deepEqual(named.filter((j) => !jobs.has(j)), [], "every job=\"…\" is a Prometheus scrape job");
   });
 
-  test("every coachwire_ metric it queries is exported by server/metrics/metrics.ts", () => {
+  test("shows the job workers: queue depth by state, and jobs completed and failed", () => {
+    const panelOf = (what: string, match: (expr: string) => boolean) => {
+      const panel = queryPanels.find((p) => (p.targets ?? []).some((t) => match(t.expr)));
+      assert.ok(panel, `no panel shows ${what}`);
+      return panel;
+    };
+    const workerJob = dnsJob("worker")!.job_name;
+    const depth = panelOf("coachwire_queue_jobs by state", (e) => /\bby \(state\) \(coachwire_queue_jobs\{/.test(e));
+    assert.ok(depth.targets!.every((t) => t.expr.includes(`job="${workerJob}"`)), "queue depth from the worker job");
+    const rates = panelOf("job rates", (e) => e.includes("rate(coachwire_jobs_completed_total"));
+    assert.ok(rates.targets!.some((t) => t.expr.includes("rate(coachwire_jobs_failed_total")), "completed and failed side by side");
+  });
+
+  test("every coachwire_ metric it queries is exported by server/metrics/metrics.ts or worker/worker-metrics.ts", () => {
     assert.ok(coachwireMetrics.size >= 10, `found ${[...coachwireMetrics].join(", ")}`);
     const queried = metricsIn(queries, /coachwire_[a-z0-9_]+/g);
     assert.deepEqual(queried.filter((m) => !exported(m, coachwireMetrics)), []);

@@ -14,9 +14,10 @@ import { eventually } from "./server.ts";
 
 /**
  * The deployment shape under test: `startStack` (HAProxy ×2 → cluster primary → 2 server
- * processes) on real PostgreSQL and Redis, in its own schema, key prefix and free ports, with
- * the SDK clients a test opens and the ways a test looks inside each process from outside
- * (/healthz pid, /metrics connections, HAProxy's view of its servers).
+ * processes, plus one job worker) on real PostgreSQL and Redis, in its own schema, key prefix
+ * (BullMQ's keys included) and free ports, with the SDK clients a test opens and the ways a
+ * test looks inside each process from outside (/healthz pid, /metrics connections, HAProxy's
+ * view of its servers).
  */
 
 /** Why the cluster suites cannot run here, or undefined when they can (throws under TEST_REQUIRE_SERVICES=1). */
