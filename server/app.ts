@@ -7,7 +7,7 @@ import { createClusterState } from "./cluster-state.ts";
 import type { Config } from "./config.ts";
 import { EmbeddedRunner } from "../worker/embedded-runner.ts";
 import { jobQueueFor } from "../worker/job-queue-for.ts";
-import { scheduleTask } from "../worker/task-plan.ts";
+import { TaskScheduler } from "../worker/task-plan.ts";
 import { Coaching } from "./coaching/coaching.ts";
 import { authRoutes } from "./http/auth-routes.ts";
 import { healthRoutes } from "./http/health-routes.ts";
@@ -84,15 +84,15 @@ export async function startServer(config: Config, options: StartOptions): Promis
   const broadcast: CommitSink = (events) => broadcaster?.(events);
   // Reminders and overdue notices: planned here on every task change, run by `npm run worker`
   // (BullMQ) or, without Redis, by the embedded runner in this process.
-  const jobs = jobQueueFor(config, db);
+  const jobs = jobQueueFor(config, db, log("jobs"));
+  const scheduler = new TaskScheduler(jobs, db, config.jobs, (err, task) => log("jobs").error({ err, task: task.id }, "could not schedule the task's notices"));
   const coaching = new Coaching({
     db,
     cache: state.cache,
     config: config.coaching,
     sink: broadcast,
     readSink: (marks) => marks.forEach((mark) => io?.to(mark.roomId).emit("read", mark)),
-    onTaskChange: (task) =>
-      void scheduleTask(jobs, db, task, config.jobs).catch((err) => log("jobs").error({ err, task: task.id }, "could not schedule the task's notices")),
+    onTaskChange: (task, change) => void scheduler.schedule(task, change),
     onMembership: (roomId, removedUserId) => {
       void membershipChanged(roomId, removedUserId);
       if (state.shared) io?.serverSideEmit("room:membership", roomId, removedUserId);
@@ -197,6 +197,7 @@ export async function startServer(config: Config, options: StartOptions): Promis
       transport.close();
       await persister.close();
       await coaching.close();
+      await scheduler.idle();
       await jobs.close();
       sessions.closeAll("server draining");
       const deadline = Date.now() + config.drain.ms;

@@ -4,7 +4,7 @@ import { Job } from "bullmq";
 import { Redis } from "ioredis";
 import type { CoachingEventBodies, TaskBoard, TaskView } from "../protocol/coaching.ts";
 import type { RoomEvent } from "../protocol/events.ts";
-import { BullJobQueue, bullJobId, startBullWorker } from "../worker/bullmq-runner.ts";
+import { BullJobQueue, bullJobId, bullPrefix, startBullWorker } from "../worker/bullmq-runner.ts";
 import { EmbeddedRunner } from "../worker/embedded-runner.ts";
 import { jobIds, type JobQueue } from "../worker/jobs.ts";
 import { localDate, nextLocalHour } from "../worker/quiet-hours.ts";
@@ -48,6 +48,8 @@ interface Runner {
   runNow(id: string): Promise<void>;
   /** Resolves once the job has run and left the schedule; rejects with its error if it failed. */
   ran(id: string): Promise<void>;
+  /** Resolves once the job has run and put itself back to wait (quiet hours), with the time it waits for. */
+  deferred(id: string): Promise<number>;
   close(): Promise<void>;
 }
 
@@ -76,6 +78,15 @@ async function embeddedRunner(): Promise<Runner> {
         `job ${id} ran`,
         30_000,
       ),
+    async deferred(id) {
+      let runAt = 0;
+      await eventually(async () => {
+        const res = await tdb.db.query<{ run_at: Date }>("SELECT run_at FROM scheduled_jobs WHERE id = $1 AND state = 'waiting' AND attempts = 0 AND run_at > now()", [id]);
+        runAt = res.rows[0]?.run_at.getTime() ?? 0;
+        return runAt > 0;
+      }, `job ${id} ran and waits again`);
+      return runAt;
+    },
     async close() {
       await server.close();
       await tdb.drop();
@@ -88,7 +99,7 @@ async function bullmqRunner(): Promise<Runner> {
   const prefix = freshPrefix();
   const server = await startTestServer(tdb.db, { ...ENV, REDIS_URL, COACHWIRE_REDIS_PREFIX: prefix });
   // As `npm run worker` builds it (worker/main.ts), in this process, on its own pool and Redis connection.
-  const options = { url: REDIS_URL, prefix: `${prefix}bull`, attempts: 1 };
+  const options = { url: REDIS_URL, prefix: bullPrefix(prefix), attempts: 1 };
   const queue = new BullJobQueue(options);
   const redis = new Redis(REDIS_URL, { maxRetriesPerRequest: 1 });
   const workerDb = await tdb.openAnother();
@@ -114,6 +125,16 @@ async function bullmqRunner(): Promise<Runner> {
         `job ${id} ran`,
         30_000,
       ),
+    async deferred(id) {
+      let runAt = 0;
+      await eventually(async () => {
+        const found = await job(id);
+        if (!found?.processedOn || (await found.getState()) !== "delayed") return false;
+        runAt = found.timestamp + found.delay;
+        return true;
+      }, `job ${id} ran and waits again`);
+      return runAt;
+    },
     async close() {
       await worker.close();
       await queue.close();
@@ -308,6 +329,29 @@ for (const runner of RUNNERS) {
       await r.ran(held);
       assert.deepEqual(who(await noticesAbout(task.id)), expect("reminder", [quiet, awake], `${MINUTE}@${task.dueAt}`));
       assert.equal((await noticeEvents(roomId)).length, 4);
+    });
+
+    test("a held reminder whose student is still quiet waits again (it is not lost); cancelling the task removes it", async () => {
+      const { coach, students, roomId } = await classroom(1);
+      const quiet = students[0]!;
+      const zone = "Asia/Kolkata";
+      const clock = (at: number) => new Intl.DateTimeFormat("en-GB", { timeZone: zone, hour: "2-digit", minute: "2-digit", hourCycle: "h23" }).format(at);
+      await rest(quiet, "PATCH", "/api/me/settings", { timeZone: zone, quietHours: { start: clock(Date.now() - 30 * MINUTE), end: clock(Date.now() + HOUR) } });
+      const task = await createTask(coach, roomId, { dueAt: Date.now() + 3 * HOUR });
+      await plannedAt(task.id, jobIds.reminder(task.id, MINUTE), task.dueAt! - MINUTE);
+      await r.runNow(jobIds.reminder(task.id, MINUTE));
+      await r.ran(jobIds.reminder(task.id, MINUTE));
+      const held = jobIds.heldReminder(task.id, MINUTE, quiet.id);
+      assert.ok((await jobsOf(task.id)).some((j) => j.id === held), `${held} waits`);
+
+      // Run early, while the student is still quiet: it waits again until the window's end.
+      await r.runNow(held);
+      const waitsFor = await r.deferred(held);
+      assert.ok(waitsFor > Date.now(), "it waits for a time ahead");
+      assert.deepEqual(await noticesAbout(task.id), [], "nothing sent inside quiet hours");
+
+      await rest(coach, "POST", `/api/tasks/${task.id}/cancel`, { clientId: "stop" });
+      await eventually(async () => (await jobsOf(task.id)).length === 0, "the task's jobs, the held one too, are gone");
     });
 
     test("a pace check nudges the students behind pace and flags them on the board, not those on pace", async () => {

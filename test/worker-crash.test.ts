@@ -6,7 +6,7 @@ import { Job } from "bullmq";
 import { Redis } from "ioredis";
 import type { Db } from "../db/db.ts";
 import type { RoomEvent } from "../protocol/events.ts";
-import { BullJobQueue, bullJobId } from "../worker/bullmq-runner.ts";
+import { BullJobQueue, bullJobId, bullPrefix } from "../worker/bullmq-runner.ts";
 import { EmbeddedRunner } from "../worker/embedded-runner.ts";
 import { jobIds, type JobSpec } from "../worker/jobs.ts";
 import { localDate, nextLocalHour } from "../worker/quiet-hours.ts";
@@ -139,7 +139,7 @@ describe("crashes in the middle of a job", () => {
     await taskFor(coach, [b]);
     const rooms = (await tdb.db.query<{ id: string }>("SELECT room_id AS id FROM tasks ORDER BY room_id")).rows.map((r) => r.id);
     const [first, second] = rooms as [string, string];
-    const queue = new BullJobQueue({ url: REDIS_URL, prefix: `${prefix}bull`, attempts: 1 });
+    const queue = new BullJobQueue({ url: REDIS_URL, prefix: bullPrefix(prefix), attempts: 1 });
     try {
       const lock = await holdRoomLock(tdb.db, second);
       const day = localDate(Date.now() - 24 * HOUR, "UTC");
@@ -187,7 +187,7 @@ describe("crashes in the middle of a job", () => {
     const coach = await createUser(tdb.db, "coach");
     const students = [await createUser(tdb.db), await createUser(tdb.db)];
     const { roomId, reminder } = await taskFor(coach, students);
-    const queue = new BullJobQueue({ url: REDIS_URL, prefix: `${prefix}bull`, attempts: 1 });
+    const queue = new BullJobQueue({ url: REDIS_URL, prefix: bullPrefix(prefix), attempts: 1 });
     try {
       const lock = await holdRoomLock(tdb.db, roomId);
       await queue.upsert(reminder);

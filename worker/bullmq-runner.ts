@@ -1,4 +1,4 @@
-import { Queue, Worker, type ConnectionOptions } from "bullmq";
+import { DelayedError, Queue, Worker, type ConnectionOptions, type Job } from "bullmq";
 import { runJob } from "./handlers.ts";
 import type { JobContext } from "./job-context.ts";
 import type { JobKind, JobQueue, JobSpec } from "./jobs.ts";
@@ -9,10 +9,18 @@ export const QUEUE_NAME = "coachwire-notices";
 export const bullJobId = (id: string): string => id.replaceAll(":", "/");
 const fromBullJobId = (id: string): string => id.replaceAll("/", ":");
 
+/**
+ * BullMQ's key prefix for a deployment's Redis prefix. The braces are a Redis Cluster hash tag:
+ * every key of the queue lands in one slot, as BullMQ needs on a cluster.
+ */
+export const bullPrefix = (redisPrefix: string): string => `{${redisPrefix}bull}`;
+
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
 export interface BullOptions {
   /** Redis URL (BullMQ opens its own connections). */
   url: string;
-  /** Key prefix (BullMQ's `prefix`), e.g. "coachwire:bull". */
+  /** Key prefix (BullMQ's `prefix`): {@link bullPrefix} of the Redis prefix. */
   prefix: string;
   attempts: number;
 }
@@ -39,15 +47,25 @@ const connection = (url: string, worker: boolean): ConnectionOptions => {
 export class BullJobQueue implements JobQueue {
   readonly queue: Queue;
 
-  constructor(private readonly options: BullOptions) {
+  constructor(
+    private readonly options: BullOptions,
+    onError: (err: Error) => void = () => {},
+  ) {
     this.queue = new Queue(QUEUE_NAME, { connection: connection(options.url, false), prefix: options.prefix });
+    this.queue.on("error", onError);
   }
 
   async upsert(job: JobSpec): Promise<void> {
-    await this.queue.remove(bullJobId(job.id));
+    const id = bullJobId(job.id);
+    // BullMQ neither removes a running job nor adds one whose id exists: wait (briefly) for a
+    // running job of this id to finish, or the new plan would be dropped.
+    for (let waited = 0; waited < 5000 && (await this.queue.getJobState(id)) === "active"; waited += 100) await sleep(100);
+    await this.queue.remove(id);
+    const now = Date.now();
     await this.queue.add(job.kind, job.payload, {
-      jobId: bullJobId(job.id),
-      delay: Math.max(0, job.runAt - Date.now()),
+      jobId: id,
+      timestamp: now,
+      delay: Math.max(0, job.runAt - now),
       attempts: this.options.attempts,
       backoff: { type: "exponential", delay: 1000 },
       removeOnComplete: true,
@@ -78,7 +96,15 @@ export class BullJobQueue implements JobQueue {
  * effect happen once). close() lets running jobs finish before it resolves.
  */
 export function startBullWorker(options: BullOptions & { concurrency: number }, ctx: Omit<JobContext, "queue">, queue: JobQueue): Worker {
-  return new Worker(QUEUE_NAME, (job) => runJob({ ...ctx, queue }, job.name as JobKind, job.data), {
+  const processor = async (job: Job, token?: string) => {
+    const outcome = await runJob({ ...ctx, queue }, job.name as JobKind, job.data);
+    if (outcome?.deferUntil) {
+      // Quiet hours: this job waits again, as itself (BullMQ's way to delay a running job).
+      await job.moveToDelayed(outcome.deferUntil, token);
+      throw new DelayedError();
+    }
+  };
+  return new Worker(QUEUE_NAME, processor, {
     connection: connection(options.url, true),
     prefix: options.prefix,
     concurrency: options.concurrency,

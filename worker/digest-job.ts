@@ -1,5 +1,5 @@
 import { localDate, nextLocalHour, quietUntil } from "./quiet-hours.ts";
-import { jobIds, type DigestPayload } from "./jobs.ts";
+import { jobIds, type DigestPayload, type JobOutcome } from "./jobs.ts";
 import { RECIPIENT_COLUMNS, type JobContext, type Recipient } from "./job-context.ts";
 import { sendNotice } from "./notices.ts";
 
@@ -17,13 +17,14 @@ interface RoomTally {
  * progress reports in the last 24 h). Each room's digest is a `digest` notice in that room's log
  * (stored once per coach, room and local day), then the next day's digest is planned.
  */
-export async function runDigest(ctx: JobContext, p: DigestPayload): Promise<void> {
+export async function runDigest(ctx: JobContext, p: DigestPayload): Promise<JobOutcome> {
   const coach = (await ctx.db.query<Recipient>(`SELECT ${RECIPIENT_COLUMNS}, 0 AS solved FROM users u WHERE u.id = $1`, [p.coachId])).rows[0];
   if (!coach) return;
   const now = ctx.now();
   const until = quietUntil(now, coach);
   if (until !== null) {
-    await ctx.queue.upsert({ id: `${jobIds.digest(p.coachId, p.day)}:held`, kind: "digest", payload: p, runAt: until });
+    if (p.held) return { deferUntil: until };
+    await ctx.queue.upsert({ id: `${jobIds.digest(p.coachId, p.day)}:held`, kind: "digest", payload: { ...p, held: true }, runAt: until });
     return;
   }
   const tallies = await ctx.db.query<RoomTally>(
@@ -65,8 +66,9 @@ export async function runDigest(ctx: JobContext, p: DigestPayload): Promise<void
       },
     });
   }
-  // From a minute on, so a digest that ran a little early does not plan itself again.
-  await planDigest(ctx.queue, p.coachId, coach.timeZone, ctx.digestHour, now + 60_000);
+  // The next day's digest, while there is something to report (a task change plans it again
+  // otherwise). From a minute on, so a digest that ran a little early does not plan itself again.
+  if (tallies.rows.length > 0) await planDigest(ctx.queue, p.coachId, coach.timeZone, ctx.digestHour, now + 60_000);
 }
 
 /** Plans the coach's next digest (at the digest hour, local time); planning it again changes nothing. */

@@ -95,9 +95,13 @@ export class EmbeddedRunner extends EventEmitter implements JobQueue {
 
   private async runOne(job: JobRow): Promise<void> {
     try {
-      await runJob(this.ctx!, job.kind, job.payload);
+      const outcome = await runJob(this.ctx!, job.kind, job.payload);
       // Re-planned while running (version moved): keep the new plan.
-      await this.db.query("DELETE FROM scheduled_jobs WHERE id = $1 AND version = $2", [job.id, job.version]);
+      if (outcome?.deferUntil) {
+        await this.db.query("UPDATE scheduled_jobs SET run_at = $3, attempts = 0 WHERE id = $1 AND version = $2", [job.id, job.version, new Date(outcome.deferUntil)]);
+      } else {
+        await this.db.query("DELETE FROM scheduled_jobs WHERE id = $1 AND version = $2", [job.id, job.version]);
+      }
       this.emit("completed", { id: job.id, kind: job.kind });
     } catch (err) {
       const last = job.attempts >= this.options.attempts;

@@ -1,4 +1,4 @@
-import type { JobKind, JobPayloads } from "./jobs.ts";
+import type { JobKind, JobOutcome, JobPayloads } from "./jobs.ts";
 import type { JobContext } from "./job-context.ts";
 import { runDigest } from "./digest-job.ts";
 import { runNudge } from "./nudge-job.ts";
@@ -6,15 +6,15 @@ import { runOverdue } from "./overdue-job.ts";
 import { runReminder } from "./reminder-job.ts";
 
 /** Every job kind's handler; both runners dispatch through this table. */
-export const JOB_HANDLERS: { [K in JobKind]: (ctx: JobContext, payload: JobPayloads[K]) => Promise<void> } = {
+export const JOB_HANDLERS: { [K in JobKind]: (ctx: JobContext, payload: JobPayloads[K]) => Promise<JobOutcome> } = {
   reminder: runReminder,
   nudge: runNudge,
   overdue: runOverdue,
   digest: runDigest,
 };
 
-export function runJob(ctx: JobContext, kind: JobKind, payload: unknown): Promise<void> {
-  const handler = JOB_HANDLERS[kind] as (ctx: JobContext, payload: unknown) => Promise<void>;
+export function runJob(ctx: JobContext, kind: JobKind, payload: unknown): Promise<JobOutcome> {
+  const handler = JOB_HANDLERS[kind] as (ctx: JobContext, payload: unknown) => Promise<JobOutcome>;
   if (!handler) return Promise.reject(new Error(`unknown job kind ${kind}`));
   return handler(ctx, payload);
 }

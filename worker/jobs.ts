@@ -18,6 +18,8 @@ export interface ReminderPayload {
 export interface OverduePayload {
   taskId: string;
   dueAt: number;
+  /** True for the copy held back by the coach's quiet hours. */
+  held?: boolean;
 }
 
 export interface NudgePayload {
@@ -32,6 +34,7 @@ export interface DigestPayload {
   coachId: string;
   /** The coach's local date the digest is for (YYYY-MM-DD). */
   day: string;
+  held?: boolean;
 }
 
 export interface JobPayloads {
@@ -40,6 +43,9 @@ export interface JobPayloads {
   overdue: OverduePayload;
   digest: DigestPayload;
 }
+
+/** What a job asks of its runner: nothing (done), or to run it again later (the recipient was in quiet hours). */
+export type JobOutcome = void | { deferUntil: number };
 
 /** One scheduled job. The id is deterministic, so planning again replaces and removing cancels. */
 export interface JobSpec<K extends JobKind = JobKind> {
@@ -50,9 +56,9 @@ export interface JobSpec<K extends JobKind = JobKind> {
   runAt: number;
 }
 
-/** Where jobs are scheduled; both runners implement it and pass test/job-runner-conformance.test.ts. */
+/** Where jobs are scheduled; both runners implement it and pass test/job-runners.test.ts. */
 export interface JobQueue {
-  /** Adds the job, replacing a waiting one with the same id. */
+  /** Adds the job, replacing a waiting one with the same id (a running one is waited for first). */
   upsert(job: JobSpec): Promise<void>;
   /** Removes a waiting job (a running one finishes; its handler re-checks the task). */
   remove(id: string): Promise<void>;
@@ -67,5 +73,6 @@ export const jobIds = {
   nudge: (taskId: string, checkpoint: number) => `nudge:${taskId}:${checkpoint}`,
   heldNudge: (taskId: string, checkpoint: number, userId: string) => `nudge:${taskId}:${checkpoint}:${userId}`,
   overdue: (taskId: string) => `overdue:${taskId}`,
+  heldOverdue: (taskId: string) => `overdue:${taskId}:held`,
   digest: (coachId: string, day: string) => `digest:${coachId}:${day}`,
 };

@@ -1,4 +1,4 @@
-import { BullJobQueue, startBullWorker } from "./bullmq-runner.ts";
+import { BullJobQueue, bullPrefix, startBullWorker } from "./bullmq-runner.ts";
 import { roomEmitter } from "./room-emitter.ts";
 import { serveWorkerMetrics } from "./worker-metrics.ts";
 import { openDb } from "../db/open.ts";
@@ -18,8 +18,8 @@ if (!config.redis.url) {
 }
 const db = await openDb(config.db);
 const redis = connectRedis(config.redis.url, "publisher", logger, () => {});
-const options = { url: config.redis.url, prefix: `${config.redis.prefix}bull`, attempts: config.jobs.attempts };
-const queue = new BullJobQueue(options);
+const options = { url: config.redis.url, prefix: bullPrefix(config.redis.prefix), attempts: config.jobs.attempts };
+const queue = new BullJobQueue(options, (err) => logger.warn({ err: err.message }, "job queue redis error"));
 const worker = startBullWorker({ ...options, concurrency: config.jobs.concurrency }, { db, sink: roomEmitter(redis, config.redis.prefix), now: Date.now, digestHour: config.jobs.digestHour }, queue);
 worker.on("failed", (job, err) => logger.warn({ err, job: job?.id }, "job failed"));
 worker.on("error", (err) => logger.error({ err }, "worker error"));

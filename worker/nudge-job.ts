@@ -1,5 +1,5 @@
 import { quietUntil } from "./quiet-hours.ts";
-import { jobIds, type NudgePayload } from "./jobs.ts";
+import { jobIds, type JobOutcome, type NudgePayload } from "./jobs.ts";
 import { RECIPIENT_COLUMNS, taskForJob, type JobContext, type Recipient } from "./job-context.ts";
 import { sendNotice } from "./notices.ts";
 
@@ -9,7 +9,7 @@ import { sendNotice } from "./notices.ts";
  * gets one `nudge` notice, and their board row is flagged behind pace in the same transaction.
  * Quiet hours hold a nudge back (unless urgent); one that would land after the due time is dropped.
  */
-export async function runNudge(ctx: JobContext, p: NudgePayload): Promise<void> {
+export async function runNudge(ctx: JobContext, p: NudgePayload): Promise<JobOutcome> {
   const task = await taskForJob(ctx.db, p.taskId);
   if (!task || task.status !== "open" || task.target === null || task.due_at?.getTime() !== p.dueAt) return;
   const now = ctx.now();
@@ -30,9 +30,9 @@ export async function runNudge(ctx: JobContext, p: NudgePayload): Promise<void> 
     if (needed <= rateSoFar) continue;
     const until = task.urgent ? null : quietUntil(now, r);
     if (until !== null) {
-      if (until < p.dueAt) {
-        await ctx.queue.upsert({ id: jobIds.heldNudge(p.taskId, p.checkpoint, r.userId), kind: "nudge", payload: { ...p, userIds: [r.userId] }, runAt: until });
-      }
+      if (until >= p.dueAt) continue;
+      if (p.userIds) return { deferUntil: until };
+      await ctx.queue.upsert({ id: jobIds.heldNudge(p.taskId, p.checkpoint, r.userId), kind: "nudge", payload: { ...p, userIds: [r.userId] }, runAt: until });
       continue;
     }
     await sendNotice(

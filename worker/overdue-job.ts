@@ -1,5 +1,5 @@
 import { quietUntil } from "./quiet-hours.ts";
-import { jobIds, type OverduePayload } from "./jobs.ts";
+import { jobIds, type JobOutcome, type OverduePayload } from "./jobs.ts";
 import { RECIPIENT_COLUMNS, taskForJob, type JobContext, type Recipient } from "./job-context.ts";
 import { sendNotice } from "./notices.ts";
 
@@ -7,7 +7,7 @@ import { sendNotice } from "./notices.ts";
  * At the due time: one `overdue` notice to the task's coach listing who missed it (nothing when
  * everyone finished). Held back by the coach's quiet hours unless the task is urgent.
  */
-export async function runOverdue(ctx: JobContext, p: OverduePayload): Promise<void> {
+export async function runOverdue(ctx: JobContext, p: OverduePayload): Promise<JobOutcome> {
   const task = await taskForJob(ctx.db, p.taskId);
   if (!task || task.status !== "open" || task.due_at?.getTime() !== p.dueAt) return;
   const missed = await ctx.db.query<{ userId: string; displayName: string; solved: number }>(
@@ -20,7 +20,8 @@ export async function runOverdue(ctx: JobContext, p: OverduePayload): Promise<vo
   if (!coach.rows[0]) return;
   const until = task.urgent ? null : quietUntil(ctx.now(), coach.rows[0]);
   if (until !== null) {
-    await ctx.queue.upsert({ id: `${jobIds.overdue(p.taskId)}:held`, kind: "overdue", payload: p, runAt: until });
+    if (p.held) return { deferUntil: until };
+    await ctx.queue.upsert({ id: jobIds.heldOverdue(p.taskId), kind: "overdue", payload: { ...p, held: true }, runAt: until });
     return;
   }
   await sendNotice(ctx.db, ctx.sink, {

@@ -1,5 +1,5 @@
 import { quietUntil } from "./quiet-hours.ts";
-import { jobIds, type ReminderPayload } from "./jobs.ts";
+import { jobIds, type JobOutcome, type ReminderPayload } from "./jobs.ts";
 import { RECIPIENT_COLUMNS, taskForJob, type JobContext, type Recipient } from "./job-context.ts";
 import { sendNotice } from "./notices.ts";
 
@@ -9,7 +9,7 @@ import { sendNotice } from "./notices.ts";
  * task is urgent); a reminder that would land after the due time is dropped (the overdue notice
  * covers that). A job planned for another due time, or for a cancelled task, does nothing.
  */
-export async function runReminder(ctx: JobContext, p: ReminderPayload): Promise<void> {
+export async function runReminder(ctx: JobContext, p: ReminderPayload): Promise<JobOutcome> {
   const task = await taskForJob(ctx.db, p.taskId);
   if (!task || task.status !== "open" || task.due_at?.getTime() !== p.dueAt) return;
   const now = ctx.now();
@@ -24,9 +24,10 @@ export async function runReminder(ctx: JobContext, p: ReminderPayload): Promise<
   for (const r of res.rows) {
     const until = task.urgent ? null : quietUntil(now, r);
     if (until !== null) {
-      if (until < p.dueAt) {
-        await ctx.queue.upsert({ id: jobIds.heldReminder(p.taskId, p.offsetMs, r.userId), kind: "reminder", payload: { ...p, userIds: [r.userId] }, runAt: until });
-      }
+      if (until >= p.dueAt) continue;
+      // A held job (one user) waits again itself; the planned job holds each quiet user back in a job of their own.
+      if (p.userIds) return { deferUntil: until };
+      await ctx.queue.upsert({ id: jobIds.heldReminder(p.taskId, p.offsetMs, r.userId), kind: "reminder", payload: { ...p, userIds: [r.userId] }, runAt: until });
       continue;
     }
     const minutes = Math.round((p.dueAt - now) / 60_000);

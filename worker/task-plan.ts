@@ -34,9 +34,17 @@ export function planTask(task: TaskView, options: NoticePlanOptions, now: number
 
 /**
  * Applies a task change to the queue: every job id the task could have is removed unless the new
- * plan has it, then the plan is added; the coach's next daily digest is planned too.
+ * plan has it — after an edit or a cancel also the copies held back for quiet hours — then the
+ * plan is added, and the coach's next daily digest is planned.
  */
-export async function scheduleTask(queue: JobQueue, db: Db, task: TaskView, options: NoticePlanOptions, now = Date.now()): Promise<void> {
+export async function scheduleTask(
+  queue: JobQueue,
+  db: Db,
+  task: TaskView,
+  options: NoticePlanOptions,
+  change: "created" | "updated" | "cancelled",
+  now = Date.now(),
+): Promise<void> {
   const plan = planTask(task, options, now);
   const planned = new Set(plan.map((j) => j.id));
   const every = [
@@ -44,10 +52,51 @@ export async function scheduleTask(queue: JobQueue, db: Db, task: TaskView, opti
     ...options.nudgeCheckpoints.map((c) => jobIds.nudge(task.id, c)),
     jobIds.overdue(task.id),
   ];
+  if (change !== "created") {
+    // A new task has nothing held back yet; a changed one may have, per assignee.
+    const assignees = await db.query<{ user_id: string }>("SELECT user_id FROM task_assignees WHERE task_id = $1", [task.id]);
+    for (const { user_id: userId } of assignees.rows) {
+      every.push(...options.reminderOffsetsMs.map((o) => jobIds.heldReminder(task.id, o, userId)));
+      every.push(...options.nudgeCheckpoints.map((c) => jobIds.heldNudge(task.id, c, userId)));
+    }
+    every.push(jobIds.heldOverdue(task.id));
+  }
   for (const id of every) if (!planned.has(id)) await queue.remove(id);
   for (const job of plan) await queue.upsert(job);
   if (task.status === "open") {
     const coach = await db.query<{ time_zone: string }>("SELECT time_zone FROM users WHERE id = $1", [task.createdBy]);
     if (coach.rows[0]) await planDigest(queue, task.createdBy, coach.rows[0].time_zone, options.digestHour, now);
+  }
+}
+
+/**
+ * Schedules task changes one at a time per task, in the order they committed, so a quick
+ * create-then-edit cannot apply the older plan last. Failures go to `onError`.
+ */
+export class TaskScheduler {
+  private readonly tails = new Map<string, Promise<void>>();
+
+  constructor(
+    private readonly queue: JobQueue,
+    private readonly db: Db,
+    private readonly options: NoticePlanOptions,
+    private readonly onError: (err: unknown, task: TaskView) => void,
+  ) {}
+
+  schedule(task: TaskView, change: "created" | "updated" | "cancelled"): Promise<void> {
+    const previous = this.tails.get(task.id) ?? Promise.resolve();
+    const next = previous
+      .then(() => scheduleTask(this.queue, this.db, task, this.options, change))
+      .catch((err) => this.onError(err, task))
+      .finally(() => {
+        if (this.tails.get(task.id) === next) this.tails.delete(task.id);
+      });
+    this.tails.set(task.id, next);
+    return next;
+  }
+
+  /** Waits for every scheduling in flight (drain). */
+  async idle(): Promise<void> {
+    while (this.tails.size > 0) await Promise.all(this.tails.values());
   }
 }

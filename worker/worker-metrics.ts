@@ -41,7 +41,8 @@ export function serveWorkerMetrics(port: number, host: string, worker: Worker, q
         () => res.writeHead(500).end(),
       );
     } else if (req.url === "/healthz") {
-      res.writeHead(200, { "Content-Type": "application/json" }).end(JSON.stringify({ ok: !worker.closing, pid: process.pid }));
+      // 503 once stopping, so an orchestrator stops sending it work.
+      res.writeHead(worker.closing ? 503 : 200, { "Content-Type": "application/json" }).end(JSON.stringify({ ok: !worker.closing, pid: process.pid }));
     } else {
       res.writeHead(404).end();
     }

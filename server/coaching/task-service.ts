@@ -10,7 +10,7 @@ import { requireRoomCoach } from "./access.ts";
 import { loadTask, loadTaskView } from "./task-store.ts";
 
 /** Called after a task is created, edited or cancelled (the worker schedules its reminders from this). */
-export type TaskListener = (task: TaskView) => void;
+export type TaskListener = (task: TaskView, change: "created" | "updated" | "cancelled") => void;
 
 /**
  * Tasks: a coach creates, edits and cancels them. Each change and its room-log event
@@ -49,7 +49,7 @@ export class TaskService {
       const { event } = only(await log.append([{ roomId: req.roomId, clientId, kind: "task.created", senderId: userId, body: { task } }]));
       return { task, seq: event.seq, duplicate: false };
     });
-    if (!result.duplicate) this.onChange(result.task);
+    if (!result.duplicate) this.onChange(result.task, "created");
     return result;
   }
 
@@ -123,7 +123,7 @@ export class TaskService {
       const { event } = only(await log.append([{ roomId, clientId, kind, senderId: userId, body: { task, ...body(task) } }]));
       return { task, seq: event.seq, duplicate: false };
     });
-    if (!result.duplicate) this.onChange(result.task);
+    if (!result.duplicate) this.onChange(result.task, kind === "task.updated" ? "updated" : "cancelled");
     return result;
   }
 
