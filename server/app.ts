@@ -15,6 +15,7 @@ import { metricsRoutes } from "./http/metrics-routes.ts";
 import { roomRoutes } from "./http/room-routes.ts";
 import { taskRoutes } from "./http/task-routes.ts";
 import { dispatch, errorReply, routeLabel, type HttpRequest, type Route } from "./http/route.ts";
+import { coachChannel, userChannel } from "./log/audience.ts";
 import { Persister, type CommitSink } from "./log/persister.ts";
 import { Metrics } from "./metrics/metrics.ts";
 import { PresenceTracker } from "./presence/presence-tracker.ts";
@@ -159,6 +160,7 @@ export async function startServer(config: Config, options: StartOptions): Promis
       if (socket?.data.principal.userId !== removedUserId) continue;
       socket.emit("room:removed", { roomId });
       await socket.leave(roomId);
+      await socket.leave(coachChannel(roomId));
       await presence.left(socket, roomId);
     }
   }
@@ -171,6 +173,8 @@ export async function startServer(config: Config, options: StartOptions): Promis
   server.on("connection", (socket) => {
     socket.on("error", (err) => log("io").debug({ err, socket: socket.id }, "socket error"));
     sessions.add(socket);
+    // Every connection of a user, for events meant for that user alone (their notices).
+    void socket.join(userChannel(socket.data.principal.userId));
     registerRoomHandlers(socket, { db, rooms, limits: config.rooms, guards, presence });
     registerMessageHandlers(socket, { rooms, guards });
     registerCoachingHandlers(socket, { coaching, rooms, guards });

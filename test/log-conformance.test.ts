@@ -10,6 +10,9 @@ import { Persister } from "../server/log/persister.ts";
 import { conformanceDatabase } from "./support/conformance-database.ts";
 import { availableDrivers, type TestDatabase } from "./support/databases.ts";
 
+/** Reads as a coach of the room: the whole log, nothing redacted (what a viewer sees is tested in coaching-privacy). */
+const COACH = { userId: "conformance-coach", role: "coach" } as const;
+
 // The one write path over the database seam (appendEvents) and what is built on it — the
 // Persister, history, several processes on one database — held to one contract on every
 // available driver (STYLE.md rule 5). The seam itself is held to its own in db-conformance.test.ts.
@@ -56,7 +59,7 @@ for (const driver of await availableDrivers()) {
         assert.equal(o!.status, "stored");
         assert.deepEqual(stored, { ...stored, roomId: room, seq: 1, kind: "chat", senderId, clientId: "shape", body: { text: "é 🎉 \"q\" \\ , {}" } });
         assert.equal(typeof stored.createdAt, "number");
-        assert.deepEqual((await readAfter(db, room, 0, 10)).events, [stored]);
+        assert.deepEqual((await readAfter(db, room, 0, 10, COACH)).events, [stored]);
       });
 
       test("a draft for an unknown room fails with ROOM_NOT_FOUND and the others in the batch are stored", async () => {
@@ -181,10 +184,10 @@ for (const driver of await availableDrivers()) {
             [20, 10, range(21, 25), false], [25, 10, [], false], [0, 25, range(1, 25), false], [0, 24, range(1, 24), true],
           ];
           for (const [afterSeq, limit, expected, hasMore] of cases) {
-            const page = await readAfter(q, room, afterSeq, limit);
+            const page = await readAfter(q, room, afterSeq, limit, COACH);
             assert.deepEqual([seqsOf(page), page.hasMore], [expected, hasMore], `after ${afterSeq} limit ${limit}`);
           }
-          assert.ok((await readAfter(q, room, 0, 25)).events.every((e) => e.roomId === room));
+          assert.ok((await readAfter(q, room, 0, 25, COACH)).events.every((e) => e.roomId === room));
         });
 
         test(`readBefore pages backward, each page ascending; no before = newest page (${via})`, async () => {
@@ -194,10 +197,10 @@ for (const driver of await availableDrivers()) {
             [6, 10, range(1, 5), false], [1, 10, [], false], [undefined, 25, range(1, 25), false], [undefined, 24, range(2, 25), true],
           ];
           for (const [beforeSeq, limit, expected, hasMore] of cases) {
-            const page = await readBefore(q, room, beforeSeq, limit);
+            const page = await readBefore(q, room, beforeSeq, limit, COACH);
             assert.deepEqual([seqsOf(page), page.hasMore], [expected, hasMore], `before ${beforeSeq} limit ${limit}`);
           }
-          assert.deepEqual(await readBefore(q, "no-such-room", undefined, 10), { events: [], hasMore: false });
+          assert.deepEqual(await readBefore(q, "no-such-room", undefined, 10, COACH), { events: [], hasMore: false });
         });
       }
     });
@@ -246,9 +249,9 @@ for (const driver of await availableDrivers()) {
         try {
           const room = await newRoom();
           await append(range(1, 3).map((n) => draft(room, `r-${n}`)), replicated);
-          const page = await readAfter(replicated.reader, room, 0, 10);
+          const page = await readAfter(replicated.reader, room, 0, 10, COACH);
           assert.deepEqual(page.events.map((e) => e.clientId), ["r-1", "r-2", "r-3"]);
-          assert.deepEqual((await readBefore(replicated.reader, room, 3, 1)).events.map((e) => e.seq), [2]);
+          assert.deepEqual((await readBefore(replicated.reader, room, 3, 1, COACH)).events.map((e) => e.seq), [2]);
           const pid = async (q: Pick<Db, "query">) => (await q.query<{ pid: number }>("SELECT pg_backend_pid() AS pid")).rows[0]!.pid;
           assert.notEqual(await pid(replicated.reader), await pid(replicated), "reads go to the replica pool, not the primary's one connection");
         } finally {

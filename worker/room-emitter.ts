@@ -2,6 +2,7 @@ import { Emitter } from "@socket.io/redis-emitter";
 import type { Redis } from "ioredis";
 import type { RoomEvent } from "../protocol/events.ts";
 import { adapterParser } from "../server/cluster-state.ts";
+import { broadcastEvent, type Broadcaster } from "../server/log/audience.ts";
 import type { CommitSink } from "../server/log/persister.ts";
 
 /**
@@ -13,6 +14,6 @@ import type { CommitSink } from "../server/log/persister.ts";
 export function roomEmitter(redis: Redis, prefix: string): CommitSink {
   const emitter = new Emitter(redis, { key: `${prefix}socket.io`, parser: adapterParser });
   return (events: RoomEvent[]) => {
-    for (const event of events) emitter.to(event.roomId).emit("room:event", event);
+    for (const event of events) broadcastEvent(emitter as unknown as Broadcaster, event);
   };
 }

@@ -48,9 +48,11 @@ export function roomRoutes(ctx: RoomRoutesContext): Route[] {
     route("GET", "/api/rooms/:roomId/events", async (req, p) => {
       const { roomId } = readParams(req, roomPath);
       const q = readQuery(req, historyQuery);
-      await membershipOf(ctx.db, roomId, p.userId);
+      const viewer = { userId: p.userId, role: (await membershipOf(ctx.db, roomId, p.userId)).role };
       const limit = Math.min(q.limit ?? 50, ctx.historyLimitMax);
-      return ok(q.after !== undefined ? await readAfter(ctx.db.reader, roomId, q.after, limit) : await readBefore(ctx.db.reader, roomId, q.before, limit));
+      return ok(
+        q.after !== undefined ? await readAfter(ctx.db.reader, roomId, q.after, limit, viewer) : await readBefore(ctx.db.reader, roomId, q.before, limit, viewer),
+      );
     }),
     route("DELETE", "/api/rooms/:roomId/events/:seq", async (req, p) => {
       const { roomId, seq } = readParams(req, eventPath);

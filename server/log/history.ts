@@ -1,6 +1,7 @@
 import type { RoomEvent } from "../../protocol/events.ts";
 import type { Queryable } from "../../db/db.ts";
 import { EVENT_COLUMNS, rowToEvent } from "./append.ts";
+import { forViewer, type Viewer } from "./audience.ts";
 
 /** A page of a room's log, always in ascending seq order. */
 export interface LogPage {
@@ -11,18 +12,18 @@ export interface LogPage {
 
 type Row = Parameters<typeof rowToEvent>[0];
 
-/** Events with seq > `after`, oldest first, at most `limit`. */
-export async function readAfter(db: Queryable, roomId: string, after: number, limit: number): Promise<LogPage> {
+/** Events with seq > `after`, oldest first, at most `limit`, as `viewer` may see them. */
+export async function readAfter(db: Queryable, roomId: string, after: number, limit: number, viewer: Viewer): Promise<LogPage> {
   const res = await db.query<Row>(
     `SELECT ${EVENT_COLUMNS} FROM room_events WHERE room_id = $1 AND seq > $2 ORDER BY seq ASC LIMIT $3`,
     [roomId, after, limit + 1],
   );
   const hasMore = res.rows.length > limit;
-  return { events: res.rows.slice(0, limit).map(rowToEvent), hasMore };
+  return { events: res.rows.slice(0, limit).map((row) => forViewer(rowToEvent(row), viewer)), hasMore };
 }
 
-/** The `limit` events just before seq `before` (or the newest ones when `before` is omitted). */
-export async function readBefore(db: Queryable, roomId: string, before: number | undefined, limit: number): Promise<LogPage> {
+/** The `limit` events just before seq `before` (or the newest ones when `before` is omitted), as `viewer` may see them. */
+export async function readBefore(db: Queryable, roomId: string, before: number | undefined, limit: number, viewer: Viewer): Promise<LogPage> {
   const res = await db.query<Row>(
     `SELECT ${EVENT_COLUMNS} FROM room_events
       WHERE room_id = $1 AND ($2::bigint IS NULL OR seq < $2::bigint)
@@ -30,5 +31,5 @@ export async function readBefore(db: Queryable, roomId: string, before: number |
     [roomId, before ?? null, limit + 1],
   );
   const hasMore = res.rows.length > limit;
-  return { events: res.rows.slice(0, limit).reverse().map(rowToEvent), hasMore };
+  return { events: res.rows.slice(0, limit).reverse().map((row) => forViewer(rowToEvent(row), viewer)), hasMore };
 }

@@ -2,6 +2,7 @@ import { CoachwireError } from "../../protocol/errors.ts";
 import { roomHistorySchema, roomJoinSchema, roomLeaveSchema } from "../../protocol/schemas.ts";
 import type { Db } from "../../db/db.ts";
 import type { Config } from "../config.ts";
+import { coachChannel, isChannel } from "../log/audience.ts";
 import { readAfter, readBefore } from "../log/history.ts";
 import type { PresenceTracker } from "../presence/presence-tracker.ts";
 import type { RoomRegistry } from "../rooms/room-registry.ts";
@@ -22,7 +23,7 @@ const DEFAULT_HISTORY_LIMIT = 50;
 /** room:join, room:leave and room:history. Every one checks membership first. */
 export function registerRoomHandlers(socket: CoachSocket, ctx: RoomHandlersContext): void {
   socket.on("disconnecting", () => {
-    for (const roomId of socket.rooms) if (roomId !== socket.id) void ctx.presence.left(socket, roomId);
+    for (const roomId of socket.rooms) if (roomId !== socket.id && !isChannel(roomId)) void ctx.presence.left(socket, roomId);
   });
 
   onRequest(socket, "room:join", roomJoinSchema, ctx.guards, async ({ roomId, since }, { userId }) => {
@@ -37,12 +38,13 @@ export function registerRoomHandlers(socket: CoachSocket, ctx: RoomHandlersConte
     }
     // Subscribe before reading the backlog: an event committed in between then arrives both
     // live and in the backlog (the SDK drops the repeat) instead of in neither.
-    await socket.join(roomId);
+    const role = room.members.find((m) => m.userId === userId)!.role;
+    await socket.join(role === "coach" ? [roomId, coachChannel(roomId)] : roomId);
     const online = await ctx.presence.joined(socket, roomId);
     const page =
       since === undefined
-        ? await readBefore(ctx.db, roomId, undefined, ctx.limits.joinRecent)
-        : await readAfter(ctx.db, roomId, since, ctx.limits.joinBacklogMax);
+        ? await readBefore(ctx.db, roomId, undefined, ctx.limits.joinRecent, { userId, role })
+        : await readAfter(ctx.db, roomId, since, ctx.limits.joinBacklogMax, { userId, role });
     return {
       room: { id: room.id, name: room.name, lastSeq },
       members: room.members,
@@ -55,15 +57,16 @@ export function registerRoomHandlers(socket: CoachSocket, ctx: RoomHandlersConte
 
   onRequest(socket, "room:leave", roomLeaveSchema, ctx.guards, async ({ roomId }) => {
     await socket.leave(roomId);
+    await socket.leave(coachChannel(roomId));
     await ctx.presence.left(socket, roomId);
     return {};
   });
 
   onRequest(socket, "room:history", roomHistorySchema, ctx.guards, async ({ roomId, before, after, limit }, { userId }) => {
-    await ctx.rooms.get(roomId).authorize(userId);
+    const role = await ctx.rooms.get(roomId).authorize(userId);
     const capped = Math.min(limit ?? DEFAULT_HISTORY_LIMIT, ctx.limits.historyLimitMax);
     return after !== undefined
-      ? await readAfter(ctx.db.reader, roomId, after, capped)
-      : await readBefore(ctx.db.reader, roomId, before, capped);
+      ? await readAfter(ctx.db.reader, roomId, after, capped, { userId, role })
+      : await readBefore(ctx.db.reader, roomId, before, capped, { userId, role });
   });
 }
