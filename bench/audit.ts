@@ -1,13 +1,14 @@
 import type { Db } from "../db/db.ts";
 import type { ClientResult } from "./client-proc.ts";
+import { auditCoaching, type CoachingAudit } from "./coaching-audit.ts";
 
 /** The verdict on one run: nothing acknowledged lost, nothing stored or delivered twice. */
 export interface AuditReport {
   ok: boolean;
   ackedSends: number;
-  /** Acked sends with no row in PostgreSQL (or a row under another seq). */
+  /** Acked sends, tasks, reports and read marks with no row in PostgreSQL (or a row under another seq). */
   lost: number;
-  /** Messages stored more than once, and events delivered more than once to a user. */
+  /** Messages, tasks and reports stored more than once, resends counted as new, and events delivered more than once to a user. */
   duplicated: number;
   usersChecked: number;
   /** Users whose delivered seqs skipped one. */
@@ -15,12 +16,18 @@ export interface AuditReport {
   /** Users who did not reach their room's last seq. */
   usersBehind: number;
   storedRows: number | null;
+  /** Tasks, progress and read marks (null without a database: the reference). */
+  coaching: CoachingAudit | null;
   problems: string[];
 }
 
 const CHUNK = 5000;
 
-/** Every acked send against the database, and every user's delivery run against the room's last seq. */
+/**
+ * Every acked send against the database, every user's delivery run against the room's last seq
+ * (which covers every kind of room event: chat, task.created, task.progress), and the coaching
+ * traffic's tasks, reports and read marks (bench/coaching-audit.ts).
+ */
 export async function audit(db: Db | undefined, results: ClientResult[], lastSeqs: Record<string, number>): Promise<AuditReport> {
   const problems: string[] = [];
   const note = (p: string) => problems.length < 25 && problems.push(p);
@@ -28,6 +35,7 @@ export async function audit(db: Db | undefined, results: ClientResult[], lastSeq
   let lost = 0;
   let duplicated = 0;
   let storedRows: number | null = null;
+  let coaching: CoachingAudit | null = null;
 
   if (db) {
     for (let i = 0; i < acked.length; i += CHUNK) {
@@ -47,8 +55,9 @@ export async function audit(db: Db | undefined, results: ClientResult[], lastSeq
       }
     }
     const rooms = Object.keys(lastSeqs);
+    // Chat only: every bench message text is unique (other kinds have no text to compare).
     const twice = await db.query<{ n: number }>(
-      `SELECT count(*)::int AS n FROM (SELECT 1 FROM room_events WHERE room_id = ANY($1::text[])
+      `SELECT count(*)::int AS n FROM (SELECT 1 FROM room_events WHERE room_id = ANY($1::text[]) AND kind = 'chat'
         GROUP BY room_id, body->>'text' HAVING count(*) > 1) d`,
       [rooms],
     );
@@ -56,6 +65,9 @@ export async function audit(db: Db | undefined, results: ClientResult[], lastSeq
     if (twice.rows[0]!.n > 0) note(`${twice.rows[0]!.n} message texts stored more than once`);
     const count = await db.query<{ n: number }>("SELECT count(*)::int AS n FROM room_events WHERE room_id = ANY($1::text[])", [rooms]);
     storedRows = count.rows[0]!.n;
+    coaching = await auditCoaching(db, results.map((r) => r.coaching), rooms, note);
+    lost += coaching.lost;
+    duplicated += coaching.duplicated;
   }
 
   const users = results.flatMap((r) => r.audit);
@@ -78,7 +90,7 @@ export async function audit(db: Db | undefined, results: ClientResult[], lastSeq
     }
   }
   return {
-    ok: lost === 0 && duplicated === 0 && usersWithGaps === 0 && usersBehind === 0,
+    ok: lost === 0 && duplicated === 0 && usersWithGaps === 0 && usersBehind === 0 && (coaching?.mismatches ?? 0) === 0,
     ackedSends: acked.length,
     lost,
     duplicated,
@@ -86,6 +98,7 @@ export async function audit(db: Db | undefined, results: ClientResult[], lastSeq
     usersWithGaps,
     usersBehind,
     storedRows,
+    coaching,
     problems,
   };
 }

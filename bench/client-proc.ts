@@ -1,25 +1,44 @@
 import * as hdr from "hdr-histogram-js";
 import { CoachClient } from "../protocol/client.ts";
 import type { WireFormat } from "../protocol/parser.ts";
+import { CoachingTraffic, noCoachingRecords, type CoachingRecords } from "./coaching-traffic.ts";
 import type { Scenario } from "./scenarios/scenario.ts";
 import type { BenchUser } from "./seed.ts";
 
 /**
  * One bench client process: drives its share of the simulated users through the project's
- * own SDK, measures delivery (send → each receiver) and ack (send → ack) latency in HDR
- * histograms, and records what each user saw so the parent can audit it. Talks to
- * bench/cli.ts over IPC (the messages below).
+ * own SDK (chat here; tasks, progress and read receipts in coaching-traffic.ts), measures
+ * delivery (send → each receiver) and ack (send → ack) latency in HDR histograms, and records
+ * what each user saw and every acknowledged call so the parent can audit it. Talks to
+ * bench/run.ts over IPC (the messages below).
  */
 
 export type ToClient =
   | { type: "start"; users: BenchUser[]; url: string; parser: WireFormat; scenario: Scenario; rampMs: number }
-  | { type: "chat"; on: boolean }
+  /** The measured phase's traffic (chat, and tasks and read receipts when the scenario has them) on or off. */
+  | { type: "traffic"; on: boolean }
   | { type: "rate"; perSecond: number }
   | { type: "storm"; windowMs: number }
+  /** Wait until every request this process sent has been answered (or failed), then say "quiet". */
+  | { type: "quiesce"; timeoutMs: number }
   | { type: "settle"; lastSeqs: Record<string, number>; timeoutMs: number };
 
 export type FromClient =
-  | { type: "progress"; connected: number; failed: number; sends: number; acks: number; deliveries: number; delivery: string; ack: string; resumed: number }
+  | {
+      type: "progress";
+      connected: number;
+      failed: number;
+      sends: number;
+      acks: number;
+      deliveries: number;
+      delivery: string;
+      ack: string;
+      resumed: number;
+      tasks: number;
+      reports: number;
+      coachingAck: string;
+    }
+  | { type: "quiet"; pending: number }
   | { type: "settled"; result: ClientResult };
 
 /** What one user saw of their room: enough to prove no gap, no duplicate, nothing missing. */
@@ -40,12 +59,16 @@ export interface ClientResult {
   failed: number;
   sends: number;
   sendErrors: number;
+  /** Events delivered to users other than their sender (chat and coaching). */
   deliveries: number;
-  /** Encoded HDR histograms, microseconds. */
+  /** Encoded HDR histograms, microseconds: chat delivery, chat ack, and task:create/seen/progress ack. */
   delivery: string;
   ack: string;
+  coachingAck: string;
   /** Every acknowledged send: [roomId, clientId, seq]. */
   acked: Array<[string, string, number]>;
+  /** Every task, progress report, seen mark and read receipt, with its answer. */
+  coaching: CoachingRecords;
   audit: UserAudit[];
   /** storm: ms from the storm's start until each user had rejoined and received what it missed. */
   resumeMs: number[];
@@ -69,7 +92,7 @@ let sends = 0;
 let sendErrors = 0;
 let acks = 0;
 let deliveries = 0;
-let chatOn = false;
+let trafficOn = false;
 let resumed = 0;
 const acked: Array<[string, string, number]> = [];
 const deliveryAll = histogram();
@@ -77,12 +100,26 @@ const ackAll = histogram();
 let deliveryInterval = histogram();
 let ackInterval = histogram();
 let scenario: Scenario;
+let traffic: CoachingTraffic | undefined;
+let inFlight = 0;
 const stormStarts = new Map<Sim, number>();
 const resumeMs: number[] = [];
+
+/** Counts a request as in flight until it settles, so that a quiesce can wait for it. */
+async function track<T>(request: Promise<T>): Promise<T> {
+  inFlight++;
+  try {
+    return await request;
+  } finally {
+    inFlight--;
+  }
+}
 
 async function connect(user: BenchUser, url: string, parser: WireFormat): Promise<void> {
   const client = new CoachClient({ url, tokens: { accessToken: user.token }, parser, ackTimeoutMs: 10_000, sendDeadlineMs: 120_000 });
   const sim: Sim = { user, client, connected: false, timer: undefined, audit: { userId: user.id, roomId: user.roomId, joinedAt: 0, first: null, last: null, count: 0, gaps: 0, duplicates: 0 } };
+  // Every kind of room event (chat, task.created, task.progress …) goes through this one
+  // check: a user's delivered seqs must run without gap or repeat.
   client.on("event", (event) => {
     const a = sim.audit;
     if (a.last !== null && event.seq !== a.last + 1) {
@@ -92,14 +129,16 @@ async function connect(user: BenchUser, url: string, parser: WireFormat): Promis
     a.first ??= event.seq;
     a.last = event.seq;
     a.count++;
-    const text = (event.body as { text?: string }).text ?? "";
-    if (event.senderId !== user.id && text.startsWith("bench ")) {
+    if (event.senderId === user.id) return;
+    deliveries++;
+    const text = event.kind === "chat" ? ((event.body as { text?: string }).text ?? "") : "";
+    if (text.startsWith("bench ")) {
       const micros = Math.max(1, Math.round((now() - Number(text.slice(6))) * 1000));
       deliveryAll.recordValue(micros);
       deliveryInterval.recordValue(micros);
-      deliveries++;
     }
   });
+  traffic?.attach(sim);
   client.on("connected", () => (sim.connected = true));
   client.on("resumed", () => {
     const started = stormStarts.get(sim);
@@ -125,7 +164,7 @@ async function sendOne(sim: Sim): Promise<void> {
   const started = now();
   try {
     const clientId = crypto.randomUUID();
-    const res = await sim.client.send(sim.user.roomId, { text: `bench ${started}` }, clientId);
+    const res = await track(sim.client.send(sim.user.roomId, { text: `bench ${started}` }, clientId));
     const micros = Math.max(1, Math.round((now() - started) * 1000));
     ackAll.recordValue(micros);
     ackInterval.recordValue(micros);
@@ -140,11 +179,11 @@ async function sendOne(sim: Sim): Promise<void> {
 function scheduleChat(sim: Sim): void {
   const wait = -Math.log(1 - Math.random()) * scenario.meanSendIntervalSeconds * 1000;
   sim.timer = setTimeout(() => {
-    if (!chatOn) return;
+    if (!trafficOn) return;
     const lead = scenario.typingLeadMs;
     if (lead > 0) sim.client.typing(sim.user.roomId);
     setTimeout(() => {
-      if (chatOn) void sendOne(sim);
+      if (trafficOn) void sendOne(sim);
       scheduleChat(sim);
     }, lead);
   }, wait);
@@ -177,9 +216,16 @@ function storm(windowMs: number): void {
   }
 }
 
+async function quiesce(timeoutMs: number): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (inFlight > 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 100));
+  send({ type: "quiet", pending: inFlight });
+}
+
 async function settle(lastSeqs: Record<string, number>, timeoutMs: number): Promise<void> {
   clearInterval(rateTimer);
-  chatOn = false;
+  trafficOn = false;
+  traffic?.stop();
   const deadline = Date.now() + timeoutMs;
   const caughtUp = (s: Sim) => s.connected && (s.client.cursor(s.user.roomId) ?? 0) >= (lastSeqs[s.user.roomId] ?? 0);
   while (!sims.every(caughtUp) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 100));
@@ -197,7 +243,9 @@ async function settle(lastSeqs: Record<string, number>, timeoutMs: number): Prom
       deliveries,
       delivery: hdr.encodeIntoCompressedBase64(deliveryAll),
       ack: hdr.encodeIntoCompressedBase64(ackAll),
+      coachingAck: traffic?.ackHistogram() ?? hdr.encodeIntoCompressedBase64(histogram()),
       acked,
+      coaching: traffic?.records() ?? noCoachingRecords(),
       audit: sims.map((s) => s.audit),
       resumeMs,
     },
@@ -208,13 +256,21 @@ process.on("message", (msg: ToClient) => {
   switch (msg.type) {
     case "start": {
       scenario = msg.scenario;
+      if (scenario.tasks || scenario.meanReadIntervalSeconds > 0) {
+        traffic = new CoachingTraffic(scenario.tasks, scenario.meanReadIntervalSeconds, { track, isOn: () => trafficOn });
+      }
       const gap = msg.users.length > 0 ? msg.rampMs / msg.users.length : 0;
       msg.users.forEach((u, i) => setTimeout(() => void connect(u, msg.url, msg.parser), i * gap));
       break;
     }
-    case "chat":
-      chatOn = msg.on;
-      if (chatOn && scenario.meanSendIntervalSeconds > 0) for (const sim of sims) scheduleChat(sim);
+    case "traffic":
+      trafficOn = msg.on;
+      if (trafficOn && scenario.meanSendIntervalSeconds > 0) for (const sim of sims) scheduleChat(sim);
+      if (trafficOn) traffic?.start(sims);
+      else traffic?.stop();
+      break;
+    case "quiesce":
+      void quiesce(msg.timeoutMs);
       break;
     case "rate":
       setRate(msg.perSecond);
@@ -230,7 +286,7 @@ process.on("message", (msg: ToClient) => {
 
 // Progress once a second: counts and this interval's histograms (for the over-time charts).
 const progress = setInterval(() => {
-  if (scenario?.reconnectsPerMinute > 0 && chatOn) reconnectSome();
+  if (scenario?.reconnectsPerMinute > 0 && trafficOn) reconnectSome();
   send({
     type: "progress",
     connected: sims.filter((s) => s.connected).length,
@@ -241,6 +297,8 @@ const progress = setInterval(() => {
     delivery: hdr.encodeIntoCompressedBase64(deliveryInterval),
     ack: hdr.encodeIntoCompressedBase64(ackInterval),
     resumed,
+    ...(traffic?.counts() ?? { tasks: 0, reports: 0 }),
+    coachingAck: traffic?.takeInterval() ?? hdr.encodeIntoCompressedBase64(histogram()),
   });
   deliveryInterval = histogram();
   ackInterval = histogram();

@@ -24,6 +24,25 @@ export interface TimelinePoint {
   deliveryP50: number;
   deliveryP99: number;
   ackP99: number;
+  /** task:create / task:seen / task:progress ack p99 (0 when there were none). */
+  taskAckP99: number;
+}
+
+/** The coaching traffic of a run (all zero when the scenario has none, or it was skipped). */
+export interface CoachingMeasurements {
+  tasksCreated: number;
+  taskErrors: number;
+  /** Progress reports acknowledged, not counting the deliberate resends. */
+  reports: number;
+  reportErrors: number;
+  /** Reports sent a second time with the same opId (and acknowledged). */
+  resent: number;
+  seen: number;
+  seenErrors: number;
+  readMarks: number;
+  readErrors: number;
+  /** Ack latency of task:create, task:seen and task:progress. */
+  ack: Percentiles;
 }
 
 /** Everything one scenario run against one target measured (before the audit). */
@@ -41,6 +60,7 @@ export interface RunMeasurements {
   deliveriesPerSecond: number;
   delivery: Percentiles;
   ack: Percentiles;
+  coaching: CoachingMeasurements;
   cpuSeconds: Record<string, number>;
   serverCpuMicrosPerDelivery: number | null;
   rss: { idleBytes: number; loadedBytes: number; perConnectionBytes: number | null };
@@ -50,6 +70,12 @@ export interface RunMeasurements {
   saturation?: { steps: Array<{ rate: number; p99: number }>; maxRate: number; capped: boolean };
   storm?: { users: number; resumed: number; fullyResumedMs: number | null; resumeP99Ms: number | null };
   results: ClientResult[];
+  /**
+   * Each room's last seq when the clients were told to settle: what every user must reach. Read
+   * once nothing the clients sent is in flight; events the server writes by itself after it (job
+   * notices) are not awaited, though any a user did receive must still be in order.
+   */
+  settleSeqs: Record<string, number>;
 }
 
 const CLIENT = fileURLToPath(new URL("./client-proc.ts", import.meta.url));
@@ -77,6 +103,25 @@ async function scrapeLagMs(serverUrls: string[]): Promise<number[]> {
   );
 }
 
+function coachingMeasurements(results: ClientResult[]): CoachingMeasurements {
+  const tasks = results.flatMap((r) => r.coaching.tasks);
+  const reports = results.flatMap((r) => r.coaching.reports);
+  const acked = (r: { seq: number | null }) => r.seq !== null;
+  const sum = (pick: (r: ClientResult) => number) => results.reduce((s, r) => s + pick(r), 0);
+  return {
+    tasksCreated: tasks.filter(acked).length,
+    taskErrors: tasks.filter((t) => !acked(t)).length,
+    reports: reports.filter((r) => !r.resend && acked(r)).length,
+    reportErrors: reports.filter((r) => !acked(r)).length,
+    resent: reports.filter((r) => r.resend && acked(r)).length,
+    seen: sum((r) => r.coaching.seen.length),
+    seenErrors: sum((r) => r.coaching.seenErrors),
+    readMarks: sum((r) => r.coaching.readsAcked),
+    readErrors: sum((r) => r.coaching.readErrors),
+    ack: percentiles(merge(results.map((r) => r.coachingAck))),
+  };
+}
+
 /** Runs one scenario against a started target with `procs` client processes. */
 export async function runScenario(
   target: Target,
@@ -86,10 +131,11 @@ export async function runScenario(
 ): Promise<RunMeasurements> {
   const procs: ChildProcess[] = [];
   const latest = new Map<ChildProcess, Extract<FromClient, { type: "progress" }>>();
-  const intervals: Array<{ delivery: string[]; ack: string[] }> = [];
-  let tick: { delivery: string[]; ack: string[] } = { delivery: [], ack: [] };
+  const intervals: Array<{ delivery: string[]; ack: string[]; coachingAck: string[] }> = [];
+  let tick: { delivery: string[]; ack: string[]; coachingAck: string[] } = { delivery: [], ack: [], coachingAck: [] };
   const settled: ClientResult[] = [];
-  const total = (k: "connected" | "failed" | "sends" | "acks" | "deliveries" | "resumed") =>
+  const quiet: number[] = [];
+  const total = (k: "connected" | "failed" | "sends" | "acks" | "deliveries" | "resumed" | "tasks" | "reports") =>
     [...latest.values()].reduce((s, p) => s + p[k], 0);
 
   for (let i = 0; i < options.procs; i++) {
@@ -99,7 +145,9 @@ export async function runScenario(
         latest.set(child, msg);
         tick.delivery.push(msg.delivery);
         tick.ack.push(msg.ack);
-      } else settled.push(msg.result);
+        tick.coachingAck.push(msg.coachingAck);
+      } else if (msg.type === "quiet") quiet.push(msg.pending);
+      else settled.push(msg.result);
     });
     procs.push(child);
   }
@@ -116,8 +164,9 @@ export async function runScenario(
   const timelineTimer = setInterval(() => {
     const d = merge(tick.delivery);
     const a = merge(tick.ack);
+    const c = merge(tick.coachingAck);
     intervals.push(tick);
-    tick = { delivery: [], ack: [] };
+    tick = { delivery: [], ack: [], coachingAck: [] };
     const now = { sends: total("sends"), deliveries: total("deliveries") };
     const point = {
       t: (Date.now() - started) / 1000,
@@ -127,12 +176,14 @@ export async function runScenario(
       deliveryP50: percentiles(d).p50,
       deliveryP99: percentiles(d).p99,
       ackP99: percentiles(a).p99,
+      taskAckP99: percentiles(c).p99,
     };
     last = now;
     timeline.push(point);
     options.onProgress(
       `[${target.label} ${scenario.name}] t=${point.t.toFixed(0)}s conn=${point.connected}/${users.length} failed=${total("failed")} ` +
-        `sends/s=${point.sendsPerSec} deliv/s=${point.deliveriesPerSec} p99=${point.deliveryP99.toFixed(1)}ms`,
+        `sends/s=${point.sendsPerSec} deliv/s=${point.deliveriesPerSec} p99=${point.deliveryP99.toFixed(1)}ms` +
+        (scenario.tasks ? ` tasks=${total("tasks")} reports=${total("reports")} task-ack-p99=${point.taskAckP99.toFixed(1)}ms` : ""),
     );
   }, 1000);
 
@@ -168,7 +219,7 @@ export async function runScenario(
     tell({ type: "rate", perSecond: 0 });
     saturation = { steps, maxRate, capped: steps.at(-1)!.p99 <= scenario.steps.p99LimitMs };
   } else {
-    tell({ type: "chat", on: true });
+    tell({ type: "traffic", on: true });
     if (scenario.stormWindowSeconds) {
       await sleep((scenario.durationSeconds * 1000) / 4);
       tell({ type: "storm", windowMs: scenario.stormWindowSeconds * 1000 });
@@ -176,16 +227,23 @@ export async function runScenario(
     } else {
       await sleep(scenario.durationSeconds * 1000);
     }
-    tell({ type: "chat", on: false });
+    tell({ type: "traffic", on: false });
   }
   const measuredSeconds = (Date.now() - before.at) / 1000;
   const cpuSeconds = cpuSince(cpuBefore, groups);
   const windowDeliveries = total("deliveries") - before.deliveries;
   const lag = await scrapeLagMs(target.serverUrls);
 
-  // Let in-flight sends finish, then wait until every user has caught up with its room.
-  await sleep(2000);
-  tell({ type: "settle", lastSeqs: await options.lastSeqs(), timeoutMs: 60_000 });
+  // Let every request in flight (sends, tasks, reports: some retrying) be answered, so that
+  // nothing is stored after the rooms' last seqs are read; then wait until every user has
+  // caught up with its room.
+  tell({ type: "quiesce", timeoutMs: 60_000 });
+  while (quiet.length < procs.length) await sleep(100);
+  const pending = quiet.reduce((s, n) => s + n, 0);
+  if (pending > 0) options.onProgress(`[${target.label} ${scenario.name}] ${pending} request(s) still unanswered after 60 s; settling anyway`);
+  await sleep(500); // the last broadcasts on their way
+  const settleSeqs = await options.lastSeqs();
+  tell({ type: "settle", lastSeqs: settleSeqs, timeoutMs: 60_000 });
   while (settled.length < procs.length) await sleep(200);
   clearInterval(timelineTimer);
   for (const p of procs) p.disconnect();
@@ -213,6 +271,7 @@ export async function runScenario(
     deliveriesPerSecond: windowDeliveries / measuredSeconds,
     delivery: percentiles(merge(settled.map((r) => r.delivery))),
     ack: percentiles(merge(settled.map((r) => r.ack))),
+    coaching: coachingMeasurements(settled),
     cpuSeconds,
     serverCpuMicrosPerDelivery: windowDeliveries > 0 ? ((cpuSeconds["server"] ?? 0) * 1e6) / windowDeliveries : null,
     rss: { idleBytes: idleRss, loadedBytes: loadedRss, perConnectionBytes: opened > 0 ? (loadedRss - idleRss) / opened : null },
@@ -221,5 +280,6 @@ export async function runScenario(
     ...(saturation ? { saturation } : {}),
     ...(stormInfo ? { storm: stormInfo } : {}),
     results: settled,
+    settleSeqs,
   };
 }

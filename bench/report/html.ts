@@ -41,7 +41,12 @@ function charts(runs: ReportedRun[]): string {
     runs.map((r, i) => ({ name: `${r.target} ${suffix}`, color: COLORS[i % COLORS.length]!, points: r.timeline.map((t) => [t.t, pick(t)]) }));
   return [
     lineChart("Delivery latency p99 over time", "ms", [...per((t) => t.deliveryP99, "p99"), ...per((t) => t.deliveryP50, "p50").map((s, i) => ({ ...s, color: COLORS[(i + 2) % COLORS.length]! }))]),
-    lineChart("Ack latency p99 over time", "ms", per((t) => t.ackP99, "ack p99")),
+    lineChart("Ack latency p99 over time", "ms", [
+      ...per((t) => t.ackP99, "chat ack p99"),
+      ...(runs.some((r) => r.coaching.tasksCreated > 0)
+        ? per((t) => t.taskAckP99, "task ack p99").map((s, i) => ({ ...s, color: COLORS[(i + 2) % COLORS.length]! }))
+        : []),
+    ]),
     lineChart("Open connections", "sockets", per((t) => t.connected, "connected")),
     lineChart("Throughput", "deliveries per second", per((t) => t.deliveriesPerSec, "deliveries/s")),
   ].join("\n");

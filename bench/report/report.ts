@@ -1,8 +1,11 @@
 import type { AuditReport } from "../audit.ts";
-import type { RunMeasurements } from "../run.ts";
+import type { Percentiles, RunMeasurements } from "../run.ts";
 
-/** One run as reported: its measurements (less the raw per-client results) and its audit. */
-export type ReportedRun = Omit<RunMeasurements, "results"> & { audit: AuditReport };
+/**
+ * One run as reported: its measurements (less the raw per-client results and seqs) and its audit;
+ * `coachingSkipped` says why a run left out the scenario's tasks and read receipts.
+ */
+export type ReportedRun = Omit<RunMeasurements, "results" | "settleSeqs"> & { audit: AuditReport; coachingSkipped?: string };
 
 /** The whole report of one `npm run bench` invocation. */
 export interface BenchReport {
@@ -28,6 +31,16 @@ export function compareRuns(ours: ReportedRun, ref: ReportedRun): Record<string,
 }
 
 const f = (n: number | null | undefined, digits = 1) => (n == null || Number.isNaN(n) ? "–" : n.toFixed(digits));
+const spread = (p: Percentiles) => (p.count === 0 ? "–" : `${f(p.p50)} / ${f(p.p99)} / ${f(p.p999)} / ${f(p.max)}`);
+
+/** The coaching part of the audit in one cell: what was checked, and lost/duplicated for it alone. */
+function coachingVerdict(r: ReportedRun): string {
+  const c = r.audit.coaching;
+  if (!c) return r.coachingSkipped ? "– (skipped)" : "– (no database)";
+  const checked = `${c.tasksAcked} tasks, ${c.reportsAcked} reports, ${c.duplicatesAnswered}/${c.resent} resends answered duplicate, ${c.assigneesChecked} (task, student) totals (${c.done} done), ${c.readMarksChecked} read marks`;
+  const bad = c.lost + c.duplicated + c.mismatches > 0;
+  return `${bad ? "**FAILED**" : "**lost 0, duplicated 0**"}${bad ? `: lost ${c.lost}, duplicated ${c.duplicated}, wrong totals/answers ${c.mismatches}` : ""} — ${checked}${c.storedUnacked > 0 ? `; ${c.storedUnacked} unacked calls found stored` : ""}`;
+}
 
 /** The Markdown summary. */
 export function toMarkdown(report: BenchReport): string {
@@ -44,10 +57,20 @@ export function toMarkdown(report: BenchReport): string {
   row("users / client processes", (r) => `${r.users} / ${r.procs}`);
   row("connections opened / failed", (r) => `${r.connections.opened} / ${r.connections.failed}`);
   row("ramp time (s)", (r) => f(r.connections.rampSeconds));
-  row("sends / acked / errors", (r) => `${r.sends} / ${r.acks} / ${r.sendErrors}`);
-  row("deliveries per second (measured phase)", (r) => f(r.deliveriesPerSecond, 0));
-  row("delivery p50 / p99 / p99.9 / max (ms)", (r) => `${f(r.delivery.p50)} / ${f(r.delivery.p99)} / ${f(r.delivery.p999)} / ${f(r.delivery.max)}`);
-  row("ack p50 / p99 / p99.9 / max (ms)", (r) => `${f(r.ack.p50)} / ${f(r.ack.p99)} / ${f(r.ack.p999)} / ${f(r.ack.max)}`);
+  row("chat sends / acked / errors", (r) => `${r.sends} / ${r.acks} / ${r.sendErrors}`);
+  row("events delivered per second (measured phase)", (r) => f(r.deliveriesPerSecond, 0));
+  row("chat delivery p50 / p99 / p99.9 / max (ms)", (r) => spread(r.delivery));
+  row("chat ack p50 / p99 / p99.9 / max (ms)", (r) => spread(r.ack));
+  const withTasks = report.runs.some((r) => r.coaching.tasksCreated + r.coaching.readMarks > 0 || r.coachingSkipped);
+  if (withTasks) {
+    row("tasks & read receipts", (r) => (r.coachingSkipped ? `skipped: ${r.coachingSkipped}` : "sent"));
+    row("tasks created / errors", (r) => `${r.coaching.tasksCreated} / ${r.coaching.taskErrors}`);
+    row("task:seen acked / errors", (r) => `${r.coaching.seen} / ${r.coaching.seenErrors}`);
+    row("progress reports acked / errors", (r) => `${r.coaching.reports} / ${r.coaching.reportErrors}`);
+    row("reports re-sent (same opId) / answered duplicate with the first seq", (r) => `${r.coaching.resent} / ${r.audit.coaching ? r.audit.coaching.duplicatesAnswered : "–"}`);
+    row("read receipts acked / errors", (r) => `${r.coaching.readMarks} / ${r.coaching.readErrors}`);
+    row("task & progress ack p50 / p99 / p99.9 / max (ms)", (r) => spread(r.coaching.ack));
+  }
   row("CPU s: server / haproxy / redis / postgres", (r) =>
     ["server", "haproxy", "redis", "postgres"].map((k) => f(r.cpuSeconds[k], 2)).join(" / "),
   );
@@ -56,10 +79,15 @@ export function toMarkdown(report: BenchReport): string {
   row("event-loop lag p99 per server (ms)", (r) => r.eventLoopLagP99Ms.map((v) => f(v)).join(", "));
   row("saturation: max rate that held (sends/s)", (r) => (r.saturation ? `${r.saturation.maxRate}${r.saturation.capped ? " (every step held: the limit is higher)" : ""}` : "–"));
   row("storm: resumed / fully resumed after (ms)", (r) => (r.storm ? `${r.storm.resumed}/${r.storm.users} / ${f(r.storm.fullyResumedMs, 0)}` : "–"));
-  row("audit", (r) => (r.audit.ok ? "**lost 0, duplicated 0**" : `**FAILED**: lost ${r.audit.lost}, duplicated ${r.audit.duplicated}, gaps ${r.audit.usersWithGaps}, behind ${r.audit.usersBehind}`));
+  row("audit", (r) => (r.audit.ok ? "**lost 0, duplicated 0**" : `**FAILED**: lost ${r.audit.lost}, duplicated ${r.audit.duplicated}, gaps ${r.audit.usersWithGaps}, behind ${r.audit.usersBehind}${r.audit.coaching?.mismatches ? `, wrong totals/answers ${r.audit.coaching.mismatches}` : ""}`));
+  if (withTasks) row("audit of tasks & progress", (r) => coachingVerdict(r));
   if (report.ratios) {
     lines.push("", "## coachwire ÷ reference", "", "| measure | ratio |", "|---|---|");
     for (const [k, v] of Object.entries(report.ratios)) lines.push(`| ${k} | ${f(v, 2)} |`);
+    const skipped = report.runs.find((r) => r.coachingSkipped);
+    if (skipped) {
+      lines.push("", `The reference ran chat only (${skipped.coachingSkipped}); coachwire also carried the tasks, progress reports and read receipts, so its figures are under more load.`);
+    }
   }
   for (const r of report.runs) {
     if (r.saturation) {

@@ -1,9 +1,12 @@
 import type { Scenario } from "./scenario.ts";
 
-/** A day of live coaching: rooms of 25 chatting at a human pace, with some reconnects. */
+/** A day of live coaching: rooms of 25 chatting at a human pace, tasks with progress, read receipts, some reconnects. */
 export const coachingDay: Scenario = {
   name: "coaching-day",
-  description: "10,000 users in rooms of 25 (1 coach + 24 students); each sends a chat message every 60 s on average (Poisson), typing first; 1% reconnect each minute",
+  description:
+    "10,000 users in rooms of 25 (1 coach + 24 students); each sends a chat message every 60 s on average (Poisson), typing first, " +
+    "and marks the room read every 5 min on average; each room's coach gives the room a task (10–40 questions, due in 10 min) every 5 min on average; " +
+    "each student marks it seen and reports progress in 2 steps ~20 s apart, re-sending 2% of reports with the same opId; 1% reconnect each minute",
   users: 10_000,
   roomSize: 25,
   rampSeconds: 30,
@@ -11,4 +14,18 @@ export const coachingDay: Scenario = {
   meanSendIntervalSeconds: 60,
   typingLeadMs: 1000,
   reconnectsPerMinute: 0.01,
+  // Each task is ~75 events for its room (seen marks and reports), each read receipt a `read`
+  // broadcast to it. At 10,000 users these rates add about half again the chat's deliveries,
+  // which the 2-core bench machine carries (chat p99 ~190 ms); a task per room every 2 min with
+  // 3 reports each overloaded it (acks took seconds, the DB pool queued hundreds of requests).
+  meanReadIntervalSeconds: 300,
+  tasks: {
+    meanTaskIntervalSeconds: 300,
+    target: { min: 10, max: 40 },
+    dueInSeconds: 600,
+    meanSeenDelaySeconds: 5,
+    reportsPerTask: 2,
+    meanReportIntervalSeconds: 20,
+    resendShare: 0.02,
+  },
 };

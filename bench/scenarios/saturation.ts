@@ -11,5 +11,6 @@ export const saturation: Scenario = {
   meanSendIntervalSeconds: 0,
   typingLeadMs: 0,
   reconnectsPerMinute: 0,
+  meanReadIntervalSeconds: 0,
   steps: { startRate: 200, increment: 200, stepSeconds: 10, p99LimitMs: 100, maxSteps: 20 },
 };

@@ -18,11 +18,48 @@ export interface Scenario {
   typingLeadMs: number;
   /** Share of users that drop their connection and resume, per minute. */
   reconnectsPerMinute: number;
+  /** Mean seconds between one user's read receipts (`msg:read` at what they have seen; Poisson); 0: none. */
+  meanReadIntervalSeconds: number;
+  /** Tasks and progress reports during the measured phase; absent: chat only. */
+  tasks?: TaskTraffic;
   /** saturation only: total sends/s per step, each held for stepSeconds; stops when p99 > p99LimitMs. */
   steps?: { startRate: number; increment: number; stepSeconds: number; p99LimitMs: number; maxSteps: number };
   /** storm only: every user disconnects and reconnects within this many seconds. */
   stormWindowSeconds?: number;
 }
+
+/**
+ * The coaching traffic around tasks: each room's coach gives the whole room a counted task now
+ * and then; every student who receives it marks it seen once, then reports progress in a few
+ * steps (each with a fresh opId) until the target is reached. Some reports are sent again with
+ * the same opId, as a client does after a lost ack: the answer must be `duplicate` with the
+ * first seq, and the report must count once.
+ */
+export interface TaskTraffic {
+  /** Mean seconds between the tasks of one room (Poisson). */
+  meanTaskIntervalSeconds: number;
+  /** Each task's target (questions to solve) is drawn from min..max, inclusive. */
+  target: { min: number; max: number };
+  /** The task is due this many seconds after it is created. */
+  dueInSeconds: number;
+  /** Mean seconds from receiving a task to marking it seen (Poisson). */
+  meanSeenDelaySeconds: number;
+  /** A student reaches the target in this many reports (fewer when the target is smaller). */
+  reportsPerTask: number;
+  /** Mean seconds before each report (Poisson), counted from the previous step. */
+  meanReportIntervalSeconds: number;
+  /** Share of reports sent a second time with the same opId once acknowledged. */
+  resendShare: number;
+}
+
+/** The scenario without the traffic the reference server cannot answer (tasks, read receipts). */
+export function withoutCoaching(s: Scenario): Scenario {
+  const { tasks: _tasks, ...rest } = s;
+  return { ...rest, meanReadIntervalSeconds: 0 };
+}
+
+/** True when the scenario sends anything beyond chat (tasks or read receipts). */
+export const hasCoaching = (s: Scenario) => s.tasks !== undefined || s.meanReadIntervalSeconds > 0;
 
 /** The smaller, shorter shape of any scenario used by `--smoke` (CI). */
 export function smoke(s: Scenario): Scenario {
@@ -33,6 +70,12 @@ export function smoke(s: Scenario): Scenario {
     durationSeconds: 12,
     meanSendIntervalSeconds: s.meanSendIntervalSeconds === 0 ? 0 : 6,
     reconnectsPerMinute: Math.max(s.reconnectsPerMinute, 0.05),
+    meanReadIntervalSeconds: s.meanReadIntervalSeconds === 0 ? 0 : 4,
+    // Tasks early and quick, so that most chains reach their target inside 12 s, and enough
+    // resends that the duplicate path is certainly exercised.
+    ...(s.tasks
+      ? { tasks: { ...s.tasks, meanTaskIntervalSeconds: 8, dueInSeconds: 60, meanSeenDelaySeconds: 0.5, meanReportIntervalSeconds: 1.5, resendShare: 0.1 } }
+      : {}),
     ...(s.steps ? { steps: { ...s.steps, startRate: 50, increment: 50, stepSeconds: 4, maxSteps: 3 } } : {}),
   };
 }

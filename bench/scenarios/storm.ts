@@ -11,5 +11,6 @@ export const storm: Scenario = {
   meanSendIntervalSeconds: 60,
   typingLeadMs: 0,
   reconnectsPerMinute: 0,
+  meanReadIntervalSeconds: 0,
   stormWindowSeconds: 10,
 };
