@@ -1,6 +1,7 @@
 import type { Db } from "../../db/db.ts";
 import type { Cache } from "../cache/cache.ts";
 import type { Config } from "../config.ts";
+import { RoomLogWriter } from "../log/log-transaction.ts";
 import type { CommitSink } from "../log/persister.ts";
 import { NoticeInbox } from "./notice-inbox.ts";
 import { ProgressService, type ProgressListener } from "./progress-service.ts";
@@ -35,9 +36,10 @@ export class Coaching {
   readonly notices: NoticeInbox;
 
   constructor(ctx: CoachingContext) {
-    this.rooms = new RoomService(ctx.db, ctx.sink, ctx.onMembership);
-    this.tasks = new TaskService(ctx.db, ctx.sink, ctx.onTaskChange);
-    this.progress = new ProgressService(ctx.db, ctx.sink, ctx.onProgress);
+    const writer = new RoomLogWriter(ctx.db, ctx.sink);
+    this.rooms = new RoomService(ctx.db, writer, ctx.onMembership);
+    this.tasks = new TaskService(ctx.db, writer, ctx.onTaskChange);
+    this.progress = new ProgressService(ctx.db, writer, ctx.onProgress);
     this.boards = new TaskBoards(ctx.db);
     this.readMarks = new ReadMarks(ctx.db, ctx.config.readFlushMs, ctx.readSink);
     this.subjects = new SubjectCatalog(ctx.db, ctx.cache, ctx.config.subjectCacheMs);

@@ -3,8 +3,7 @@ import type { TaskProgressRequest } from "../../protocol/coaching-schemas.ts";
 import { CoachwireError } from "../../protocol/errors.ts";
 import type { ProgressResult } from "../../protocol/events.ts";
 import type { Db } from "../../db/db.ts";
-import { inLogTransaction, only, type LogTransaction } from "../log/log-transaction.ts";
-import type { CommitSink } from "../log/persister.ts";
+import { only, type LogTransaction, type RoomLogWriter } from "../log/log-transaction.ts";
 import { membershipOf } from "./access.ts";
 import { ASSIGNEE_COLUMNS, loadTask, progressView, type AssigneeRow, type TaskRow } from "./task-store.ts";
 
@@ -22,7 +21,7 @@ const later = (a: ProgressState, b: ProgressState) => (rank(a) >= rank(b) ? a : 
 export class ProgressService {
   constructor(
     private readonly db: Db,
-    private readonly sink: CommitSink,
+    private readonly writer: RoomLogWriter,
     private readonly onChange: ProgressListener = () => {},
   ) {}
 
@@ -64,7 +63,7 @@ export class ProgressService {
   ): Promise<ProgressResult> {
     const { room_id: roomId } = await loadTask(this.db, taskId);
     let changed: { progress: ProgressView; task: TaskRow } | undefined;
-    const result = await inLogTransaction(this.db, this.sink, async (log): Promise<ProgressResult> => {
+    const result = await this.writer.write(roomId, async (log): Promise<ProgressResult> => {
       await log.lockRoom(roomId);
       await membershipOf(log.tx, roomId, userId);
       const earlier = opId === null ? undefined : await log.findByClientId(roomId, clientId);

@@ -5,8 +5,7 @@ import { CoachwireError } from "../../protocol/errors.ts";
 import type { MemberRole, RoomMember } from "../../protocol/events.ts";
 import type { Db } from "../../db/db.ts";
 import type { UserRole } from "../auth/auth-service.ts";
-import { inLogTransaction, only, type LogTransaction } from "../log/log-transaction.ts";
-import type { CommitSink } from "../log/persister.ts";
+import { only, type LogTransaction, type RoomLogWriter } from "../log/log-transaction.ts";
 import { membershipOf, requireRoomCoach } from "./access.ts";
 import { decodeCursor, pageOf } from "./cursor.ts";
 
@@ -55,7 +54,7 @@ const CODE_ALPHABET = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"; // no 0/O, 1/I: read a
 export class RoomService {
   constructor(
     private readonly db: Db,
-    private readonly sink: CommitSink,
+    private readonly writer: RoomLogWriter,
     private readonly onMembership: MembershipListener,
   ) {}
 
@@ -88,7 +87,7 @@ export class RoomService {
   }
 
   private async insertRoom(id: string, userId: string, req: RoomCreateRequest): Promise<void> {
-    await inLogTransaction(this.db, this.sink, async (log) => {
+    await this.writer.write(id, async (log) => {
       await log.tx.query("INSERT INTO rooms (id, name, kind, created_by, direct_student_id) VALUES ($1, $2, $3, $4, $5)", [
         id,
         req.name,
@@ -125,7 +124,7 @@ export class RoomService {
 
   /** The room's coach adds a student (or a fellow coach) by id; adding a member again changes nothing. */
   async addMember(userId: string, roomId: string, memberId: string): Promise<RoomDetails> {
-    const added = await inLogTransaction(this.db, this.sink, async (log) => {
+    const added = await this.writer.write(roomId, async (log) => {
       await log.lockRoom(roomId);
       await requireRoomCoach(log.tx, roomId, userId);
       const user = await log.tx.query<{ role: UserRole }>("SELECT role FROM users WHERE id = $1", [memberId]);
@@ -138,7 +137,7 @@ export class RoomService {
 
   /** The room's coach removes a student: their unfinished assignments in the room go with them. */
   async removeMember(userId: string, roomId: string, memberId: string): Promise<void> {
-    await inLogTransaction(this.db, this.sink, async (log) => {
+    await this.writer.write(roomId, async (log) => {
       await log.lockRoom(roomId);
       await requireRoomCoach(log.tx, roomId, userId);
       const target = await membershipOf(log.tx, roomId, memberId).catch(() => undefined);
@@ -157,7 +156,7 @@ export class RoomService {
 
   /** The room's coach mutes or unmutes a student (muted: no chat; reading and progress still work). */
   async setMuted(userId: string, roomId: string, memberId: string, muted: boolean): Promise<void> {
-    const changed = await inLogTransaction(this.db, this.sink, async (log) => {
+    const changed = await this.writer.write(roomId, async (log) => {
       await log.lockRoom(roomId);
       await requireRoomCoach(log.tx, roomId, userId);
       const target = await membershipOf(log.tx, roomId, memberId).catch(() => undefined);
@@ -193,7 +192,7 @@ export class RoomService {
     const found = await this.db.query<{ room_id: string }>("SELECT room_id FROM join_codes WHERE code = $1", [code]);
     const roomId = found.rows[0]?.room_id;
     if (!roomId) throw new CoachwireError("JOIN_CODE_INVALID");
-    const added = await inLogTransaction(this.db, this.sink, async (log) => {
+    const added = await this.writer.write(roomId, async (log) => {
       await log.lockRoom(roomId);
       const row = await log.tx.query<{ expires_at: Date; max_uses: number | null; uses: number }>(
         "SELECT expires_at, max_uses, uses FROM join_codes WHERE code = $1",
@@ -214,7 +213,7 @@ export class RoomService {
 
   /** The room's coach deletes a chat message: its body is gone from history and a chat.deleted tombstone is logged. */
   async deleteMessage(userId: string, roomId: string, seq: number): Promise<{ seq: number }> {
-    return inLogTransaction(this.db, this.sink, async (log) => {
+    return this.writer.write(roomId, async (log) => {
       await log.lockRoom(roomId);
       await requireRoomCoach(log.tx, roomId, userId);
       const clientId = `chat.delete:${seq}`;

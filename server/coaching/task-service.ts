@@ -4,8 +4,7 @@ import type { TaskCancelRequest, TaskCreateRequest, TaskUpdateRequest } from "..
 import { CoachwireError } from "../../protocol/errors.ts";
 import type { TaskResult } from "../../protocol/events.ts";
 import type { Db, Queryable } from "../../db/db.ts";
-import { inLogTransaction, only, type LogTransaction } from "../log/log-transaction.ts";
-import type { CommitSink } from "../log/persister.ts";
+import { only, type LogTransaction, type RoomLogWriter } from "../log/log-transaction.ts";
 import { requireRoomCoach } from "./access.ts";
 import { loadTask, loadTaskView } from "./task-store.ts";
 
@@ -21,12 +20,12 @@ export type TaskListener = (task: TaskView, change: "created" | "updated" | "can
 export class TaskService {
   constructor(
     private readonly db: Db,
-    private readonly sink: CommitSink,
+    private readonly writer: RoomLogWriter,
     private readonly onChange: TaskListener = () => {},
   ) {}
 
   async create(userId: string, req: TaskCreateRequest): Promise<TaskResult> {
-    const result = await inLogTransaction(this.db, this.sink, async (log) => {
+    const result = await this.writer.write(req.roomId, async (log) => {
       const lastSeq = await log.lockRoom(req.roomId);
       await requireRoomCoach(log.tx, req.roomId, userId);
       const clientId = `task.create:${userId}:${req.clientId}`;
@@ -112,7 +111,7 @@ export class TaskService {
     apply: (log: LogTransaction) => Promise<(task: TaskView) => Record<string, unknown>>,
   ): Promise<TaskResult> {
     const { room_id: roomId } = await loadTask(this.db, taskId);
-    const result = await inLogTransaction(this.db, this.sink, async (log) => {
+    const result = await this.writer.write(roomId, async (log) => {
       await log.lockRoom(roomId);
       await requireRoomCoach(log.tx, roomId, userId);
       const earlier = await log.findByClientId(roomId, clientId);

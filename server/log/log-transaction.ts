@@ -63,3 +63,33 @@ export function only(outcomes: AppendOutcome[]): { event: RoomEvent; duplicate: 
   if (!o || o.status === "failed") throw o?.status === "failed" ? o.error : new CoachwireError("INTERNAL");
   return { event: o.event, duplicate: o.status === "duplicate" };
 }
+
+/**
+ * Coaching writes of one process, queued per room: a room's changes run one at a time, and a
+ * change that waits does so here, not holding a pool connection while it queues for the room's
+ * row lock. (Without this, a task's students reporting at once tied up the whole pool waiting
+ * on one room, and chat for every other room waited behind them.)
+ */
+export class RoomLogWriter {
+  private readonly tails = new Map<string, Promise<void>>();
+
+  constructor(
+    private readonly db: Db,
+    private readonly sink: CommitSink,
+  ) {}
+
+  /** Runs `fn` in a log transaction (see {@link inLogTransaction}) after the room's earlier writes. */
+  write<T>(roomId: string, fn: (t: LogTransaction) => Promise<T>): Promise<T> {
+    const previous = this.tails.get(roomId) ?? Promise.resolve();
+    const result = previous.then(() => inLogTransaction(this.db, this.sink, fn));
+    const tail = result.then(
+      () => {},
+      () => {},
+    );
+    this.tails.set(roomId, tail);
+    void tail.then(() => {
+      if (this.tails.get(roomId) === tail) this.tails.delete(roomId);
+    });
+    return result;
+  }
+}
