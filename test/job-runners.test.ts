@@ -1,17 +1,14 @@
 import assert from "node:assert/strict";
 import { afterEach, beforeEach, describe, test } from "node:test";
-import { Job } from "bullmq";
-import { Redis } from "ioredis";
 import type { CoachingEventBodies, TaskBoard, TaskView } from "../protocol/coaching.ts";
 import type { RoomEvent } from "../protocol/events.ts";
-import { BullJobQueue, bullJobId, bullPrefix, startBullWorker } from "../worker/bullmq-runner.ts";
 import { EmbeddedRunner } from "../worker/embedded-runner.ts";
 import { jobIds, type JobQueue } from "../worker/jobs.ts";
 import { localDate, nextLocalHour } from "../worker/quiet-hours.ts";
-import { roomEmitter } from "../worker/room-emitter.ts";
 import { openPostgres, PG_URL, postgresAvailable, type TestDatabase } from "./support/databases.ts";
 import { createRoom, createUser, type TestUser } from "./support/fixtures.ts";
-import { deleteKeys, freshPrefix, REDIS_URL, redisAvailable } from "./support/redis-keyspace.ts";
+import { freshPrefix, REDIS_URL, redisAvailable } from "./support/redis-keyspace.ts";
+import { startInProcessWorker } from "./support/bull-worker.ts";
 import { eventually, startTestServer, type TestServer } from "./support/server.ts";
 
 // The background notices (worker/) on both runners, through one shared suite: the server plans
@@ -98,18 +95,12 @@ async function bullmqRunner(): Promise<Runner> {
   const tdb = await openPostgres();
   const prefix = freshPrefix();
   const server = await startTestServer(tdb.db, { ...ENV, REDIS_URL, COACHWIRE_REDIS_PREFIX: prefix });
-  // As `npm run worker` builds it (worker/main.ts), in this process, on its own pool and Redis connection.
-  const options = { url: REDIS_URL, prefix: bullPrefix(prefix), attempts: 1 };
-  const queue = new BullJobQueue(options);
-  const redis = new Redis(REDIS_URL, { maxRetriesPerRequest: 1 });
-  const workerDb = await tdb.openAnother();
-  const worker = startBullWorker({ ...options, concurrency: 4 }, { db: workerDb, sink: roomEmitter(redis, prefix), now: Date.now, digestHour: DIGEST_HOUR }, queue);
-  worker.on("error", () => {}); // connection hiccups while closing; job failures surface in ran()
-  const job = (id: string) => Job.fromId(queue.queue, bullJobId(id));
+  const worker = await startInProcessWorker(tdb, prefix, DIGEST_HOUR);
+  const job = worker.job;
   return {
     tdb,
     server,
-    queue,
+    queue: worker.queue,
     async runNow(id) {
       const found = await job(id);
       assert.ok(found, `job ${id} is waiting`);
@@ -136,11 +127,8 @@ async function bullmqRunner(): Promise<Runner> {
       return runAt;
     },
     async close() {
-      await worker.close();
-      await queue.close();
       await server.close();
-      await deleteKeys(redis, prefix);
-      await redis.quit();
+      await worker.close();
       await tdb.drop();
     },
   };

@@ -1,15 +1,13 @@
 import assert from "node:assert/strict";
 import { after, before, describe, test } from "node:test";
-import { Job } from "bullmq";
-import { Redis } from "ioredis";
+import type { Job } from "bullmq";
 import type { CoachClient } from "../protocol/client.ts";
 import type { RoomEvent } from "../protocol/events.ts";
-import { BullJobQueue, bullJobId, bullPrefix, startBullWorker } from "../worker/bullmq-runner.ts";
 import { jobIds } from "../worker/jobs.ts";
-import { roomEmitter } from "../worker/room-emitter.ts";
 import { openPostgres, PG_URL, postgresAvailable, type TestDatabase } from "./support/databases.ts";
 import { createRoom, createUser, type TestUser } from "./support/fixtures.ts";
-import { deleteKeys, freshPrefix, REDIS_URL, redisAvailable } from "./support/redis-keyspace.ts";
+import { startInProcessWorker } from "./support/bull-worker.ts";
+import { freshPrefix, REDIS_URL, redisAvailable } from "./support/redis-keyspace.ts";
 import { eventually, startTestServer, type TestServer } from "./support/server.ts";
 
 // A notice is for one person: a reminder or nudge for a student, an overdue list or a digest
@@ -53,27 +51,19 @@ async function bullmq(): Promise<Setup> {
   const tdb = await openPostgres();
   const prefix = freshPrefix();
   const server = await startTestServer(tdb.db, { ...ENV, REDIS_URL, COACHWIRE_REDIS_PREFIX: prefix });
-  const options = { url: REDIS_URL, prefix: bullPrefix(prefix), attempts: 1 };
-  const queue = new BullJobQueue(options);
-  const redis = new Redis(REDIS_URL, { maxRetriesPerRequest: 1 });
-  const workerDb = await tdb.openAnother();
-  const worker = startBullWorker({ ...options, concurrency: 2 }, { db: workerDb, sink: roomEmitter(redis, prefix), now: Date.now, digestHour: 18 }, queue);
-  worker.on("error", () => {});
+  const worker = await startInProcessWorker(tdb, prefix, 18, 2);
   return {
     tdb,
     server,
     async runReminder(taskId) {
-      const id = bullJobId(jobIds.reminder(taskId, MINUTE));
+      const id = jobIds.reminder(taskId, MINUTE);
       let job: Job | undefined;
-      await eventually(async () => (job = await Job.fromId(queue.queue, id)) !== undefined, `${id} planned`);
+      await eventually(async () => (job = await worker.job(id)) !== undefined, `${id} planned`);
       await job!.promote();
     },
     async close() {
-      await worker.close();
-      await queue.close();
       await server.close();
-      await deleteKeys(redis, prefix);
-      await redis.quit();
+      await worker.close();
       await tdb.drop();
     },
   };

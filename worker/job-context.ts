@@ -39,3 +39,15 @@ export interface Recipient extends QuietHours {
 
 export const RECIPIENT_COLUMNS =
   "u.id AS \"userId\", u.display_name AS \"displayName\", u.time_zone AS \"timeZone\", u.quiet_start_min AS \"startMin\", u.quiet_end_min AS \"endMin\"";
+
+/** The task's assignees who are not done and still in its room (only `userIds`, when given), with their quiet hours. */
+export async function unfinishedAssignees(db: Db, task: TaskForJob, userIds: string[] | undefined): Promise<Recipient[]> {
+  const res = await db.query<Recipient>(
+    `SELECT ${RECIPIENT_COLUMNS}, a.solved FROM task_assignees a JOIN users u ON u.id = a.user_id
+      JOIN memberships m ON m.room_id = $2 AND m.user_id = a.user_id
+      WHERE a.task_id = $1 AND a.state <> 'done' AND ($3::text[] IS NULL OR a.user_id = ANY($3::text[]))
+      ORDER BY u.id`,
+    [task.id, task.room_id, userIds ?? null],
+  );
+  return res.rows;
+}

@@ -1,6 +1,6 @@
 import { quietUntil } from "./quiet-hours.ts";
 import { jobIds, type JobOutcome, type ReminderPayload } from "./jobs.ts";
-import { RECIPIENT_COLUMNS, taskForJob, type JobContext, type Recipient } from "./job-context.ts";
+import { taskForJob, unfinishedAssignees, type JobContext } from "./job-context.ts";
 import { sendNotice } from "./notices.ts";
 
 /**
@@ -14,14 +14,7 @@ export async function runReminder(ctx: JobContext, p: ReminderPayload): Promise<
   if (!task || task.status !== "open" || task.due_at?.getTime() !== p.dueAt) return;
   const now = ctx.now();
   if (now >= p.dueAt) return;
-  const res = await ctx.db.query<Recipient>(
-    `SELECT ${RECIPIENT_COLUMNS}, a.solved FROM task_assignees a JOIN users u ON u.id = a.user_id
-      JOIN memberships m ON m.room_id = $2 AND m.user_id = a.user_id
-      WHERE a.task_id = $1 AND a.state <> 'done' AND ($3::text[] IS NULL OR a.user_id = ANY($3::text[]))
-      ORDER BY u.id`,
-    [p.taskId, task.room_id, p.userIds ?? null],
-  );
-  for (const r of res.rows) {
+  for (const r of await unfinishedAssignees(ctx.db, task, p.userIds)) {
     const until = task.urgent ? null : quietUntil(now, r);
     if (until !== null) {
       if (until >= p.dueAt) continue;

@@ -1,3 +1,4 @@
+import { isChannel } from "../../server/log/audience.ts";
 import assert from "node:assert/strict";
 import { randomUUID } from "node:crypto";
 import { after, before, describe, test } from "node:test";
@@ -157,7 +158,8 @@ export function describeBadInputs(title: string, driver: "pg" | "pglite", inputs
           if (input.says && !outcome.ack.ok) assert.match(outcome.ack.error.message, input.says);
           assert.ok(socket.connected, "a refused request leaves the connection open");
           const serverSide = server.io.of("/").sockets.get(socket.id!);
-          assert.deepEqual([...(serverSide?.rooms ?? [])], [socket.id], "a refused request never subscribes");
+          // Its own id and its user channel (joined on connect) only: no chat room.
+          assert.deepEqual([...(serverSide?.rooms ?? [])].filter((r) => !isChannel(r)), [socket.id], "a refused request never subscribes");
           socket.disconnect();
           return;
         }
