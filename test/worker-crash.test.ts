@@ -13,6 +13,7 @@ import { localDate, nextLocalHour } from "../worker/quiet-hours.ts";
 import { openPostgres, PG_URL, postgresAvailable, type TestDatabase } from "./support/databases.ts";
 import { createRoom, createUser, type TestUser } from "./support/fixtures.ts";
 import { deleteKeys, freshPrefix, REDIS_URL, redisAvailable } from "./support/redis-keyspace.ts";
+import { holdRoomLock, waitingOn } from "./support/room-lock.ts";
 import { eventually } from "./support/server.ts";
 
 // Crashes in the middle of a job, with real processes: `npm run worker` (BullMQ) killed with
@@ -46,25 +47,6 @@ class Proc {
   get running(): boolean {
     return this.child.exitCode === null && this.child.signalCode === null;
   }
-}
-
-/** Holds the room's row lock (the one sendNotice's lockRoom takes) in an open transaction until release(). */
-async function holdRoomLock(db: Db, roomId: string): Promise<{ pid: number; release(): Promise<void> }> {
-  let release!: () => void;
-  const released = new Promise<void>((resolve) => (release = resolve));
-  let locked!: (pid: number) => void;
-  const pid = new Promise<number>((resolve) => (locked = resolve));
-  const tx = db.transaction(async (q) => {
-    await q.query("SELECT 1 FROM rooms WHERE id = $1 FOR UPDATE", [roomId]);
-    locked((await q.query<{ pid: number }>("SELECT pg_backend_pid() AS pid")).rows[0]!.pid);
-    await released;
-  });
-  return { pid: await Promise.race([pid, tx.then(() => Promise.reject(new Error("the lock transaction ended early")))]), release: () => (release(), tx) };
-}
-
-/** How many backends wait for the lock the holder `pid` has. */
-async function waitingOn(db: Db, pid: number): Promise<number> {
-  return (await db.query<{ n: number }>("SELECT count(*)::int AS n FROM pg_stat_activity WHERE $1 = ANY(pg_blocking_pids(pid))", [pid])).rows[0]!.n;
 }
 
 describe("crashes in the middle of a job", () => {

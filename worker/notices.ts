@@ -23,11 +23,21 @@ export interface NoticeDraft {
  * `notice` event in the room log commit in one transaction, through the one append path, then
  * the event goes to the sink (the Redis emitter in a worker, the room broadcaster in-process).
  * A job that runs again finds the row and writes nothing. `alsoInTransaction` adds a state change
- * that must happen exactly when the notice does (a pace flag). Returns the seq, or null if already sent.
+ * that must happen exactly when the notice does (a pace flag); `onlyIf` a condition that must
+ * still hold under the room lock. Returns the seq, or null if already sent (or no longer due).
  */
-export async function sendNotice(db: Db, sink: CommitSink, n: NoticeDraft, alsoInTransaction?: (tx: Queryable) => Promise<void>): Promise<number | null> {
+export async function sendNotice(
+  db: Db,
+  sink: CommitSink,
+  n: NoticeDraft,
+  alsoInTransaction?: (tx: Queryable) => Promise<void>,
+  onlyIf?: (tx: Queryable) => Promise<boolean>,
+): Promise<number | null> {
   return inLogTransaction(db, sink, async (log) => {
     const lastSeq = await log.lockRoom(n.roomId);
+    // Checked again under the room lock every progress change also takes: a report that
+    // finished the task while the job was reading cannot be followed by a reminder.
+    if (onlyIf && !(await onlyIf(log.tx))) return null;
     const body = { notice: n.kind, userId: n.userId, ...n.body };
     const inserted = await log.tx.query(
       `INSERT INTO notices (kind, scope_id, user_id, window_key, room_id, seq, body) VALUES ($1, $2, $3, $4, $5, $6, $7)
@@ -40,4 +50,10 @@ export async function sendNotice(db: Db, sink: CommitSink, n: NoticeDraft, alsoI
     const [outcome] = await log.append([{ roomId: n.roomId, clientId, kind: "notice", senderId: null, body }]);
     return outcome?.status === "failed" ? null : (outcome?.event.seq ?? null);
   });
+}
+
+/** True while the assignee has not finished the task (read under the caller's room lock). */
+export async function stillUnfinished(tx: Queryable, taskId: string, userId: string): Promise<boolean> {
+  const res = await tx.query<{ state: string }>("SELECT state FROM task_assignees WHERE task_id = $1 AND user_id = $2", [taskId, userId]);
+  return res.rows[0] !== undefined && res.rows[0].state !== "done";
 }

@@ -1,7 +1,7 @@
 import { quietUntil } from "./quiet-hours.ts";
 import { jobIds, type JobOutcome, type NudgePayload } from "./jobs.ts";
 import { taskForJob, unfinishedAssignees, type JobContext } from "./job-context.ts";
-import { sendNotice } from "./notices.ts";
+import { sendNotice, stillUnfinished } from "./notices.ts";
 
 /**
  * A pace check at a point of a counted task's time (e.g. halfway): a student whose rate so far
@@ -47,6 +47,7 @@ export async function runNudge(ctx: JobContext, p: NudgePayload): Promise<JobOut
         },
       },
       (tx) => tx.query("UPDATE task_assignees SET behind_pace = true WHERE task_id = $1 AND user_id = $2", [p.taskId, r.userId]).then(() => {}),
+      (tx) => stillUnfinished(tx, p.taskId, r.userId),
     );
   }
 }

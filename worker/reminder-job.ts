@@ -1,7 +1,7 @@
 import { quietUntil } from "./quiet-hours.ts";
 import { jobIds, type JobOutcome, type ReminderPayload } from "./jobs.ts";
 import { taskForJob, unfinishedAssignees, type JobContext } from "./job-context.ts";
-import { sendNotice } from "./notices.ts";
+import { sendNotice, stillUnfinished } from "./notices.ts";
 
 /**
  * A due reminder: every assignee who is not done gets one `reminder` notice for this offset and
@@ -24,13 +24,19 @@ export async function runReminder(ctx: JobContext, p: ReminderPayload): Promise<
       continue;
     }
     const minutes = Math.round((p.dueAt - now) / 60_000);
-    await sendNotice(ctx.db, ctx.sink, {
-      kind: "reminder",
-      scopeId: p.taskId,
-      userId: r.userId,
-      windowKey: `${p.offsetMs}@${p.dueAt}`,
-      roomId: task.room_id,
-      body: { taskId: p.taskId, title: task.title, dueAt: p.dueAt, text: `"${task.title}" is due in ${minutes} min` },
-    });
+    await sendNotice(
+      ctx.db,
+      ctx.sink,
+      {
+        kind: "reminder",
+        scopeId: p.taskId,
+        userId: r.userId,
+        windowKey: `${p.offsetMs}@${p.dueAt}`,
+        roomId: task.room_id,
+        body: { taskId: p.taskId, title: task.title, dueAt: p.dueAt, text: `"${task.title}" is due in ${minutes} min` },
+      },
+      undefined,
+      (tx) => stillUnfinished(tx, p.taskId, r.userId),
+    );
   }
 }
