@@ -1,14 +1,15 @@
 import type { Db } from "../db/db.ts";
 import type { ClientResult } from "./client-proc.ts";
 import { auditCoaching, type CoachingAudit } from "./coaching-audit.ts";
+import { auditNotices, type NoticeAudit, type NoticeAuditOptions } from "./notice-audit.ts";
 
 /** The verdict on one run: nothing acknowledged lost, nothing stored or delivered twice. */
 export interface AuditReport {
   ok: boolean;
   ackedSends: number;
-  /** Acked sends, tasks, reports and read marks with no row in PostgreSQL (or a row under another seq). */
+  /** Acked sends, tasks, reports and read marks with no row in PostgreSQL (or a row under another seq); notices missing or not delivered. */
   lost: number;
-  /** Messages, tasks and reports stored more than once, resends counted as new, and events delivered more than once to a user. */
+  /** Messages, tasks, reports and notices stored more than once, resends counted as new, and events delivered more than once to a user. */
   duplicated: number;
   usersChecked: number;
   /** Users whose delivered seqs skipped one. */
@@ -18,6 +19,8 @@ export interface AuditReport {
   storedRows: number | null;
   /** Tasks, progress and read marks (null without a database: the reference). */
   coaching: CoachingAudit | null;
+  /** Reminders, nudges, overdue notices and digests (null without a database). */
+  notices: NoticeAudit | null;
   problems: string[];
 }
 
@@ -25,10 +28,11 @@ const CHUNK = 5000;
 
 /**
  * Every acked send against the database, every user's delivery run against the room's last seq
- * (which covers every kind of room event: chat, task.created, task.progress), and the coaching
- * traffic's tasks, reports and read marks (bench/coaching-audit.ts).
+ * (which covers every kind of room event: chat, task.created, task.progress, notice), the
+ * coaching traffic's tasks, reports and read marks (bench/coaching-audit.ts), and the job
+ * worker's notices (bench/notice-audit.ts).
  */
-export async function audit(db: Db | undefined, results: ClientResult[], lastSeqs: Record<string, number>): Promise<AuditReport> {
+export async function audit(db: Db | undefined, results: ClientResult[], lastSeqs: Record<string, number>, noticeOptions: NoticeAuditOptions): Promise<AuditReport> {
   const problems: string[] = [];
   const note = (p: string) => problems.length < 25 && problems.push(p);
   const acked = results.flatMap((r) => r.acked);
@@ -36,6 +40,8 @@ export async function audit(db: Db | undefined, results: ClientResult[], lastSeq
   let duplicated = 0;
   let storedRows: number | null = null;
   let coaching: CoachingAudit | null = null;
+  let notices: NoticeAudit | null = null;
+  const users = results.flatMap((r) => r.audit);
 
   if (db) {
     for (let i = 0; i < acked.length; i += CHUNK) {
@@ -68,9 +74,12 @@ export async function audit(db: Db | undefined, results: ClientResult[], lastSeq
     coaching = await auditCoaching(db, results.map((r) => r.coaching), rooms, note);
     lost += coaching.lost;
     duplicated += coaching.duplicated;
+    const reports = results.flatMap((r) => r.coaching.reports);
+    notices = await auditNotices(db, { users, reports, rooms, settleSeqs: lastSeqs }, noticeOptions, note);
+    lost += notices.lost;
+    duplicated += notices.duplicated;
   }
 
-  const users = results.flatMap((r) => r.audit);
   let usersWithGaps = 0;
   let usersBehind = 0;
   for (const u of users) {
@@ -90,7 +99,7 @@ export async function audit(db: Db | undefined, results: ClientResult[], lastSeq
     }
   }
   return {
-    ok: lost === 0 && duplicated === 0 && usersWithGaps === 0 && usersBehind === 0 && (coaching?.mismatches ?? 0) === 0,
+    ok: lost === 0 && duplicated === 0 && usersWithGaps === 0 && usersBehind === 0 && (coaching?.mismatches ?? 0) === 0 && (notices?.mismatches ?? 0) === 0,
     ackedSends: acked.length,
     lost,
     duplicated,
@@ -99,6 +108,7 @@ export async function audit(db: Db | undefined, results: ClientResult[], lastSeq
     usersBehind,
     storedRows,
     coaching,
+    notices,
     problems,
   };
 }

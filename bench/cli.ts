@@ -6,13 +6,14 @@ import { Redis } from "ioredis";
 import { DEFAULT_JWT_SECRET } from "../server/config.ts";
 import { deleteKeys } from "../server/redis/delete-keys.ts";
 import { audit } from "./audit.ts";
+import { BullJobQueue, bullPrefix } from "../worker/bullmq-runner.ts";
 import { toHtml } from "./report/html.ts";
 import { compareRuns, toMarkdown, type BenchReport, type ReportedRun } from "./report/report.ts";
 import { runScenario } from "./run.ts";
 import { SCENARIOS } from "./scenarios/index.ts";
 import { hasCoaching, smoke, withoutCoaching, type Scenario } from "./scenarios/scenario.ts";
 import { seedUsers } from "./seed.ts";
-import { attachTarget, newRunId, startTarget, type Target } from "./target.ts";
+import { attachTarget, DEFAULT_REMINDER_OFFSETS_MIN, newRunId, startTarget, type Target } from "./target.ts";
 
 // `npm run bench -- [options]`: starts the stack (HAProxy → server processes → PostgreSQL,
 // Redis) on free loopback ports, seeds users, drives them from client processes with the SDK,
@@ -21,8 +22,9 @@ import { attachTarget, newRunId, startTarget, type Target } from "./target.ts";
 const USAGE = `usage: npm run bench -- [--scenario coaching-day|saturation|storm] [--users N] [--duration S]
        [--procs N] [--compare reference] [--smoke] [--parser msgpack|json] [--workers N] [--balancers N] [--out DIR]
        [--profile DIR]   (write a --cpu-prof profile of every server process into DIR)
-       [--target URL --schema S [--servers URL,URL]]   (drive a stack that is already running:
-                         seed into and audit schema S of DATABASE_URL; measure the listed server processes)
+       [--target URL --schema S [--servers URL,URL] [--reminder-offsets MIN,MIN]]   (drive a stack that is already
+                         running: seed into and audit schema S of DATABASE_URL; measure the listed server processes;
+                         its servers' COACHWIRE_REMINDER_OFFSETS_MIN, default ${DEFAULT_REMINDER_OFFSETS_MIN.join(",")})
 Traffic goes only to 127.0.0.1. Exit code 1 when an audit finds a lost or duplicated event.`;
 
 const { values: args } = parseArgs({
@@ -41,6 +43,7 @@ const { values: args } = parseArgs({
     target: { type: "string" },
     schema: { type: "string" },
     servers: { type: "string" },
+    "reminder-offsets": { type: "string" },
     help: { type: "boolean", default: false },
   },
 });
@@ -52,6 +55,9 @@ const base = SCENARIOS[args.scenario as Scenario["name"]];
 if (!base) throw new Error(`unknown scenario ${args.scenario}\n${USAGE}`);
 if (args.compare !== undefined && args.compare !== "reference") throw new Error(`--compare takes "reference"\n${USAGE}`);
 if (args.target && (args.compare || !args.schema)) throw new Error(`--target needs --schema and cannot --compare\n${USAGE}`);
+if (args["reminder-offsets"] !== undefined && !args.target) throw new Error(`--reminder-offsets describes a --target stack (the bench's own stack uses the scenario's)\n${USAGE}`);
+const targetReminderOffsets = (args["reminder-offsets"] ?? DEFAULT_REMINDER_OFFSETS_MIN.join(",")).split(",").map(Number);
+if (targetReminderOffsets.some((m) => !Number.isInteger(m) || m < 0)) throw new Error(`--reminder-offsets takes minutes, e.g. 1440,60\n${USAGE}`);
 const parser = args.parser === "json" ? "json" : "msgpack";
 let scenario: Scenario = args.smoke ? smoke(base) : base;
 if (args.users) scenario = { ...scenario, users: Number(args.users) };
@@ -72,11 +78,34 @@ async function lastSeqsOf(target: Target, rooms: string[], redis: Redis): Promis
   return Object.fromEntries(rooms.map((r, i) => [r, Number(values[i] ?? 0)]));
 }
 
+/**
+ * Gives the job workers a bounded moment (up to 30 s) to run the reminders planned before
+ * `until`, then lists the reminder jobs still unfinished: the audit does not require those yet,
+ * so its verdict never depends on how fast the workers were.
+ */
+async function settleReminderJobs(target: Target, until: number): Promise<Set<string>> {
+  const queue = new BullJobQueue({ url: redisUrl, prefix: bullPrefix(target.redisPrefix), attempts: 1 });
+  try {
+    const unfinished = async () => (await queue.unfinished()).filter((j) => j.id.startsWith("reminder:"));
+    const deadline = Date.now() + 30_000;
+    while (Date.now() < deadline && (await unfinished()).some((j) => j.runAt <= until)) await new Promise((r) => setTimeout(r, 200));
+    return new Set((await unfinished()).map((j) => j.id));
+  } finally {
+    await queue.close();
+  }
+}
+
 async function benchOne(label: Target["label"], redis: Redis): Promise<ReportedRun> {
   log(args.target ? `== ${label}: driving ${args.target}` : `== ${label}: starting the stack (${args.workers} server processes, ${args.balancers} HAProxy) …`);
   const idPrefix = `b${runId}${label[0]}`;
   const target = args.target
-    ? await attachTarget(args.target, { databaseUrl, schema: args.schema!, serverUrls: args.servers?.split(",").filter(Boolean) ?? [], idPrefix })
+    ? await attachTarget(args.target, {
+        databaseUrl,
+        schema: args.schema!,
+        serverUrls: args.servers?.split(",").filter(Boolean) ?? [],
+        idPrefix,
+        reminderOffsetsMin: targetReminderOffsets,
+      })
     : await startTarget(label, {
     databaseUrl,
     redisUrl,
@@ -84,6 +113,7 @@ async function benchOne(label: Target["label"], redis: Redis): Promise<ReportedR
     balancers: Number(args.balancers),
     parser,
     runId,
+    ...(scenario.tasks ? { reminderOffsetsMin: scenario.tasks.reminderOffsetsMinutes } : {}),
     ...(args.profile ? { profileDir: join(args.profile, label) } : {}),
   });
   try {
@@ -101,12 +131,22 @@ async function benchOne(label: Target["label"], redis: Redis): Promise<ReportedR
     const skipped = label === "reference" && hasCoaching(scenario) ? "the reference server has no tasks or read marks" : undefined;
     if (skipped) log(`== ${label}: chat only (task traffic and read receipts skipped: ${skipped})`);
     const measured = await runScenario(target, skipped ? withoutCoaching(scenario) : scenario, users, { procs, parser, lastSeqs, onProgress: log });
-    const verdict = await audit(target.db, measured.results, measured.settleSeqs);
+    const requiredBefore = measured.measuredWindow.endedAt;
+    const verdict = await audit(target.db, measured.results, measured.settleSeqs, {
+      reminderOffsetsMs: target.reminderOffsetsMs,
+      requiredBefore,
+      pendingJobs: label === "coachwire" && scenario.tasks ? await settleReminderJobs(target, requiredBefore) : new Set(),
+    });
     const c = verdict.coaching;
+    const n = verdict.notices;
     log(
       `== ${label}: audit ${verdict.ok ? "ok" : "FAILED"} — acked ${verdict.ackedSends}, lost ${verdict.lost}, duplicated ${verdict.duplicated}, gaps ${verdict.usersWithGaps}, behind ${verdict.usersBehind}` +
         (c && c.tasksAcked > 0
           ? `; tasks ${c.tasksAcked}, reports ${c.reportsAcked}, resends answered duplicate ${c.duplicatesAnswered}/${c.resent}, totals checked ${c.assigneesChecked} (wrong ${c.mismatches}), read marks ${c.readMarksChecked}`
+          : "") +
+        (n && scenario.tasks
+          ? `; notices: reminders ${n.kinds.reminder.sent} (expected ${n.reminders.expected}, found ${n.reminders.found}), nudges ${n.kinds.nudge.sent}, ` +
+            `overdue ${n.kinds.overdue.sent}, digests ${n.kinds.digest.sent}; lost ${n.lost}, duplicated ${n.duplicated}, wrong ${n.mismatches}`
           : ""),
     );
     const { results: _results, settleSeqs: _settleSeqs, ...rest } = measured;

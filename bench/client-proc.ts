@@ -41,9 +41,23 @@ export type FromClient =
   | { type: "quiet"; pending: number }
   | { type: "settled"; result: ClientResult };
 
+/**
+ * The `notice` events one user was handed (they count in the seq run like every event): the
+ * seqs of those addressed to them in full, and how many others came redacted or in full. A
+ * student must get other people's notices redacted; a coach gets every notice in full.
+ */
+export interface NoticeCopies {
+  /** Seqs of notices addressed to this user, shown in full (a seq twice: delivered twice). */
+  mine: number[];
+  redacted: number;
+  /** Notices addressed to someone else, shown in full. */
+  othersInFull: number;
+}
+
 /** What one user saw of their room: enough to prove no gap, no duplicate, nothing missing. */
 export interface UserAudit {
   userId: string;
+  role: BenchUser["role"];
   roomId: string;
   /** The room's last seq when the join answered. */
   joinedAt: number;
@@ -52,6 +66,7 @@ export interface UserAudit {
   count: number;
   gaps: number;
   duplicates: number;
+  notices: NoticeCopies;
 }
 
 export interface ClientResult {
@@ -117,9 +132,27 @@ async function track<T>(request: Promise<T>): Promise<T> {
 
 async function connect(user: BenchUser, url: string, parser: WireFormat): Promise<void> {
   const client = new CoachClient({ url, tokens: { accessToken: user.token }, parser, ackTimeoutMs: 10_000, sendDeadlineMs: 120_000 });
-  const sim: Sim = { user, client, connected: false, timer: undefined, audit: { userId: user.id, roomId: user.roomId, joinedAt: 0, first: null, last: null, count: 0, gaps: 0, duplicates: 0 } };
-  // Every kind of room event (chat, task.created, task.progress …) goes through this one
-  // check: a user's delivered seqs must run without gap or repeat.
+  const sim: Sim = {
+    user,
+    client,
+    connected: false,
+    timer: undefined,
+    audit: {
+      userId: user.id,
+      role: user.role,
+      roomId: user.roomId,
+      joinedAt: 0,
+      first: null,
+      last: null,
+      count: 0,
+      gaps: 0,
+      duplicates: 0,
+      notices: { mine: [], redacted: 0, othersInFull: 0 },
+    },
+  };
+  // Every kind of room event (chat, task.created, task.progress, notice — a redacted copy as
+  // much as a full one) goes through this one check: a user's delivered seqs must run without
+  // gap or repeat. Notices are also recorded by audience, for bench/notice-audit.ts.
   client.on("event", (event) => {
     const a = sim.audit;
     if (a.last !== null && event.seq !== a.last + 1) {
@@ -129,6 +162,12 @@ async function connect(user: BenchUser, url: string, parser: WireFormat): Promis
     a.first ??= event.seq;
     a.last = event.seq;
     a.count++;
+    if (event.kind === "notice") {
+      const body = event.body as { userId?: string; redacted?: boolean };
+      if (body.redacted) a.notices.redacted++;
+      else if (body.userId === user.id) a.notices.mine.push(event.seq);
+      else a.notices.othersInFull++;
+    }
     if (event.senderId === user.id) return;
     deliveries++;
     const text = event.kind === "chat" ? ((event.body as { text?: string }).text ?? "") : "";

@@ -8,9 +8,10 @@ import type { BenchUser } from "./seed.ts";
 
 /**
  * The coaching traffic of one client process: coaches create tasks for their rooms, students
- * mark each task seen and report progress until the target, some reports are sent twice with
- * the same opId (a lost ack), and everyone sends read receipts. Records every call and its
- * answer so the audit (bench/coaching-audit.ts) can hold PostgreSQL to them.
+ * mark each task seen and report progress until the target (a share leave it undone), some
+ * reports are sent twice with the same opId (a lost ack), and everyone sends read receipts.
+ * Records every call and its answer so the audits (bench/coaching-audit.ts,
+ * bench/notice-audit.ts) can hold PostgreSQL to them.
  */
 
 /** One task:create call; taskId and seq stay null when it was never acknowledged. */
@@ -36,6 +37,12 @@ export interface ReportRecord {
   /** The answer's seq; null when never acknowledged. */
   seq: number | null;
   duplicate: boolean;
+  /**
+   * When an answer saying the student is done arrived (ms since the epoch): their done state
+   * had committed by then. The notice audit uses it to tell a reminder sent to a student who
+   * was already done from one that crossed the student's last report.
+   */
+  doneAckedAt?: number;
 }
 
 /** What one client process's coaching traffic did. */
@@ -45,6 +52,8 @@ export interface CoachingRecords {
   /** Acknowledged task:seen calls: [taskId, userId]. */
   seen: Array<[string, string]>;
   seenErrors: number;
+  /** Assignments marked seen and then deliberately left undone (TaskTraffic.skipShare). */
+  skipped: number;
   readsAcked: number;
   readErrors: number;
   /** Each user's highest acknowledged read mark: [roomId, userId, requested seq, seq the ack stated]. */
@@ -52,7 +61,7 @@ export interface CoachingRecords {
 }
 
 /** The records of a process that sent no coaching traffic. */
-export const noCoachingRecords = (): CoachingRecords => ({ tasks: [], reports: [], seen: [], seenErrors: 0, readsAcked: 0, readErrors: 0, reads: [] });
+export const noCoachingRecords = (): CoachingRecords => ({ tasks: [], reports: [], seen: [], seenErrors: 0, skipped: 0, readsAcked: 0, readErrors: 0, reads: [] });
 
 /** What the traffic needs from its client process. */
 export interface CoachingTrafficContext {
@@ -95,6 +104,7 @@ export class CoachingTraffic {
   private readonly ackAll = histogram();
   private ackInterval = histogram();
   private resendOwed = 0;
+  private skipOwed = 0;
 
   constructor(
     private readonly tasks: TaskTraffic | undefined,
@@ -114,7 +124,7 @@ export class CoachingTraffic {
   /** The measured phase begins: coaches start giving tasks, everyone starts marking read. */
   start(users: TrafficUser[]): void {
     for (const u of users) {
-      if (this.tasks && u.user.role === "coach") this.scheduleTask(u, this.tasks);
+      if (this.tasks && u.user.role === "coach") this.scheduleTask(u, this.tasks, this.tasks.firstTaskAtSeconds);
       if (this.meanReadIntervalSeconds > 0) this.scheduleRead(u);
     }
   }
@@ -165,10 +175,12 @@ export class CoachingTraffic {
     return res;
   }
 
-  private scheduleTask(u: TrafficUser, plan: TaskTraffic): void {
-    this.later(poissonWaitMs(plan.meanTaskIntervalSeconds), async () => {
+  /** The room's next task after a Poisson wait, or after `atSeconds` (the first one, when the scenario fixes it). */
+  private scheduleTask(u: TrafficUser, plan: TaskTraffic, atSeconds?: number): void {
+    this.later(atSeconds !== undefined ? atSeconds * 1000 : poissonWaitMs(plan.meanTaskIntervalSeconds), async () => {
       this.scheduleTask(u, plan);
       const target = plan.target.min + Math.floor(Math.random() * (plan.target.max - plan.target.min + 1));
+      const dueInMs = (plan.dueInSeconds.min + Math.random() * (plan.dueInSeconds.max - plan.dueInSeconds.min)) * 1000;
       const record: TaskRecord = { roomId: u.user.roomId, coachId: u.user.id, clientId: randomUUID(), target, taskId: null, seq: null };
       this.log.tasks.push(record);
       try {
@@ -178,7 +190,7 @@ export class CoachingTraffic {
             clientId: record.clientId,
             title: taskTitle(record.clientId),
             target,
-            dueAt: Date.now() + plan.dueInSeconds * 1000,
+            dueAt: Math.round(Date.now() + dueInMs),
             assignees: "all",
           }),
         );
@@ -201,6 +213,10 @@ export class CoachingTraffic {
         this.log.seen.push([task.id, u.user.id]);
       } catch {
         this.log.seenErrors++;
+        return;
+      }
+      if (this.skipDue()) {
+        this.log.skipped++;
         return;
       }
       this.nextReport(u, task, splitTarget(task.target!, plan.reportsPerTask));
@@ -227,6 +243,7 @@ export class CoachingTraffic {
       const res = await this.timed(u.client.reportProgress(req));
       record.seq = res.seq;
       record.duplicate = res.duplicate;
+      if (res.progress.state === "done") record.doneAckedAt = Date.now();
       return true;
     } catch {
       return false;
@@ -238,6 +255,14 @@ export class CoachingTraffic {
     this.resendOwed += this.tasks!.resendShare;
     if (this.resendOwed < 1) return false;
     this.resendOwed -= 1;
+    return true;
+  }
+
+  /** Exactly `skipShare` of the assignments, spread evenly like the resends. */
+  private skipDue(): boolean {
+    this.skipOwed += this.tasks!.skipShare;
+    if (this.skipOwed < 1) return false;
+    this.skipOwed -= 1;
     return true;
   }
 

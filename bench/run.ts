@@ -39,6 +39,8 @@ export interface CoachingMeasurements {
   resent: number;
   seen: number;
   seenErrors: number;
+  /** Assignments deliberately left undone (TaskTraffic.skipShare). */
+  skipped: number;
   readMarks: number;
   readErrors: number;
   /** Ack latency of task:create, task:seen and task:progress. */
@@ -57,6 +59,8 @@ export interface RunMeasurements {
   sendErrors: number;
   deliveries: number;
   measuredSeconds: number;
+  /** The measured phase, ms since the epoch (the notice audit requires the reminders planned before its end, less an allowance). */
+  measuredWindow: { startedAt: number; endedAt: number };
   deliveriesPerSecond: number;
   delivery: Percentiles;
   ack: Percentiles;
@@ -116,6 +120,7 @@ function coachingMeasurements(results: ClientResult[]): CoachingMeasurements {
     resent: reports.filter((r) => r.resend && acked(r)).length,
     seen: sum((r) => r.coaching.seen.length),
     seenErrors: sum((r) => r.coaching.seenErrors),
+    skipped: sum((r) => r.coaching.skipped),
     readMarks: sum((r) => r.coaching.readsAcked),
     readErrors: sum((r) => r.coaching.readErrors),
     ack: percentiles(merge(results.map((r) => r.coachingAck))),
@@ -229,7 +234,8 @@ export async function runScenario(
     }
     tell({ type: "traffic", on: false });
   }
-  const measuredSeconds = (Date.now() - before.at) / 1000;
+  const measuredEndedAt = Date.now();
+  const measuredSeconds = (measuredEndedAt - before.at) / 1000;
   const cpuSeconds = cpuSince(cpuBefore, groups);
   const windowDeliveries = total("deliveries") - before.deliveries;
   const lag = await scrapeLagMs(target.serverUrls);
@@ -268,6 +274,7 @@ export async function runScenario(
     sendErrors: settled.reduce((s, r) => s + r.sendErrors, 0),
     deliveries: settled.reduce((s, r) => s + r.deliveries, 0),
     measuredSeconds,
+    measuredWindow: { startedAt: before.at, endedAt: measuredEndedAt },
     deliveriesPerSecond: windowDeliveries / measuredSeconds,
     delivery: percentiles(merge(settled.map((r) => r.delivery))),
     ack: percentiles(merge(settled.map((r) => r.ack))),

@@ -16,6 +16,8 @@ const CHUNK = 5000;
 /**
  * Creates `users` users in rooms of `roomSize` (the first of each room its coach) with bulk
  * inserts, and mints their access tokens with the server's secret — no 10,000 scrypt logins.
+ * Bench users have no quiet hours (start = end: an empty window), so whether a reminder goes
+ * out at once or is held back never depends on the hour the bench runs at.
  */
 export async function seedUsers(
   db: Db | undefined,
@@ -47,8 +49,8 @@ async function insert(db: Db, users: BenchUser[], runId: string): Promise<void> 
   for (let i = 0; i < users.length; i += CHUNK) {
     const chunk = users.slice(i, i + CHUNK);
     await db.query(
-      `INSERT INTO users (id, email, display_name, role, password_hash)
-       SELECT id, id || '@bench.coachwire', id, role, $3 FROM unnest($1::text[], $2::text[]) AS v(id, role)`,
+      `INSERT INTO users (id, email, display_name, role, password_hash, quiet_start_min, quiet_end_min)
+       SELECT id, id || '@bench.coachwire', id, role, $3, 0, 0 FROM unnest($1::text[], $2::text[]) AS v(id, role)`,
       [chunk.map((u) => u.id), chunk.map((u) => u.role), hash],
     );
   }

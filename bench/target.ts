@@ -11,6 +11,8 @@ export interface Target {
   serverUrls: string[];
   /** Present for coachwire: seeding and the audit read PostgreSQL. */
   db: Db | undefined;
+  /** The reminder offsets its servers plan with (COACHWIRE_REMINDER_OFFSETS_MIN, in ms): what the notice audit expects. */
+  reminderOffsetsMs: readonly number[];
   redisPrefix: string;
   /** Processes whose CPU is measured, by role. */
   processGroups(): Promise<ProcessGroup[]>;
@@ -26,7 +28,13 @@ export interface TargetOptions {
   runId: string;
   /** Write a V8 CPU profile of every server process here (written when it exits). */
   profileDir?: string;
+  /** COACHWIRE_REMINDER_OFFSETS_MIN for the servers and the job worker; absent: the servers' default. */
+  reminderOffsetsMin?: readonly number[];
 }
+
+/** coachwire's own default of COACHWIRE_REMINDER_OFFSETS_MIN (server/config.ts). */
+export const DEFAULT_REMINDER_OFFSETS_MIN: readonly number[] = [1440, 60];
+const offsetsMs = (minutes: readonly number[]) => [...new Set(minutes.filter((m) => m > 0).map((m) => m * 60_000))];
 
 async function serverPids(serverUrls: string[]): Promise<number[]> {
   const pids = await Promise.all(
@@ -59,6 +67,8 @@ export async function startTarget(label: Target["label"], o: TargetOptions): Pro
       COACHWIRE_TRUSTED_CIDRS: "127.0.0.0/8,::1/128",
       // The bench mints tokens for the whole run; keep sockets from expiring mid-run.
       COACHWIRE_ACCESS_TOKEN_TTL_S: "86400",
+      // startStack gives serverEnv to the job worker too: it runs what the servers planned.
+      ...(o.reminderOffsetsMin ? { COACHWIRE_REMINDER_OFFSETS_MIN: o.reminderOffsetsMin.join(",") } : {}),
     },
     nodeArgs: o.profileDir ? ["--cpu-prof", `--cpu-prof-dir=${o.profileDir}`] : [],
   });
@@ -68,6 +78,7 @@ export async function startTarget(label: Target["label"], o: TargetOptions): Pro
     url: stack.lbUrl,
     serverUrls: stack.serverUrls,
     db,
+    reminderOffsetsMs: label === "coachwire" ? offsetsMs(o.reminderOffsetsMin ?? DEFAULT_REMINDER_OFFSETS_MIN) : [],
     redisPrefix,
     async processGroups() {
       return [
@@ -91,14 +102,19 @@ export async function startTarget(label: Target["label"], o: TargetOptions): Pro
  * A target that is already running (`--target URL`): the bench seeds into and audits `schema`
  * of DATABASE_URL, measures the processes behind `serverUrls` (their /healthz pids), and on
  * stop deletes only what it seeded (users and rooms whose ids start with `idPrefix`).
+ * `reminderOffsetsMin` is what its servers run with (the notice audit expects those reminders).
  */
-export async function attachTarget(url: string, o: { databaseUrl: string; schema: string; serverUrls: string[]; idPrefix: string }): Promise<Target> {
+export async function attachTarget(
+  url: string,
+  o: { databaseUrl: string; schema: string; serverUrls: string[]; idPrefix: string; reminderOffsetsMin: readonly number[] },
+): Promise<Target> {
   const db = await openDb({ url: o.databaseUrl, schema: o.schema, poolSize: 4 });
   return {
     label: "coachwire",
     url,
     serverUrls: o.serverUrls,
     db,
+    reminderOffsetsMs: offsetsMs(o.reminderOffsetsMin),
     redisPrefix: `bench-target-unused:${o.idPrefix}:`,
     async processGroups() {
       return [

@@ -4,21 +4,33 @@ import { randomUUID } from "node:crypto";
 import { after, before, describe, test } from "node:test";
 import { taskCreateSchema } from "../protocol/coaching-schemas.ts";
 import { audit } from "../bench/audit.ts";
+import type { NoticeAuditOptions } from "../bench/notice-audit.ts";
 import type { ClientResult, UserAudit } from "../bench/client-proc.ts";
 import { noCoachingRecords, taskTitle, type CoachingRecords, type ReportRecord } from "../bench/coaching-traffic.ts";
 import { ProgressService } from "../server/coaching/progress-service.ts";
 import { ReadMarks } from "../server/coaching/read-marks.ts";
 import { TaskService } from "../server/coaching/task-service.ts";
 import { appendEvents } from "../server/log/append.ts";
+import { EmbeddedRunner } from "../worker/embedded-runner.ts";
+import type { JobContext } from "../worker/job-context.ts";
+import type { ReminderPayload } from "../worker/jobs.ts";
+import { sendNotice } from "../worker/notices.ts";
+import { runReminder } from "../worker/reminder-job.ts";
+import { planTask } from "../worker/task-plan.ts";
 import { availableDrivers, openTestDatabase, type TestDatabase } from "./support/databases.ts";
 import { createRoom, createUser } from "./support/fixtures.ts";
 
 // The bench's audit must catch what it exists to catch: an acked send missing from the
 // database, a message stored twice, a user who skipped or repeated a seq or fell behind; and
 // for the coaching traffic, a progress report missing or counted twice, a stored total that
-// disagrees with the acked reports, a task missing or created twice, a read mark not stored.
+// disagrees with the acked reports, a task missing or created twice, a read mark not stored;
+// for the job worker's notices, a reminder missing, a notice event written twice, a reminder
+// to a student who was already done, a notice its recipient's client never got (or got twice).
 // The data is written by the real services (chat append, tasks, progress, read marks) into a
 // real database; the "bugs" are then made by hand.
+
+/** Audit options for data with no reminders planned. */
+const NO_REMINDERS: NoticeAuditOptions = { reminderOffsetsMs: [], requiredBefore: 0, pendingJobs: new Set() };
 
 const result = (acked: ClientResult["acked"], audits: UserAudit[], coaching: CoachingRecords = noCoachingRecords()): ClientResult => ({
   connected: audits.length,
@@ -52,17 +64,29 @@ for (const driver of await availableDrivers()) {
     });
     after(() => tdb.drop());
 
-    const user = (over: Partial<UserAudit> = {}): UserAudit => ({ userId: "u", roomId, joinedAt: 0, first: 1, last: 3, count: 3, gaps: 0, duplicates: 0, ...over });
+    const user = (over: Partial<UserAudit> = {}): UserAudit => ({
+      userId: "u",
+      role: "student",
+      roomId,
+      joinedAt: 0,
+      first: 1,
+      last: 3,
+      count: 3,
+      gaps: 0,
+      duplicates: 0,
+      notices: { mine: [], redacted: 0, othersInFull: 0 },
+      ...over,
+    });
 
     test("a clean run passes", async () => {
-      const verdict = await audit(tdb.db, [result([[roomId, "c1", 1], [roomId, "c2", 2]], [user()])], { [roomId]: 3 });
+      const verdict = await audit(tdb.db, [result([[roomId, "c1", 1], [roomId, "c2", 2]], [user()])], { [roomId]: 3 }, NO_REMINDERS);
       assert.equal(verdict.ok, true, verdict.problems.join("\n"));
       assert.equal(verdict.storedRows, 3);
       assert.equal(verdict.coaching?.tasksAcked, 0);
     });
 
     test("an acked send that is not stored, or stored under another seq, is lost", async () => {
-      const verdict = await audit(tdb.db, [result([[roomId, "never-stored", 4], [roomId, "c3", 2]], [user()])], { [roomId]: 3 });
+      const verdict = await audit(tdb.db, [result([[roomId, "never-stored", 4], [roomId, "c3", 2]], [user()])], { [roomId]: 3 }, NO_REMINDERS);
       assert.equal(verdict.ok, false);
       assert.equal(verdict.lost, 2);
     });
@@ -72,6 +96,7 @@ for (const driver of await availableDrivers()) {
         tdb.db,
         [result([], [user({ userId: "gappy", gaps: 1 }), user({ userId: "twice", duplicates: 2 }), user({ userId: "late", last: 2 })])],
         { [roomId]: 3 },
+        NO_REMINDERS,
       );
       assert.equal(verdict.ok, false);
       assert.deepEqual([verdict.usersWithGaps, verdict.duplicated, verdict.usersBehind], [1, 2, 1]);
@@ -79,7 +104,7 @@ for (const driver of await availableDrivers()) {
 
     test("the same message text stored twice counts as duplicated", async () => {
       await tdb.db.transaction((tx) => appendEvents(tx, [{ roomId, clientId: "c9", kind: "chat", senderId: sender, body: { text: "bench 1" } }]));
-      const verdict = await audit(tdb.db, [result([], [user({ last: 4, count: 4 })])], { [roomId]: 4 });
+      const verdict = await audit(tdb.db, [result([], [user({ last: 4, count: 4 })])], { [roomId]: 4 }, NO_REMINDERS);
       assert.equal(verdict.duplicated, 1);
       assert.equal(verdict.ok, false);
     });
@@ -137,7 +162,7 @@ for (const driver of await availableDrivers()) {
         log.reads.push([roomId, u.id, Number(lastSeq), stored]);
       }
       const lastSeq = Number((await tdb.db.query<{ last_seq: number }>("SELECT last_seq FROM rooms WHERE id = $1", [roomId])).rows[0]!.last_seq);
-      const run = (records: CoachingRecords = log) => audit(tdb.db, [result([], [], records)], { [roomId]: lastSeq });
+      const run = (records: CoachingRecords = log) => audit(tdb.db, [result([], [], records)], { [roomId]: lastSeq }, NO_REMINDERS);
       return { roomId, taskId, coach, ada, ben, log, first, report, run };
     }
 
@@ -236,6 +261,140 @@ for (const driver of await availableDrivers()) {
       assert.equal(verdict.ok, false);
       assert.equal(verdict.coaching!.lost, 1);
       assert.match(verdict.problems.join("\n"), new RegExp(`${ada.id} marked .* read up to`));
+    });
+  });
+
+  describe(`bench audit: notices (${driver})`, () => {
+    let tdb: TestDatabase;
+    let tasks: TaskService;
+    let progress: ProgressService;
+    const OFFSET = 60_000;
+
+    before(async () => {
+      tdb = await openTestDatabase(driver);
+      const writer = new RoomLogWriter(tdb.db, () => {});
+      tasks = new TaskService(tdb.db, writer);
+      progress = new ProgressService(tdb.db, writer);
+    });
+    after(() => tdb.drop());
+
+    /**
+     * A room of one coach and three students without quiet hours (as the bench seeds them), and
+     * a task of 2 due in 63 s. Ada finishes it at once (her done ack arrives before the reminder's
+     * planned time); then the server's own plan's reminder job (1 min before due) runs as the
+     * worker runs it at its planned time — for `reminded` only, when given — and then once more
+     * (a retry writes nothing). Each user's client is recorded as having been handed every notice:
+     * their own in full, the others' redacted (the coach: all in full).
+     */
+    async function noticeRoom(reminded?: (ids: { ben: string; cy: string }) => string[]) {
+      const coach = await createUser(tdb.db, "coach");
+      const [ada, ben, cy] = [await createUser(tdb.db), await createUser(tdb.db), await createUser(tdb.db)];
+      await tdb.db.query("UPDATE users SET quiet_start_min = 0, quiet_end_min = 0 WHERE id = ANY($1::text[])", [[coach.id, ada.id, ben.id, cy.id]]);
+      const roomId = await createRoom(tdb.db, [coach, ada, ben, cy]);
+      const log = noCoachingRecords();
+      const clientId = randomUUID();
+      const created = await tasks.create(coach.id, taskCreateSchema.parse({ roomId, clientId, title: taskTitle(clientId), target: 2, dueAt: Date.now() + 63_000 }));
+      const taskId = created.task.id;
+      log.tasks.push({ roomId, coachId: coach.id, clientId, target: 2, taskId, seq: created.seq });
+      const opId = randomUUID();
+      const res = await progress.report(ada.id, { taskId, opId, solved: 2, correct: 2, wrong: 0 });
+      assert.equal(res.progress.state, "done");
+      log.reports.push({ roomId, userId: ada.id, taskId, opId, solved: 2, resend: false, seq: res.seq, duplicate: false, doneAckedAt: Date.now() });
+
+      const job = planTask(created.task, { reminderOffsetsMs: [OFFSET], nudgeCheckpoints: [], digestHour: 18 }, created.task.createdAt).find((j) => j.kind === "reminder")!;
+      const payload = job.payload as ReminderPayload;
+      const queue = new EmbeddedRunner(tdb.db, { pollMs: 1000, attempts: 1, leaseMs: 60_000 }); // never started: nobody is quiet
+      const ctx: JobContext = { db: tdb.db, sink: () => {}, queue, now: () => job.runAt, digestHour: 18 };
+      const only = reminded?.({ ben: ben.id, cy: cy.id });
+      for (let run = 0; run < 2; run++) await runReminder(ctx, only ? { ...payload, userIds: only } : payload);
+      const window = `${OFFSET}@${payload.dueAt}`;
+
+      /** Audits the room as it is now, with each client's record edited by `edit` (and these reminder jobs still queued). */
+      const run = async (edit: (users: Map<string, UserAudit>) => void = () => {}, pendingJobs: ReadonlySet<string> = new Set()) => {
+        const lastSeq = Number((await tdb.db.query<{ last_seq: number }>("SELECT last_seq FROM rooms WHERE id = $1", [roomId])).rows[0]!.last_seq);
+        const sent = (await tdb.db.query<{ user_id: string; seq: number }>("SELECT user_id, seq FROM notices WHERE room_id = $1", [roomId])).rows;
+        const users = new Map(
+          [coach, ada, ben, cy].map((u): [string, UserAudit] => {
+            const mine = sent.filter((n) => n.user_id === u.id).map((n) => Number(n.seq));
+            const others = sent.length - mine.length;
+            const role = u.role === "coach" ? "coach" : "student";
+            const notices = { mine, redacted: role === "coach" ? 0 : others, othersInFull: role === "coach" ? others : 0 };
+            return [u.id, { userId: u.id, role, roomId, joinedAt: 0, first: 1, last: lastSeq, count: lastSeq, gaps: 0, duplicates: 0, notices }];
+          }),
+        );
+        edit(users);
+        return audit(tdb.db, [result([], [...users.values()], log)], { [roomId]: lastSeq }, { reminderOffsetsMs: [OFFSET], requiredBefore: Date.now() + 120_000, pendingJobs });
+      };
+      return { roomId, taskId, coach, ada, ben, cy, window, run, jobId: job.id };
+    }
+
+    test("a clean run passes: every student not done has one reminder, delivered to them once", async () => {
+      const { run } = await noticeRoom();
+      const verdict = await run();
+      assert.equal(verdict.ok, true, verdict.problems.join("\n"));
+      const n = verdict.notices!;
+      assert.deepEqual(n.kinds.reminder, { sent: 2, awaited: 2, delivered: 2 });
+      assert.deepEqual({ ...n.reminders, latencyMs: null }, { windows: 1, expected: 2, found: 2, eitherWay: 0, afterDone: 0, notYetDue: 0, latencyMs: null });
+      assert.deepEqual(n.copies, { mine: 2, redacted: 4, othersInFull: 2 });
+      assert.deepEqual([n.lost, n.duplicated, n.mismatches], [0, 0, 0]);
+    });
+
+    test("a missing reminder is lost", async () => {
+      const { run, ben } = await noticeRoom(({ cy }) => [cy]);
+      const verdict = await run();
+      assert.equal(verdict.ok, false);
+      assert.deepEqual([verdict.notices!.lost, verdict.notices!.reminders.expected, verdict.notices!.reminders.found], [1, 2, 1]);
+      assert.match(verdict.problems.join("\n"), new RegExp(`no reminder .* for ${ben.id}, who was never done`));
+    });
+
+    test("a reminder whose job is still queued is not required yet, however late it is", async () => {
+      const { run, jobId } = await noticeRoom(({ cy }) => [cy]);
+      const missing = await run();
+      assert.equal(missing.ok, false, "ben's reminder is missing once the job has run");
+      const pending = await run(undefined, new Set([jobId]));
+      assert.equal(pending.ok, true, pending.problems.join("\n"));
+      assert.equal(pending.notices!.reminders.notYetDue, 1);
+    });
+
+    test("a notice event written twice is duplicated", async () => {
+      const { run, roomId, ben } = await noticeRoom();
+      const first = (await tdb.db.query<{ body: Record<string, unknown> }>("SELECT body FROM room_events WHERE room_id = $1 AND kind = 'notice' AND body->>'userId' = $2", [roomId, ben.id])).rows[0]!;
+      await tdb.db.transaction((tx) => appendEvents(tx, [{ roomId, clientId: "notice-copy", kind: "notice", senderId: null, body: first.body }]));
+      const verdict = await run();
+      assert.equal(verdict.ok, false);
+      assert.deepEqual([verdict.notices!.duplicated, verdict.duplicated], [1, 1]);
+      assert.match(verdict.problems.join("\n"), new RegExp(`reminder to ${ben.id}, clientId notice-copy\\) has no notices row`));
+    });
+
+    test("a reminder sent to a student who was already done is reported", async () => {
+      const { run, roomId, taskId, ada, window } = await noticeRoom();
+      // What a job that ignored the done state would send (through the real notice path).
+      const seq = await sendNotice(tdb.db, () => {}, { kind: "reminder", scopeId: taskId, userId: ada.id, windowKey: window, roomId, body: { taskId } });
+      assert.notEqual(seq, null);
+      const verdict = await run();
+      assert.equal(verdict.ok, false);
+      assert.deepEqual([verdict.notices!.mismatches, verdict.notices!.reminders.afterDone], [1, 1]);
+      assert.match(verdict.problems.join("\n"), new RegExp(`reminder ${window} on ${taskId} went to ${ada.id}, who was done before it was planned`));
+    });
+
+    test("a notice its recipient got twice, or never in full, or that a student got in full for someone else, is reported", async () => {
+      const { run, coach, ada, ben, cy } = await noticeRoom();
+      const verdict = await run((users) => {
+        const [b, c, a, k] = [users.get(ben.id)!, users.get(cy.id)!, users.get(ada.id)!, users.get(coach.id)!];
+        b.notices.mine.push(b.notices.mine[0]!);
+        c.notices = { mine: [], redacted: c.notices.redacted + 1, othersInFull: 0 };
+        a.notices = { ...a.notices, redacted: a.notices.redacted - 1, othersInFull: 1 };
+        k.notices = { ...k.notices, redacted: 1, othersInFull: k.notices.othersInFull - 1 };
+      });
+      assert.equal(verdict.ok, false);
+      const n = verdict.notices!;
+      assert.deepEqual([n.lost, n.duplicated, n.mismatches], [1, 1, 2], verdict.problems.join("\n"));
+      assert.deepEqual(n.kinds.reminder, { sent: 2, awaited: 2, delivered: 0 });
+      const problems = verdict.problems.join("\n");
+      assert.match(problems, new RegExp(`to ${ben.id} .*: delivered 2 times`));
+      assert.match(problems, new RegExp(`to ${cy.id} .*: its recipient's client was in the room and was handed that seq, but not in full`));
+      assert.match(problems, new RegExp(`student ${ada.id} was handed 1 notice\\(s\\) for someone else in full`));
+      assert.match(problems, new RegExp(`coach ${coach.id} was handed 1 notice\\(s\\) redacted`));
     });
   });
 }

@@ -9,9 +9,10 @@ import { haproxyInstalled } from "../server/stack.ts";
 import { postgresAvailable, REQUIRE_SERVICES } from "./support/databases.ts";
 import { redisAvailable } from "./support/redis-keyspace.ts";
 
-// `npm run bench -- --smoke` (a few hundred users, ~12 s of chat, tasks, progress reports and
-// read receipts) through the whole stack. It fails on what the audit finds — a lost or
-// duplicated event, task or report, a wrong solved total — never on timing.
+// `npm run bench -- --smoke` (a few hundred users, ~12 s of chat, tasks, progress reports, read
+// receipts, and the job worker's reminders) through the whole stack. It fails on what the audit
+// finds — a lost or duplicated event, task, report or notice, a wrong solved total, a reminder
+// missing or sent to a student already done — never on timing.
 
 const ROOT = new URL("..", import.meta.url).pathname;
 const out = mkdtempSync(join(tmpdir(), "coachwire-bench-"));
@@ -20,7 +21,7 @@ after(() => rmSync(out, { recursive: true, force: true }));
 const ready = haproxyInstalled() && (await postgresAvailable()) && (await redisAvailable());
 if (!ready && REQUIRE_SERVICES) throw new Error("the bench smoke run needs HAProxy, PostgreSQL and Redis (TEST_REQUIRE_SERVICES=1)");
 
-test("bench --smoke: every acked send, task and report stored once, every total right, every user delivered every seq once", { skip: !ready && "needs HAProxy, PostgreSQL and Redis" }, async () => {
+test("bench --smoke: every acked send, task, report and reminder stored once, every total right, every user delivered every seq once", { skip: !ready && "needs HAProxy, PostgreSQL and Redis" }, async () => {
   const env = Object.fromEntries(Object.entries(process.env).filter(([k]) => !k.startsWith("COACHWIRE_")));
   const child = spawn(process.execPath, ["--import", "tsx", "bench/cli.ts", "--smoke", "--out", out], { cwd: ROOT, env, stdio: ["ignore", "pipe", "pipe"] });
   let output = "";
@@ -41,5 +42,13 @@ test("bench --smoke: every acked send, task and report stored once, every total 
   assert.deepEqual([coaching.tasksAcked, coaching.reportsAcked, coaching.resent], [run.coaching.tasksCreated, run.coaching.reports, run.coaching.resent]);
   assert.equal(coaching.duplicatesAnswered, coaching.resent, "every resend was answered duplicate with its first seq");
   assert.ok(coaching.assigneesChecked > 0 && coaching.readMarksChecked > 0);
+  // Every room's first task is due ~65 s after the start, so its reminder (1 min before, no
+  // quiet hours) falls inside the measured phase: reminders were sent, every student not done
+  // by then has exactly one, and every notice is in the log once and reached its recipient.
+  const notices = run.audit.notices!;
+  assert.ok(notices.kinds.reminder.sent > 0, JSON.stringify(notices));
+  assert.ok(notices.reminders.windows > 0 && notices.reminders.expected > 0, JSON.stringify(notices.reminders));
+  assert.equal(notices.reminders.found, notices.reminders.expected);
+  assert.deepEqual([notices.lost, notices.duplicated, notices.mismatches], [0, 0, 0]);
   assert.ok(readFileSync(join(out, "report.html"), "utf8").includes("<svg"), "the HTML report has its charts");
 });

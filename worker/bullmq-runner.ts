@@ -78,7 +78,16 @@ export class BullJobQueue implements JobQueue {
   }
 
   async waiting(): Promise<{ id: string; runAt: number }[]> {
-    const jobs = await this.queue.getJobs(["delayed", "waiting", "prioritized"]);
+    return this.jobsIn(["delayed", "waiting", "prioritized"]);
+  }
+
+  /** The jobs not finished yet: waiting to run, or running now. */
+  async unfinished(): Promise<{ id: string; runAt: number }[]> {
+    return this.jobsIn(["delayed", "waiting", "prioritized", "active"]);
+  }
+
+  private async jobsIn(states: ("delayed" | "waiting" | "prioritized" | "active")[]): Promise<{ id: string; runAt: number }[]> {
+    const jobs = await this.queue.getJobs(states);
     return jobs
       .filter((j) => j?.id)
       .map((j) => ({ id: fromBullJobId(j.id!), runAt: j.timestamp + (j.opts.delay ?? 0) }))

@@ -1,4 +1,5 @@
 import type { AuditReport } from "../audit.ts";
+import type { NoticeTally } from "../notice-audit.ts";
 import type { Percentiles, RunMeasurements } from "../run.ts";
 
 /**
@@ -42,6 +43,25 @@ function coachingVerdict(r: ReportedRun): string {
   return `${bad ? "**FAILED**" : "**lost 0, duplicated 0**"}${bad ? `: lost ${c.lost}, duplicated ${c.duplicated}, wrong totals/answers ${c.mismatches}` : ""} — ${checked}${c.storedUnacked > 0 ? `; ${c.storedUnacked} unacked calls found stored` : ""}`;
 }
 
+/** One figure per notice kind: reminders / nudges / overdue / digests. */
+function perKind(r: ReportedRun, pick: (t: NoticeTally) => number): string {
+  const n = r.audit.notices;
+  return n ? (["reminder", "nudge", "overdue", "digest"] as const).map((k) => pick(n.kinds[k])).join(" / ") : "–";
+}
+
+/** The notice part of the audit in one cell. */
+function noticeVerdict(r: ReportedRun): string {
+  const n = r.audit.notices;
+  if (!n) return r.coachingSkipped ? "– (skipped)" : "– (no database)";
+  const rc = n.reminders;
+  const checked =
+    `${rc.found}/${rc.expected} reminders expected found (${rc.windows} windows checked, ${rc.eitherWay} either way, ${rc.notYetDue} not yet due; ` +
+    `${rc.afterDone} written just after their student's done), ` +
+    `${perKind(r, (t) => t.delivered)} delivered to their recipient in full once, of ${perKind(r, (t) => t.awaited)} awaited`;
+  const bad = n.lost + n.duplicated + n.mismatches > 0;
+  return `${bad ? `**FAILED**: lost ${n.lost}, duplicated ${n.duplicated}, wrong recipient/window/audience ${n.mismatches}` : "**lost 0, duplicated 0**"} — ${checked}`;
+}
+
 /** The Markdown summary. */
 export function toMarkdown(report: BenchReport): string {
   const lines = [
@@ -65,11 +85,16 @@ export function toMarkdown(report: BenchReport): string {
   if (withTasks) {
     row("tasks & read receipts", (r) => (r.coachingSkipped ? `skipped: ${r.coachingSkipped}` : "sent"));
     row("tasks created / errors", (r) => `${r.coaching.tasksCreated} / ${r.coaching.taskErrors}`);
-    row("task:seen acked / errors", (r) => `${r.coaching.seen} / ${r.coaching.seenErrors}`);
+    row("task:seen acked / errors / then left undone", (r) => `${r.coaching.seen} / ${r.coaching.seenErrors} / ${r.coaching.skipped}`);
     row("progress reports acked / errors", (r) => `${r.coaching.reports} / ${r.coaching.reportErrors}`);
     row("reports re-sent (same opId) / answered duplicate with the first seq", (r) => `${r.coaching.resent} / ${r.audit.coaching ? r.audit.coaching.duplicatesAnswered : "–"}`);
     row("read receipts acked / errors", (r) => `${r.coaching.readMarks} / ${r.coaching.readErrors}`);
     row("task & progress ack p50 / p99 / p99.9 / max (ms)", (r) => spread(r.coaching.ack));
+    row("notices sent: reminders / nudges / overdue / digests", (r) => perKind(r, (t) => t.sent));
+    row("reminder written after its planned time p50 / max (ms)", (r) => {
+      const l = r.audit.notices?.reminders.latencyMs;
+      return l ? `${f(l.p50, 0)} / ${f(l.max, 0)}` : "–";
+    });
   }
   row("CPU s: server / haproxy / redis / postgres", (r) =>
     ["server", "haproxy", "redis", "postgres"].map((k) => f(r.cpuSeconds[k], 2)).join(" / "),
@@ -79,8 +104,14 @@ export function toMarkdown(report: BenchReport): string {
   row("event-loop lag p99 per server (ms)", (r) => r.eventLoopLagP99Ms.map((v) => f(v)).join(", "));
   row("saturation: max rate that held (sends/s)", (r) => (r.saturation ? `${r.saturation.maxRate}${r.saturation.capped ? " (every step held: the limit is higher)" : ""}` : "–"));
   row("storm: resumed / fully resumed after (ms)", (r) => (r.storm ? `${r.storm.resumed}/${r.storm.users} / ${f(r.storm.fullyResumedMs, 0)}` : "–"));
-  row("audit", (r) => (r.audit.ok ? "**lost 0, duplicated 0**" : `**FAILED**: lost ${r.audit.lost}, duplicated ${r.audit.duplicated}, gaps ${r.audit.usersWithGaps}, behind ${r.audit.usersBehind}${r.audit.coaching?.mismatches ? `, wrong totals/answers ${r.audit.coaching.mismatches}` : ""}`));
+  row("audit", (r) =>
+    r.audit.ok
+      ? "**lost 0, duplicated 0**"
+      : `**FAILED**: lost ${r.audit.lost}, duplicated ${r.audit.duplicated}, gaps ${r.audit.usersWithGaps}, behind ${r.audit.usersBehind}` +
+        `${r.audit.coaching?.mismatches ? `, wrong totals/answers ${r.audit.coaching.mismatches}` : ""}${r.audit.notices?.mismatches ? `, wrong notices ${r.audit.notices.mismatches}` : ""}`,
+  );
   if (withTasks) row("audit of tasks & progress", (r) => coachingVerdict(r));
+  if (withTasks) row("audit of notices (reminders / nudges / overdue / digests)", (r) => noticeVerdict(r));
   if (report.ratios) {
     lines.push("", "## coachwire ÷ reference", "", "| measure | ratio |", "|---|---|");
     for (const [k, v] of Object.entries(report.ratios)) lines.push(`| ${k} | ${f(v, 2)} |`);

@@ -5,8 +5,9 @@ export const coachingDay: Scenario = {
   name: "coaching-day",
   description:
     "10,000 users in rooms of 25 (1 coach + 24 students); each sends a chat message every 60 s on average (Poisson), typing first, " +
-    "and marks the room read every 5 min on average; each room's coach gives the room a task (10–40 questions, due in 10 min) every 5 min on average; " +
-    "each student marks it seen and reports progress in 2 steps ~20 s apart, re-sending 2% of reports with the same opId; 1% reconnect each minute",
+    "and marks the room read every 5 min on average; each room's coach gives the room a task (10–40 questions, due in 1.5–3 min) every 5 min on average; " +
+    "each student marks it seen and reports progress in 2 steps ~20 s apart (10% leave it undone), re-sending 2% of reports with the same opId; " +
+    "the job worker sends reminders 1 min before each due time, pace nudges and overdue notices; 1% reconnect each minute",
   users: 10_000,
   roomSize: 25,
   rampSeconds: 30,
@@ -22,10 +23,15 @@ export const coachingDay: Scenario = {
   tasks: {
     meanTaskIntervalSeconds: 300,
     target: { min: 10, max: 40 },
-    dueInSeconds: 600,
+    // Due soon, with reminders 1 min before (servers and job worker run with
+    // COACHWIRE_REMINDER_OFFSETS_MIN=1): a task's reminder goes out 30–120 s after it is given,
+    // inside the measured phase for the earlier tasks; the audit holds each to its assignees.
+    dueInSeconds: { min: 90, max: 180 },
+    reminderOffsetsMinutes: [1],
     meanSeenDelaySeconds: 5,
     reportsPerTask: 2,
     meanReportIntervalSeconds: 20,
     resendShare: 0.02,
+    skipShare: 0.1,
   },
 };

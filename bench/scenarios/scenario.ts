@@ -31,17 +31,28 @@ export interface Scenario {
 /**
  * The coaching traffic around tasks: each room's coach gives the whole room a counted task now
  * and then; every student who receives it marks it seen once, then reports progress in a few
- * steps (each with a fresh opId) until the target is reached. Some reports are sent again with
- * the same opId, as a client does after a lost ack: the answer must be `duplicate` with the
- * first seq, and the report must count once.
+ * steps (each with a fresh opId) until the target is reached — except a share who leave it
+ * undone. Some reports are sent again with the same opId, as a client does after a lost ack:
+ * the answer must be `duplicate` with the first seq, and the report must count once. Tasks are
+ * due soon enough that their reminders (and pace nudges, overdue notices) go out during the run.
  */
 export interface TaskTraffic {
   /** Mean seconds between the tasks of one room (Poisson). */
   meanTaskIntervalSeconds: number;
+  /** Each room's first task comes this many seconds into the measured phase (then Poisson); absent: Poisson from the start. */
+  firstTaskAtSeconds?: number;
   /** Each task's target (questions to solve) is drawn from min..max, inclusive. */
   target: { min: number; max: number };
-  /** The task is due this many seconds after it is created. */
-  dueInSeconds: number;
+  /** The task is due this many seconds after it is created, drawn uniformly from min..max. */
+  dueInSeconds: { min: number; max: number };
+  /**
+   * The started stack's COACHWIRE_REMINDER_OFFSETS_MIN (servers and job workers): each unfinished
+   * assignee gets a reminder this many minutes before the due time. Small enough, with
+   * dueInSeconds, that reminders fire during the measured phase.
+   */
+  reminderOffsetsMinutes: number[];
+  /** Share of assignments a student marks seen and then leaves undone (so reminders always have someone to go to). */
+  skipShare: number;
   /** Mean seconds from receiving a task to marking it seen (Poisson). */
   meanSeenDelaySeconds: number;
   /** A student reaches the target in this many reports (fewer when the target is smaller). */
@@ -72,9 +83,24 @@ export function smoke(s: Scenario): Scenario {
     reconnectsPerMinute: Math.max(s.reconnectsPerMinute, 0.05),
     meanReadIntervalSeconds: s.meanReadIntervalSeconds === 0 ? 0 : 4,
     // Tasks early and quick, so that most chains reach their target inside 12 s, and enough
-    // resends that the duplicate path is certainly exercised.
+    // resends that the duplicate path is certainly exercised. Every room's first task comes at
+    // the start, due in ~65 s: its reminder (1 min before) goes out ~5 s in, inside the measured
+    // phase less the audit's allowance for the job (bench/notice-audit.ts), so the smoke run
+    // always has reminders to audit. Nudges and overdue notices fall after the run.
     ...(s.tasks
-      ? { tasks: { ...s.tasks, meanTaskIntervalSeconds: 8, dueInSeconds: 60, meanSeenDelaySeconds: 0.5, meanReportIntervalSeconds: 1.5, resendShare: 0.1 } }
+      ? {
+          tasks: {
+            ...s.tasks,
+            meanTaskIntervalSeconds: 8,
+            firstTaskAtSeconds: 0,
+            dueInSeconds: { min: 64, max: 66 },
+            reminderOffsetsMinutes: [1],
+            meanSeenDelaySeconds: 0.5,
+            meanReportIntervalSeconds: 1.5,
+            resendShare: 0.1,
+            skipShare: 0.1,
+          },
+        }
       : {}),
     ...(s.steps ? { steps: { ...s.steps, startRate: 50, increment: 50, stepSeconds: 4, maxSteps: 3 } } : {}),
   };
