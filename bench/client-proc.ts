@@ -91,7 +91,12 @@ export interface ClientResult {
 
 const now = () => performance.timeOrigin + performance.now();
 const histogram = () => hdr.build({ lowestDiscernibleValue: 1, highestTrackableValue: 120_000_000, numberOfSignificantValueDigits: 3 });
-const send = (msg: FromClient) => process.send!(msg);
+/** To the parent; once the parent has closed the channel (the run is over) there is no one to tell. */
+const send = (msg: FromClient) => {
+  if (process.connected) process.send!(msg, undefined, undefined, () => {});
+};
+// A send racing the parent's disconnect fails with EPIPE: the run is over, nothing to report.
+process.on("error", () => {});
 
 interface Sim {
   user: BenchUser;
