@@ -373,8 +373,10 @@ for (const driver of await availableDrivers()) {
       assert.notEqual(seq, null);
       const verdict = await run();
       assert.equal(verdict.ok, false);
-      assert.deepEqual([verdict.notices!.mismatches, verdict.notices!.reminders.afterDone], [1, 1]);
+      // Wrong twice over: sent though done before the planned time, and committed after the done state.
+      assert.deepEqual([verdict.notices!.mismatches, verdict.notices!.reminders.afterDone], [2, 1]);
       assert.match(verdict.problems.join("\n"), new RegExp(`reminder ${window} on ${taskId} went to ${ada.id}, who was done before it was planned`));
+      assert.match(verdict.problems.join("\n"), /written after its recipient's done state/);
     });
 
     test("a notice its recipient got twice, or never in full, or that a student got in full for someone else, is reported", async () => {

@@ -56,7 +56,7 @@ function noticeVerdict(r: ReportedRun): string {
   const rc = n.reminders;
   const checked =
     `${rc.found}/${rc.expected} reminders expected found (${rc.windows} windows checked, ${rc.eitherWay} either way, ${rc.notYetDue} not yet due; ` +
-    `${rc.afterDone} written just after their student's done), ` +
+    `${rc.afterDone} written after their student's done), ` +
     `${perKind(r, (t) => t.delivered)} delivered to their recipient in full once, of ${perKind(r, (t) => t.awaited)} awaited`;
   const bad = n.lost + n.duplicated + n.mismatches > 0;
   return `${bad ? `**FAILED**: lost ${n.lost}, duplicated ${n.duplicated}, wrong recipient/window/audience ${n.mismatches}` : "**lost 0, duplicated 0**"} — ${checked}`;
