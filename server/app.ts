@@ -22,10 +22,11 @@ import { PresenceTracker } from "./presence/presence-tracker.ts";
 import { trustedSources } from "./ratelimit/trusted-sources.ts";
 import { roomBroadcaster } from "./realtime/broadcaster.ts";
 import { requireAccessToken } from "./realtime/handshake.ts";
-import { registerCoachingHandlers } from "./realtime/coaching-handlers.ts";
+import { coachingEvents } from "./realtime/coaching-handlers.ts";
 import { createIo } from "./realtime/io.ts";
-import { registerMessageHandlers } from "./realtime/message-handlers.ts";
-import { registerRoomHandlers } from "./realtime/room-handlers.ts";
+import { messageEvents } from "./realtime/message-handlers.ts";
+import { RequestRouter } from "./realtime/request-handler.ts";
+import { leavePresenceOnDisconnect, roomEvents } from "./realtime/room-handlers.ts";
 import { Sessions } from "./realtime/sessions.ts";
 import { watchSlowConsumers } from "./realtime/slow-consumers.ts";
 import type { CoachServer } from "./realtime/socket-types.ts";
@@ -141,7 +142,10 @@ export async function startServer(config: Config, options: StartOptions): Promis
   });
   const rooms = new RoomRegistry({ db, append: (draft) => persister.append(draft) });
   const presence = new PresenceTracker(server, state.presence, config.presence.ttlMs, log("presence"));
-  const guards = { limiter: state.eventLimiter, isTrusted, logger: log("requests"), metrics };
+  const router = new RequestRouter({ limiter: state.eventLimiter, isTrusted, logger: log("requests"), metrics });
+  roomEvents(router, { db, rooms, limits: config.rooms, presence });
+  messageEvents(router, { rooms });
+  coachingEvents(router, { coaching, rooms });
 
   // Revocation reaches every process: locally at once, elsewhere through the adapter.
   auth.on("revoked", (principal) => {
@@ -175,9 +179,8 @@ export async function startServer(config: Config, options: StartOptions): Promis
     sessions.add(socket);
     // Every connection of a user, for events meant for that user alone (their notices).
     void socket.join(userChannel(socket.data.principal.userId));
-    registerRoomHandlers(socket, { db, rooms, limits: config.rooms, guards, presence });
-    registerMessageHandlers(socket, { rooms, guards });
-    registerCoachingHandlers(socket, { coaching, rooms, guards });
+    leavePresenceOnDisconnect(socket, presence);
+    router.attach(socket);
     registerTypingHandlers(server, socket, rooms, config.presence.typingThrottleMs);
   });
   const stopSweep = transport.closesSlowConsumers

@@ -1,13 +1,11 @@
 import { msgDeleteSchema, msgReadSchema, taskCancelSchema, taskCreateSchema, taskProgressSchema, taskRefSchema, taskUpdateSchema } from "../../protocol/coaching-schemas.ts";
 import type { Coaching } from "../coaching/coaching.ts";
 import type { RoomRegistry } from "../rooms/room-registry.ts";
-import { onRequest, type RequestGuards } from "./request-handler.ts";
-import type { CoachSocket } from "./socket-types.ts";
+import type { RequestRouter } from "./request-handler.ts";
 
 export interface CoachingHandlersContext {
   coaching: Coaching;
   rooms: RoomRegistry;
-  guards: RequestGuards;
 }
 
 /**
@@ -15,18 +13,18 @@ export interface CoachingHandlersContext {
  * board. Each is a thin call into the coaching services (the REST routes make the same calls),
  * which check roles and write state and log together.
  */
-export function registerCoachingHandlers(socket: CoachSocket, ctx: CoachingHandlersContext): void {
-  const { coaching, guards } = ctx;
+export function coachingEvents(router: RequestRouter, ctx: CoachingHandlersContext): void {
+  const { coaching } = ctx;
 
-  onRequest(socket, "msg:read", msgReadSchema, guards, async ({ roomId, seq }, { userId }) => {
+  router.on("msg:read", msgReadSchema, async ({ roomId, seq }, { userId }) => {
     await ctx.rooms.get(roomId).authorize(userId);
     return { lastReadSeq: await coaching.readMarks.mark(roomId, userId, seq) };
   });
-  onRequest(socket, "msg:delete", msgDeleteSchema, guards, ({ roomId, seq }, { userId }) => coaching.rooms.deleteMessage(userId, roomId, seq));
-  onRequest(socket, "task:create", taskCreateSchema, guards, (req, { userId }) => coaching.tasks.create(userId, req));
-  onRequest(socket, "task:update", taskUpdateSchema, guards, (req, { userId }) => coaching.tasks.update(userId, req));
-  onRequest(socket, "task:cancel", taskCancelSchema, guards, (req, { userId }) => coaching.tasks.cancel(userId, req));
-  onRequest(socket, "task:seen", taskRefSchema, guards, ({ taskId }, { userId }) => coaching.progress.seen(userId, taskId));
-  onRequest(socket, "task:progress", taskProgressSchema, guards, (req, { userId }) => coaching.progress.report(userId, req));
-  onRequest(socket, "task:board", taskRefSchema, guards, async ({ taskId }, { userId }) => ({ board: await coaching.boards.board(userId, taskId) }));
+  router.on("msg:delete", msgDeleteSchema, ({ roomId, seq }, { userId }) => coaching.rooms.deleteMessage(userId, roomId, seq));
+  router.on("task:create", taskCreateSchema, (req, { userId }) => coaching.tasks.create(userId, req));
+  router.on("task:update", taskUpdateSchema, (req, { userId }) => coaching.tasks.update(userId, req));
+  router.on("task:cancel", taskCancelSchema, (req, { userId }) => coaching.tasks.cancel(userId, req));
+  router.on("task:seen", taskRefSchema, ({ taskId }, { userId }) => coaching.progress.seen(userId, taskId));
+  router.on("task:progress", taskProgressSchema, (req, { userId }) => coaching.progress.report(userId, req));
+  router.on("task:board", taskRefSchema, async ({ taskId }, { userId }) => ({ board: await coaching.boards.board(userId, taskId) }));
 }

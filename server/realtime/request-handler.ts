@@ -25,22 +25,45 @@ export interface RequestGuards {
 type ResultOf<E extends keyof ClientToServerEvents> =
   Parameters<ClientToServerEvents[E]>[1] extends (res: Ack<infer T>) => void ? T : never;
 
+type Handler = (payload: unknown, ctx: RequestContext) => Promise<object>;
+
 /**
- * Registers one request event: checks the ack callback, the rate limit and the payload schema,
- * runs the handler, and answers `{ok:true,…}` or `{ok:false,error}`. Nothing reaches the handler
- * unvalidated, and nothing the handler throws escapes as a crash.
+ * The request events of the process, defined once: `on(event, schema, handler)` at start-up,
+ * then `attach(socket)` gives each connection ONE listener that dispatches to them (not one
+ * closure per event per connection: memory per connection matters at 10,000 sockets).
+ * Each request: the ack callback is checked, then the per-user rate limit, then the payload
+ * schema; the handler runs; the answer is `{ok:true,…}` or `{ok:false,error}`. Nothing reaches a
+ * handler unvalidated, and nothing a handler throws escapes as a crash.
  */
-export function onRequest<E extends keyof ClientToServerEvents, S extends z.ZodType>(
-  socket: CoachSocket,
-  event: E,
-  schema: S,
-  guards: RequestGuards,
-  handler: (payload: z.infer<S>, ctx: RequestContext) => Promise<ResultOf<E>>,
-): void {
-  const userId = socket.data.principal.userId;
-  const limited = !guards.isTrusted(socket.data.ip);
-  const listener = async (...args: unknown[]) => {
+export class RequestRouter {
+  private readonly routes = new Map<string, { schema: z.ZodType; handler: Handler }>();
+  /** Connections from untrusted sources (rate limited), decided once per connection. */
+  private readonly limited = new WeakSet<CoachSocket>();
+
+  constructor(private readonly guards: RequestGuards) {}
+
+  on<E extends keyof ClientToServerEvents, S extends z.ZodType>(
+    event: E,
+    schema: S,
+    handler: (payload: z.infer<S>, ctx: RequestContext) => Promise<ResultOf<E>>,
+  ): this {
+    this.routes.set(event, { schema, handler: handler as Handler });
+    return this;
+  }
+
+  /** Serves this connection's request events. */
+  attach(socket: CoachSocket): void {
+    if (!this.guards.isTrusted(socket.data.ip)) this.limited.add(socket);
+    socket.onAny((event: string, ...args: unknown[]) => {
+      const route = this.routes.get(event);
+      if (route) void this.serve(socket, event, route, args);
+    });
+  }
+
+  private async serve(socket: CoachSocket, event: string, route: { schema: z.ZodType; handler: Handler }, args: unknown[]): Promise<void> {
+    const { guards } = this;
     const started = performance.now();
+    const userId = socket.data.principal.userId;
     guards.metrics?.eventsIn.inc({ event });
     const ack = args[args.length - 1];
     if (typeof ack !== "function") {
@@ -52,13 +75,13 @@ export function onRequest<E extends keyof ClientToServerEvents, S extends z.ZodT
       if (socket.connected) ack(res);
     };
     try {
-      const decision = limited ? await guards.limiter.consume(userId) : { allowed: true, retryAfterMs: 0 };
+      const decision = this.limited.has(socket) ? await guards.limiter.consume(userId) : { allowed: true, retryAfterMs: 0 };
       if (!decision.allowed) throw new CoachwireError("RATE_LIMITED", `Too many requests; retry in ${decision.retryAfterMs} ms`);
       if (args.length !== 2) throw new CoachwireError("VALIDATION_FAILED", "expected exactly one payload argument");
-      const parsed = schema.safeParse(args[0]);
+      const parsed = route.schema.safeParse(args[0]);
       if (!parsed.success) throw new CoachwireError("VALIDATION_FAILED", describeIssues(parsed.error));
-      const result = await handler(parsed.data, { socket, userId });
-      reply({ ok: true, ...(result as object) });
+      const result = await route.handler(parsed.data, { socket, userId });
+      reply({ ok: true, ...result });
       if (event === "msg:send") guards.metrics?.ackLatency.observe((performance.now() - started) / 1000);
     } catch (err) {
       if (!(err instanceof CoachwireError)) guards.logger.error({ err, event, user: userId }, "request failed");
@@ -66,6 +89,5 @@ export function onRequest<E extends keyof ClientToServerEvents, S extends z.ZodT
       guards.metrics?.requestsFailed.inc({ event, code: error.code });
       reply({ ok: false, error });
     }
-  };
-  socket.on(event, listener as never);
+  }
 }

@@ -6,7 +6,7 @@ import { coachChannel, isChannel } from "../log/audience.ts";
 import { readAfter, readBefore } from "../log/history.ts";
 import type { PresenceTracker } from "../presence/presence-tracker.ts";
 import type { RoomRegistry } from "../rooms/room-registry.ts";
-import { onRequest, type RequestGuards } from "./request-handler.ts";
+import type { RequestRouter } from "./request-handler.ts";
 import type { CoachSocket } from "./socket-types.ts";
 
 /** What the room handlers need. */
@@ -14,19 +14,21 @@ export interface RoomHandlersContext {
   db: Db;
   rooms: RoomRegistry;
   limits: Config["rooms"];
-  guards: RequestGuards;
   presence: PresenceTracker;
 }
 
 const DEFAULT_HISTORY_LIMIT = 50;
 
-/** room:join, room:leave and room:history. Every one checks membership first. */
-export function registerRoomHandlers(socket: CoachSocket, ctx: RoomHandlersContext): void {
+/** A closing connection leaves the presence of every room it had joined. */
+export function leavePresenceOnDisconnect(socket: CoachSocket, presence: PresenceTracker): void {
   socket.on("disconnecting", () => {
-    for (const roomId of socket.rooms) if (roomId !== socket.id && !isChannel(roomId)) void ctx.presence.left(socket, roomId);
+    for (const roomId of socket.rooms) if (roomId !== socket.id && !isChannel(roomId)) void presence.left(socket, roomId);
   });
+}
 
-  onRequest(socket, "room:join", roomJoinSchema, ctx.guards, async ({ roomId, since }, { userId }) => {
+/** room:join, room:leave and room:history. Every one checks membership first. */
+export function roomEvents(router: RequestRouter, ctx: RoomHandlersContext): void {
+  router.on("room:join", roomJoinSchema, async ({ roomId, since }, { socket, userId }) => {
     const room = await ctx.rooms.get(roomId).join(userId);
     const head = await ctx.db.query<{ last_seq: number; last_read_seq: number | null }>(
       "SELECT r.last_seq, m.last_read_seq FROM rooms r LEFT JOIN memberships m ON m.room_id = r.id AND m.user_id = $2 WHERE r.id = $1",
@@ -55,14 +57,14 @@ export function registerRoomHandlers(socket: CoachSocket, ctx: RoomHandlersConte
     };
   });
 
-  onRequest(socket, "room:leave", roomLeaveSchema, ctx.guards, async ({ roomId }) => {
+  router.on("room:leave", roomLeaveSchema, async ({ roomId }, { socket }) => {
     await socket.leave(roomId);
     await socket.leave(coachChannel(roomId));
     await ctx.presence.left(socket, roomId);
     return {};
   });
 
-  onRequest(socket, "room:history", roomHistorySchema, ctx.guards, async ({ roomId, before, after, limit }, { userId }) => {
+  router.on("room:history", roomHistorySchema, async ({ roomId, before, after, limit }, { userId }) => {
     const role = await ctx.rooms.get(roomId).authorize(userId);
     const capped = Math.min(limit ?? DEFAULT_HISTORY_LIMIT, ctx.limits.historyLimitMax);
     return after !== undefined
