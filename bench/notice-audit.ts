@@ -1,5 +1,5 @@
 import type { Db, Queryable } from "../db/db.ts";
-import type { NoticeKind } from "../worker/notices.ts";
+import type { NoticeKind } from "../protocol/coaching.ts";
 import type { UserAudit } from "./client-proc.ts";
 import type { ReportRecord } from "./coaching-traffic.ts";
 

@@ -110,6 +110,9 @@ export interface Page<T> {
   nextCursor: string | null;
 }
 
+/** The kinds of notice the worker sends. */
+export type NoticeKind = "reminder" | "nudge" | "overdue" | "digest";
+
 interface NoticeBase {
   /** The recipient. */
   userId: string;

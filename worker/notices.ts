@@ -4,7 +4,7 @@ import type { CommitSink } from "../server/log/persister.ts";
 
 import type { Queryable } from "../db/db.ts";
 
-export type NoticeKind = "reminder" | "nudge" | "overdue" | "digest";
+import type { NoticeKind } from "../protocol/coaching.ts";
 
 /** A notice about to be sent: to whom, about what, in which window (the natural key), and what it says. */
 export interface NoticeDraft {

@@ -48,13 +48,3 @@ export function localDate(at: number, timeZone: string): string {
     return new Date(at).toISOString().slice(0, 10);
   }
 }
-
-/** True when the name is a time zone this runtime knows (IANA, e.g. Europe/Istanbul). */
-export function isTimeZone(name: string): boolean {
-  try {
-    new Intl.DateTimeFormat("en-GB", { timeZone: name });
-    return true;
-  } catch {
-    return false;
-  }
-}

@@ -1,9 +1,9 @@
-import type { Page } from "../../protocol/coaching.ts";
+import type { NoticeKind, Page } from "../../protocol/coaching.ts";
 import { CoachwireError } from "../../protocol/errors.ts";
 import type { Db } from "../../db/db.ts";
 import { decodeCursor, pageOf } from "./cursor.ts";
 
-export type NoticeKind = "reminder" | "nudge" | "overdue" | "digest";
+
 
 export interface NoticeView {
   id: number;

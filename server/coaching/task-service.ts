@@ -5,7 +5,7 @@ import { CoachwireError } from "../../protocol/errors.ts";
 import type { TaskResult } from "../../protocol/events.ts";
 import type { Db, Queryable } from "../../db/db.ts";
 import { only, type LogTransaction, type RoomLogWriter } from "../log/log-transaction.ts";
-import { requireRoomCoach } from "./access.ts";
+import { membershipOf, requireRoomCoach } from "./access.ts";
 import { loadTask, loadTaskView } from "./task-store.ts";
 
 /** Called after a task is created, edited or cancelled (the worker schedules its reminders from this). */
@@ -97,8 +97,7 @@ export class TaskService {
   /** Any member of the task's room may read it. */
   async get(userId: string, taskId: string): Promise<TaskView> {
     const task = await loadTaskView(this.db, taskId);
-    const member = await this.db.query("SELECT 1 FROM memberships WHERE room_id = $1 AND user_id = $2", [task.roomId, userId]);
-    if (member.rows.length === 0) throw new CoachwireError("NOT_A_MEMBER");
+    await membershipOf(this.db, task.roomId, userId);
     return task;
   }
 
