@@ -140,16 +140,15 @@ export async function startStack(overrides: Partial<StackOptions> = {}): Promise
   const inherited = Object.fromEntries(
     Object.entries(process.env).filter(([k]) => !k.startsWith("COACHWIRE_") && k !== "DATABASE_URL" && k !== "REDIS_URL"),
   );
+  // What the servers and the job workers share: the same database, Redis and host.
+  const appEnv = { ...inherited, DATABASE_URL: o.databaseUrl, REDIS_URL: o.redisUrl, COACHWIRE_HOST: o.host };
   const cluster = spawn(process.execPath, [...o.nodeArgs, "--import", "tsx", join(ROOT, o.clusterEntry)], {
     cwd: ROOT,
     stdio: o.stdio,
     env: {
-      ...inherited,
-      DATABASE_URL: o.databaseUrl,
-      REDIS_URL: o.redisUrl,
+      ...appEnv,
       COACHWIRE_WORKERS: String(o.workers),
       COACHWIRE_PORT_BASE: String(o.portBase),
-      COACHWIRE_HOST: o.host,
       COACHWIRE_TRUST_PROXY: "true",
       // HAProxy checks every 1 s and needs 2 failures: wait that long before moving clients.
       COACHWIRE_DRAIN_LB_WAIT_MS: "2500",
@@ -178,10 +177,7 @@ export async function startStack(overrides: Partial<StackOptions> = {}): Promise
         cwd: ROOT,
         stdio: o.stdio,
         env: {
-          ...inherited,
-          DATABASE_URL: o.databaseUrl,
-          REDIS_URL: o.redisUrl,
-          COACHWIRE_HOST: o.host,
+          ...appEnv,
           ...o.serverEnv,
           COACHWIRE_WORKER_METRICS_PORT: String(jobWorkerPortBase + i),
         },
