@@ -1,6 +1,7 @@
 import type { TaskView } from "../protocol/coaching.ts";
 import type { Db } from "../db/db.ts";
 import { planDigest } from "./digest-job.ts";
+import { KeyedQueue } from "../server/keyed-queue.ts";
 import { jobIds, type JobQueue, type JobSpec } from "./jobs.ts";
 
 /** When notices fire, per deployment (COACHWIRE_REMINDER_OFFSETS_MIN, COACHWIRE_NUDGE_CHECKPOINTS, COACHWIRE_DIGEST_HOUR). */
@@ -74,29 +75,21 @@ export async function scheduleTask(
  * create-then-edit cannot apply the older plan last. Failures go to `onError`.
  */
 export class TaskScheduler {
-  private readonly tails = new Map<string, Promise<void>>();
+  private readonly queue = new KeyedQueue();
 
   constructor(
-    private readonly queue: JobQueue,
+    private readonly jobs: JobQueue,
     private readonly db: Db,
     private readonly options: NoticePlanOptions,
     private readonly onError: (err: unknown, task: TaskView) => void,
   ) {}
 
   schedule(task: TaskView, change: "created" | "updated" | "cancelled"): Promise<void> {
-    const previous = this.tails.get(task.id) ?? Promise.resolve();
-    const next = previous
-      .then(() => scheduleTask(this.queue, this.db, task, this.options, change))
-      .catch((err) => this.onError(err, task))
-      .finally(() => {
-        if (this.tails.get(task.id) === next) this.tails.delete(task.id);
-      });
-    this.tails.set(task.id, next);
-    return next;
+    return this.queue.run(task.id, () => scheduleTask(this.jobs, this.db, task, this.options, change).catch((err) => this.onError(err, task)));
   }
 
   /** Waits for every scheduling in flight (drain). */
-  async idle(): Promise<void> {
-    while (this.tails.size > 0) await Promise.all(this.tails.values());
+  idle(): Promise<void> {
+    return this.queue.idle();
   }
 }

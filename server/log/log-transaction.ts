@@ -2,6 +2,7 @@ import { CoachwireError } from "../../protocol/errors.ts";
 import type { RoomEvent } from "../../protocol/events.ts";
 import type { Db, Queryable } from "../../db/db.ts";
 import { appendEvents, EVENT_COLUMNS, rowToEvent, type AppendOutcome, type EventDraft, type EventRow } from "./append.ts";
+import { KeyedQueue } from "../keyed-queue.ts";
 import type { CommitSink } from "./persister.ts";
 
 /** What a coaching change gets inside its transaction. */
@@ -71,7 +72,7 @@ export function only(outcomes: AppendOutcome[]): { event: RoomEvent; duplicate: 
  * on one room, and chat for every other room waited behind them.)
  */
 export class RoomLogWriter {
-  private readonly tails = new Map<string, Promise<void>>();
+  private readonly queue = new KeyedQueue();
 
   constructor(
     private readonly db: Db,
@@ -80,16 +81,6 @@ export class RoomLogWriter {
 
   /** Runs `fn` in a log transaction (see {@link inLogTransaction}) after the room's earlier writes. */
   write<T>(roomId: string, fn: (t: LogTransaction) => Promise<T>): Promise<T> {
-    const previous = this.tails.get(roomId) ?? Promise.resolve();
-    const result = previous.then(() => inLogTransaction(this.db, this.sink, fn));
-    const tail = result.then(
-      () => {},
-      () => {},
-    );
-    this.tails.set(roomId, tail);
-    void tail.then(() => {
-      if (this.tails.get(roomId) === tail) this.tails.delete(roomId);
-    });
-    return result;
+    return this.queue.run(roomId, () => inLogTransaction(this.db, this.sink, fn));
   }
 }
