@@ -30,7 +30,8 @@ export async function seedUsers(
     const room = Math.floor(i / options.roomSize);
     const role = i % options.roomSize === 0 ? "coach" : "student";
     const id = `b${options.runId}-u${i}`;
-    const token = await new SignJWT({ role })
+    // Bench users live in the demo institution (the users/rooms column default).
+    const token = await new SignJWT({ role, inst: "demo" })
       .setProtectedHeader({ alg: "HS256" })
       .setIssuer("coachwire")
       .setSubject(id)

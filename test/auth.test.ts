@@ -84,7 +84,7 @@ async function handshakeRefusal(socket: Socket): Promise<WireError> {
 /** An access token signed like the server's, expiring `seconds` from now (whole seconds, as JWT `exp`). */
 async function accessTokenExpiringIn(user: TestUser, seconds: number, secret = DEFAULT_JWT_SECRET) {
   const jti = randomUUID();
-  const token = await new SignJWT({ role: user.role })
+  const token = await new SignJWT({ role: user.role, inst: user.institutionId })
     .setProtectedHeader({ alg: "HS256" })
     .setIssuer("coachwire")
     .setSubject(user.id)

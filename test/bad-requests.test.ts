@@ -33,7 +33,7 @@ const inRoom = (ctx: Ctx) => [{ roomId: ctx.roomId }];
 const signed =
   (o: { role?: string; iss?: string; exp?: number; secret?: string }) =>
   async (ctx: Ctx): Promise<Record<string, unknown>> => ({
-    token: await new SignJWT({ role: o.role ?? "student" })
+    token: await new SignJWT({ role: o.role ?? "student", inst: ctx.member.institutionId })
       .setProtectedHeader({ alg: "HS256" })
       .setIssuer(o.iss ?? "coachwire")
       .setSubject(ctx.member.id)

@@ -4,15 +4,20 @@ import { errors as joseErrors, jwtVerify, SignJWT } from "jose";
 import { CoachwireError } from "../../protocol/errors.ts";
 import type { Db } from "../../db/db.ts";
 import type { Denylist } from "../denylist/denylist.ts";
+import { isRole, type UserRole } from "../accounts/roles.ts";
 import { decoyHash, verifyPassword } from "./passwords.ts";
 
-export type UserRole = "student" | "coach" | "admin";
+export type { UserRole } from "../accounts/roles.ts";
 
 /** Who a valid access token speaks for. */
 export interface Principal {
   userId: string;
   role: UserRole;
+  /** The user's institution (the `inst` claim): nothing of another institution is visible to them. */
+  institutionId: string;
   jti: string;
+  /** When the token was signed, ms since the epoch (the `ims` claim; older tokens: `iat`). */
+  issuedAt: number;
   /** Token expiry, ms since the epoch. */
   expiresAt: number;
 }
@@ -21,7 +26,7 @@ export interface TokenPair {
   accessToken: string;
   accessExpiresAt: number;
   refreshToken: string;
-  user: { id: string; email: string; displayName: string; role: UserRole };
+  user: { id: string; email: string; displayName: string; role: UserRole; institutionId: string };
 }
 
 export interface AuthOptions {
@@ -38,7 +43,8 @@ interface UserRow {
   email: string;
   display_name: string;
   role: UserRole;
-  password_hash: string;
+  institution_id: string;
+  password_hash: string | null;
 }
 
 /**
@@ -117,8 +123,8 @@ export class AuthService extends EventEmitter {
       if (err instanceof joseErrors.JWTExpired) throw new CoachwireError("TOKEN_EXPIRED");
       throw new CoachwireError("TOKEN_INVALID");
     }
-    const { sub, role, jti, exp } = payload;
-    if (typeof sub !== "string" || typeof jti !== "string" || typeof exp !== "number" || !isRole(role)) {
+    const { sub, role, jti, exp, iat, inst, ims } = payload;
+    if (typeof sub !== "string" || typeof jti !== "string" || typeof exp !== "number" || !isRole(role) || typeof inst !== "string") {
       throw new CoachwireError("TOKEN_INVALID");
     }
     let revoked: boolean;
@@ -129,13 +135,15 @@ export class AuthService extends EventEmitter {
       throw new CoachwireError("UNAVAILABLE", "Cannot check the token right now; retry shortly");
     }
     if (revoked) throw new CoachwireError("TOKEN_REVOKED");
-    return { userId: sub, role, jti, expiresAt: exp * 1000 };
+    const issuedAt = typeof ims === "number" ? ims : (iat ?? 0) * 1000;
+    return { userId: sub, role, institutionId: inst, jti, issuedAt, expiresAt: exp * 1000 };
   }
 
   /** Signs an access token for a user (login, refresh, and the bench's bulk seeding). */
-  async signAccessToken(userId: string, role: UserRole): Promise<{ token: string; expiresAt: number }> {
+  async signAccessToken(userId: string, role: UserRole, institutionId: string): Promise<{ token: string; expiresAt: number }> {
     const expiresAt = Math.floor(Date.now() / 1000) + this.options.accessTtlS;
-    const token = await new SignJWT({ role })
+    // ims: the signing time in ms, so "every token issued before T" is exact within a second.
+    const token = await new SignJWT({ role, inst: institutionId, ims: Date.now() })
       .setProtectedHeader({ alg: "HS256" })
       .setIssuer(ISSUER)
       .setSubject(userId)
@@ -147,12 +155,12 @@ export class AuthService extends EventEmitter {
   }
 
   private async pair(user: UserRow, refreshToken: string): Promise<TokenPair> {
-    const access = await this.signAccessToken(user.id, user.role);
+    const access = await this.signAccessToken(user.id, user.role, user.institution_id);
     return {
       accessToken: access.token,
       accessExpiresAt: access.expiresAt,
       refreshToken,
-      user: { id: user.id, email: user.email, displayName: user.display_name, role: user.role },
+      user: { id: user.id, email: user.email, displayName: user.display_name, role: user.role, institutionId: user.institution_id },
     };
   }
 
@@ -164,8 +172,4 @@ export class AuthService extends EventEmitter {
     );
     return token;
   }
-}
-
-function isRole(value: unknown): value is UserRole {
-  return value === "student" || value === "coach" || value === "admin";
 }

@@ -39,7 +39,7 @@ const jwtKey = new TextEncoder().encode(DEFAULT_JWT_SECRET);
 
 /** An access token as AuthService.signAccessToken makes it (the stack runs with the default secret). */
 export async function mintAccessToken(user: TestUser, ttlS = 900): Promise<string> {
-  return new SignJWT({ role: user.role })
+  return new SignJWT({ role: user.role, inst: user.institutionId, ims: Date.now() })
     .setProtectedHeader({ alg: "HS256" })
     .setIssuer("coachwire")
     .setSubject(user.id)

@@ -9,32 +9,35 @@ export interface TestUser {
   email: string;
   password: string;
   role: UserRole;
+  institutionId: string;
 }
 
 const uid = (prefix: string) => `${prefix}-${randomBytes(5).toString("hex")}`;
 let cachedHash: Promise<{ password: string; hash: string }> | undefined;
 
 /** Creates a user; all test users share one password so scrypt runs once per process. */
-export async function createUser(db: Db, role: UserRole = "student"): Promise<TestUser> {
+export async function createUser(db: Db, role: UserRole = "student", institutionId = "demo"): Promise<TestUser> {
   cachedHash ??= (async () => ({ password: "test-password-1", hash: await hashPassword("test-password-1") }))();
   const { password, hash } = await cachedHash;
   const id = uid(role);
   const email = `${id}@test.coachwire`;
-  await db.query("INSERT INTO users (id, email, display_name, role, password_hash) VALUES ($1, $2, $3, $4, $5)", [
+  await db.query("INSERT INTO users (id, email, display_name, role, password_hash, institution_id) VALUES ($1, $2, $3, $4, $5, $6)", [
     id,
     email,
     `User ${id}`,
     role,
     hash,
+    institutionId,
   ]);
-  return { id, email, password, role };
+  return { id, email, password, role, institutionId };
 }
 
 /** Creates a room with the given members (the first coach among them is its creator). */
 export async function createRoom(db: Db, members: TestUser[]): Promise<string> {
   const id = uid("room");
   const coach = members.find((m) => m.role === "coach");
-  await db.query("INSERT INTO rooms (id, name, created_by) VALUES ($1, $2, $3)", [id, `Room ${id}`, coach?.id ?? null]);
+  const institutionId = members[0]?.institutionId ?? "demo";
+  await db.query("INSERT INTO rooms (id, name, created_by, institution_id) VALUES ($1, $2, $3, $4)", [id, `Room ${id}`, coach?.id ?? null, institutionId]);
   for (const m of members) {
     await db.query("INSERT INTO memberships (room_id, user_id, role) VALUES ($1, $2, $3)", [
       id,

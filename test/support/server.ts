@@ -31,12 +31,12 @@ export async function startTestServer(db: Db, env: Record<string, string> = {}):
     ...server,
     url,
     async tokenFor(user) {
-      return (await server.auth.signAccessToken(user.id, user.role)).token;
+      return (await server.auth.signAccessToken(user.id, user.role, user.institutionId)).token;
     },
     async client(user, options = {}) {
       const c = new CoachClient({
         url,
-        tokens: { accessToken: (await server.auth.signAccessToken(user.id, user.role)).token },
+        tokens: { accessToken: (await server.auth.signAccessToken(user.id, user.role, user.institutionId)).token },
         parser: config.wire.parser,
         ...options,
       });
