@@ -126,7 +126,7 @@ for (const driver of await availableDrivers()) {
     test("the right password gives an access token, a refresh token and the user; the token opens a socket", async () => {
       const user = await createUser(tdb.db, "coach");
       const body = await loggedIn(user);
-      assert.deepEqual(body.user, { id: user.id, email: user.email, displayName: `User ${user.id}`, role: "coach" });
+      assert.deepEqual(body.user, { id: user.id, email: user.email, displayName: `User ${user.id}`, role: "coach", institutionId: "demo" });
       assert.ok(body.accessExpiresAt > Date.now());
       const socket = server.rawSocket({ token: body.accessToken });
       await connectRaw(socket);
