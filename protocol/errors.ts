@@ -12,6 +12,7 @@ export const ERROR_CATALOG = {
   TOKEN_INVALID: { status: 401, retryable: false, message: "The token is not valid" },
   TOKEN_EXPIRED: { status: 401, retryable: true, message: "The access token has expired; refresh it" },
   TOKEN_REVOKED: { status: 401, retryable: false, message: "The token has been revoked" },
+  ACCOUNT_DEACTIVATED: { status: 403, retryable: false, message: "This account has been deactivated; ask your institution's admin" },
   FORBIDDEN: { status: 403, retryable: false, message: "You are not allowed to do this" },
   NOT_A_MEMBER: { status: 403, retryable: false, message: "You are not a member of this room" },
   ROOM_NOT_FOUND: { status: 404, retryable: false, message: "No such room" },

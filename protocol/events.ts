@@ -137,6 +137,8 @@ export interface ServerToClientEvents {
 export interface InterServerEvents {
   /** Close every socket of this access token on the receiving process too. */
   "session:close-token": (jti: string, reason: DisconnectReason) => void;
+  /** Every socket of the user whose token was signed before `beforeMs` closes (deactivation, password change). */
+  "session:close-user": (userId: string, beforeMs: number, reason: DisconnectReason) => void;
   /** A room's members changed: drop cached membership; a removed user's sockets leave the room. */
   "room:membership": (roomId: string, removedUserId: string | null) => void;
 }
@@ -147,6 +149,7 @@ export type DisconnectReason =
   | "slow consumer"
   | "token expired"
   | "token revoked"
+  | "account deactivated"
   | "banned";
 
 /** Reasons after which the client should reconnect (and resume by seq); the rest are terminal. */

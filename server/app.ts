@@ -5,6 +5,7 @@ import { CoachwireError } from "../protocol/errors.ts";
 import { AuthService } from "./auth/auth-service.ts";
 import { createClusterState } from "./cluster-state.ts";
 import type { Config } from "./config.ts";
+import type { DisconnectReason } from "../protocol/events.ts";
 import { EmbeddedRunner } from "../worker/embedded-runner.ts";
 import { jobQueueFor } from "../worker/job-queue-for.ts";
 import { TaskScheduler } from "../worker/task-plan.ts";
@@ -79,7 +80,7 @@ export async function startServer(config: Config, options: StartOptions): Promis
     : undefined;
   const state = createClusterState(config, log("cluster-state"), metrics);
   const isTrusted = trustedSources(config.limits.trustedCidrs);
-  const auth = new AuthService(db, state.denylist, config.auth);
+  const auth = new AuthService(db, state.denylist, config.auth, state.cutoffs);
 
   // Committed events go to the room's sockets, whichever path (chat persister or coaching) wrote them.
   let broadcaster: CommitSink | undefined;
@@ -153,6 +154,11 @@ export async function startServer(config: Config, options: StartOptions): Promis
     if (state.shared) server.serverSideEmit("session:close-token", principal.jti, "token revoked");
   });
   server.on("session:close-token", (jti, reason) => sessions.closeToken(jti, reason));
+  auth.on("sessions-cut", (userId: string, beforeMs: number, reason: DisconnectReason) => {
+    sessions.closeUser(userId, beforeMs, reason);
+    if (state.shared) server.serverSideEmit("session:close-user", userId, beforeMs, reason);
+  });
+  server.on("session:close-user", (userId, beforeMs, reason) => sessions.closeUser(userId, beforeMs, reason));
   server.on("room:membership", (roomId, removedUserId) => void membershipChanged(roomId, removedUserId));
 
   /** A room's members changed (here or on another process): drop the cached members; a removed user's sockets leave. */
@@ -213,7 +219,7 @@ export async function startServer(config: Config, options: StartOptions): Promis
       await presence.close();
       rooms.close();
       await new Promise<void>((resolve) => server.close(() => resolve()));
-      await Promise.all([state.denylist.close(), state.loginLimiter.close(), state.eventLimiter.close(), state.httpLimiter.close()]);
+      await Promise.all([state.denylist.close(), state.cutoffs.close(), state.loginLimiter.close(), state.eventLimiter.close(), state.httpLimiter.close()]);
       await state.presence.close();
       await state.close();
       if (!options.db) await db.close();

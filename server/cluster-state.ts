@@ -9,6 +9,9 @@ import type { Config } from "./config.ts";
 import type { Denylist } from "./denylist/denylist.ts";
 import { LocalDenylist } from "./denylist/local-denylist.ts";
 import { RedisDenylist } from "./denylist/redis-denylist.ts";
+import { LocalSessionCutoffs } from "./denylist/local-session-cutoffs.ts";
+import { RedisSessionCutoffs } from "./denylist/redis-session-cutoffs.ts";
+import type { SessionCutoffs } from "./denylist/session-cutoffs.ts";
 import type { Metrics } from "./metrics/metrics.ts";
 import { LocalPresence } from "./presence/local-presence.ts";
 import type { Presence } from "./presence/presence.ts";
@@ -28,6 +31,8 @@ import { connectRedis } from "./redis/redis-connection.ts";
 export interface ClusterState {
   readonly shared: boolean;
   denylist: Denylist;
+  /** Per-user "tokens signed before T are void" marks (deactivation, password change). */
+  cutoffs: SessionCutoffs;
   loginLimiter: RateLimiter;
   eventLimiter: RateLimiter;
   httpLimiter: RateLimiter;
@@ -59,6 +64,7 @@ export function createClusterState(config: Config, logger: Logger, metrics: Metr
     return {
       shared: false,
       denylist: new LocalDenylist(),
+      cutoffs: new LocalSessionCutoffs(),
       loginLimiter: new LocalRateLimiter(rule.login),
       eventLimiter: new LocalRateLimiter(rule.event),
       httpLimiter: new LocalRateLimiter(rule.http),
@@ -91,6 +97,7 @@ export function createClusterState(config: Config, logger: Logger, metrics: Metr
   return {
     shared: true,
     denylist: new RedisDenylist(commands, prefix),
+    cutoffs: new RedisSessionCutoffs(commands, prefix),
     loginLimiter: limiter("login", rule.login),
     eventLimiter: limiter("event", rule.event),
     httpLimiter: limiter("http", rule.http),

@@ -51,7 +51,9 @@ CREATE TRIGGER memberships_same_institution BEFORE INSERT OR UPDATE ON membershi
   FOR EACH ROW EXECUTE FUNCTION membership_same_institution();
 
 -- Invitations: an emailed token (only its sha256 is stored) that the invitee turns into an
--- account by choosing a password. guardian_of is set for a guardian (parent) invite.
+-- account by choosing a password. guardian_of is set for a guardian (parent) invite. A self
+-- sign-up with a join code is an invite too (join_code and password_hash set): the link in the
+-- confirmation mail creates the account in the code's room.
 CREATE TABLE invites (
   token_hash      text PRIMARY KEY,
   institution_id  text NOT NULL REFERENCES institutions (id),
@@ -60,6 +62,8 @@ CREATE TABLE invites (
   display_name    text,
   created_by      text REFERENCES users (id),
   guardian_of     text REFERENCES users (id) ON DELETE CASCADE,
+  join_code       text REFERENCES join_codes (code) ON DELETE CASCADE,
+  password_hash   text,
   expires_at      timestamptz NOT NULL,
   used_at         timestamptz,
   accepted_by     text REFERENCES users (id),

@@ -4,8 +4,10 @@ import { errors as joseErrors, jwtVerify, SignJWT } from "jose";
 import { CoachwireError } from "../../protocol/errors.ts";
 import type { Db } from "../../db/db.ts";
 import type { Denylist } from "../denylist/denylist.ts";
+import type { SessionCutoffs } from "../denylist/session-cutoffs.ts";
+import type { DisconnectReason } from "../../protocol/events.ts";
 import { isRole, type UserRole } from "../accounts/roles.ts";
-import { decoyHash, verifyPassword } from "./passwords.ts";
+import { decoyHash, hashPassword, needsRehash, verifyPassword } from "./passwords.ts";
 
 export type { UserRole } from "../accounts/roles.ts";
 
@@ -45,11 +47,13 @@ interface UserRow {
   role: UserRole;
   institution_id: string;
   password_hash: string | null;
+  status: "active" | "deactivated" | "deleted";
 }
 
 /**
  * Login, token refresh (rotating, with reuse detection) and logout. Emits "revoked"
- * (Principal) when an access token is revoked so live sockets using it can be closed.
+ * (Principal) when an access token is revoked so live sockets using it can be closed, and
+ * "sessions-cut" (userId, beforeMs, reason) when all of a user's earlier tokens are.
  */
 export class AuthService extends EventEmitter {
   private readonly key: Uint8Array;
@@ -58,6 +62,7 @@ export class AuthService extends EventEmitter {
     private readonly db: Db,
     private readonly denylist: Denylist,
     private readonly options: AuthOptions,
+    private readonly cutoffs: SessionCutoffs,
   ) {
     super();
     this.key = new TextEncoder().encode(options.jwtSecret);
@@ -69,6 +74,12 @@ export class AuthService extends EventEmitter {
     const user = res.rows[0];
     const ok = await verifyPassword(password, user?.password_hash ?? (await decoyHash()));
     if (!user || !ok) throw new CoachwireError("INVALID_CREDENTIALS");
+    // Only someone who knows the password learns that the account is deactivated.
+    if (user.status !== "active") throw new CoachwireError("ACCOUNT_DEACTIVATED");
+    if (needsRehash(user.password_hash!)) {
+      // The cost parameters changed since this hash was made: store one made with today's.
+      await this.db.query("UPDATE users SET password_hash = $2 WHERE id = $1 AND password_hash = $3", [user.id, await hashPassword(password), user.password_hash]);
+    }
     const refreshToken = await this.insertRefreshToken(this.db, user.id, randomUUID());
     return this.pair(user, refreshToken);
   }
@@ -92,6 +103,7 @@ export class AuthService extends EventEmitter {
       const next = await this.insertRefreshToken(tx, row.user_id, row.family_id);
       await tx.query("UPDATE refresh_tokens SET revoked_at = now(), replaced_by = $2 WHERE token_hash = $1", [hash, sha256(next)]);
       const user = await tx.query<UserRow>("SELECT * FROM users WHERE id = $1", [row.user_id]);
+      if (user.rows[0]!.status !== "active") return { error: new CoachwireError("ACCOUNT_DEACTIVATED") };
       return { user: user.rows[0]!, next };
     });
     // The family revocation above must commit, so the error is thrown after the transaction.
@@ -127,16 +139,35 @@ export class AuthService extends EventEmitter {
     if (typeof sub !== "string" || typeof jti !== "string" || typeof exp !== "number" || !isRole(role) || typeof inst !== "string") {
       throw new CoachwireError("TOKEN_INVALID");
     }
+    const issuedAt = typeof ims === "number" ? ims : (iat ?? 0) * 1000;
     let revoked: boolean;
     try {
-      revoked = await this.denylist.has(jti);
+      const [denied, cutoff] = await Promise.all([this.denylist.has(jti), this.cutoffs.cutoff(sub)]);
+      revoked = denied || issuedAt < cutoff;
     } catch {
       // The denylist (Redis) is unreachable: refuse for now, retryably, rather than let a revoked token in.
       throw new CoachwireError("UNAVAILABLE", "Cannot check the token right now; retry shortly");
     }
     if (revoked) throw new CoachwireError("TOKEN_REVOKED");
-    const issuedAt = typeof ims === "number" ? ims : (iat ?? 0) * 1000;
     return { userId: sub, role, institutionId: inst, jti, issuedAt, expiresAt: exp * 1000 };
+  }
+
+  /**
+   * Voids every access token of the user signed before `beforeMs` (on every process: the
+   * cutoff is shared, and "sessions-cut" closes their sockets). Refresh tokens are the
+   * caller's to revoke, in its own transaction ({@link revokeRefreshTokens}).
+   */
+  async cutSessions(userId: string, beforeMs: number, reason: DisconnectReason): Promise<void> {
+    await this.cutoffs.cut(userId, beforeMs, beforeMs + this.options.accessTtlS * 1000 + 1000);
+    this.emit("sessions-cut", userId, beforeMs, reason);
+  }
+
+  /** Signs in a user the caller has just verified (an invite or a password token): a fresh pair. */
+  async issue(userId: string): Promise<TokenPair> {
+    const res = await this.db.query<UserRow>("SELECT * FROM users WHERE id = $1", [userId]);
+    const user = res.rows[0];
+    if (!user || user.status !== "active") throw new CoachwireError("ACCOUNT_DEACTIVATED");
+    return this.pair(user, await this.insertRefreshToken(this.db, user.id, randomUUID()));
   }
 
   /** Signs an access token for a user (login, refresh, and the bench's bulk seeding). */
@@ -162,6 +193,11 @@ export class AuthService extends EventEmitter {
       refreshToken,
       user: { id: user.id, email: user.email, displayName: user.display_name, role: user.role, institutionId: user.institution_id },
     };
+  }
+
+  /** Revokes every live refresh token of the user (in the caller's transaction). */
+  static async revokeRefreshTokens(q: Pick<Db, "query">, userId: string): Promise<void> {
+    await q.query("UPDATE refresh_tokens SET revoked_at = now() WHERE user_id = $1 AND revoked_at IS NULL", [userId]);
   }
 
   private async insertRefreshToken(db: Pick<Db, "query">, userId: string, familyId: string): Promise<string> {

@@ -27,6 +27,12 @@ export async function verifyPassword(password: string, stored: string): Promise<
   return actual.length === expected.length && timingSafeEqual(actual, expected);
 }
 
+/** True when a stored hash was made with other cost parameters than today's (it is re-hashed on the next login). */
+export function needsRehash(stored: string): boolean {
+  const [scheme, n, r, p] = stored.split("$");
+  return scheme !== "scrypt" || Number(n) !== PARAMS.N || Number(r) !== PARAMS.r || Number(p) !== PARAMS.p;
+}
+
 let decoy: Promise<string> | undefined;
 
 /** A hash of a random password, checked when the email is unknown so response time does not tell. */

@@ -65,7 +65,7 @@ export class ProgressService {
     let changed: { progress: ProgressView; task: TaskRow } | undefined;
     const result = await this.writer.write(roomId, async (log): Promise<ProgressResult> => {
       await log.lockRoom(roomId);
-      await membershipOf(log.tx, roomId, userId);
+      await membershipOf(log.tx, roomId, userId, "TASK_NOT_FOUND");
       const earlier = opId === null ? undefined : await log.findByClientId(roomId, clientId);
       if (earlier) {
         return { progress: (earlier.body as { progress: ProgressView }).progress, seq: earlier.seq, duplicate: true };

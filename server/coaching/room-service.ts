@@ -3,8 +3,9 @@ import type { Page, RoomSummary } from "../../protocol/coaching.ts";
 import type { JoinCodeCreateRequest, PageQuery, RoomCreateRequest } from "../../protocol/coaching-schemas.ts";
 import { CoachwireError } from "../../protocol/errors.ts";
 import type { MemberRole, RoomMember } from "../../protocol/events.ts";
-import type { Db } from "../../db/db.ts";
-import type { UserRole } from "../auth/auth-service.ts";
+import type { Db, Queryable } from "../../db/db.ts";
+import { AuditLog, type AuditEntry } from "../accounts/audit-log.ts";
+import { allows, requirePermission, type UserRole } from "../accounts/roles.ts";
 import { only, type LogTransaction, type RoomLogWriter } from "../log/log-transaction.ts";
 import { membershipOf, requireRoomCoach } from "./access.ts";
 import { decodeCursor, pageOf } from "./cursor.ts";
@@ -60,11 +61,11 @@ export class RoomService {
 
   /** Coaches (and admins) create rooms; a 1:1 room asked for again is the same room. */
   async create(userId: string, userRole: UserRole, req: RoomCreateRequest): Promise<{ room: RoomSummary; created: boolean }> {
-    if (userRole === "student") throw new CoachwireError("FORBIDDEN", "Only coaches create rooms");
+    requirePermission(userRole, "room.create");
     if (req.kind === "direct") {
       const existing = await this.directRoom(userId, req.studentId!);
       if (existing) return { room: await this.summary(userId, existing), created: false };
-      await this.requireStudent(req.studentId!);
+      await this.requireStudent(userId, req.studentId!);
     }
     const id = `r_${randomBytes(9).toString("base64url")}`;
     try {
@@ -88,7 +89,8 @@ export class RoomService {
 
   private async insertRoom(id: string, userId: string, req: RoomCreateRequest): Promise<void> {
     await this.writer.write(id, async (log) => {
-      await log.tx.query("INSERT INTO rooms (id, name, kind, created_by, direct_student_id) VALUES ($1, $2, $3, $4, $5)", [
+      // The room belongs to its creator's institution.
+      await log.tx.query("INSERT INTO rooms (id, name, kind, created_by, direct_student_id, institution_id) VALUES ($1, $2, $3, $4, $5, (SELECT institution_id FROM users WHERE id = $4))", [
         id,
         req.name,
         req.kind,
@@ -127,8 +129,13 @@ export class RoomService {
     const added = await this.writer.write(roomId, async (log) => {
       await log.lockRoom(roomId);
       await requireRoomCoach(log.tx, roomId, userId);
-      const user = await log.tx.query<{ role: UserRole }>("SELECT role FROM users WHERE id = $1", [memberId]);
+      // Someone of another institution is "no user", exactly like an id nobody has.
+      const user = await log.tx.query<{ role: UserRole }>(
+        "SELECT role FROM users WHERE id = $1 AND institution_id = (SELECT institution_id FROM rooms WHERE id = $2)",
+        [memberId, roomId],
+      );
       if (!user.rows[0]) throw new CoachwireError("NOT_FOUND", `No user ${memberId}`);
+      if (!allows(user.rows[0].role, "room.member")) throw new CoachwireError("VALIDATION_FAILED", `userId: ${memberId} is a parent; parents are not room members`);
       return this.addMembership(log, roomId, memberId, user.rows[0].role === "student" ? "student" : "coach", "invite");
     });
     if (added) this.onMembership(roomId, null);
@@ -136,7 +143,7 @@ export class RoomService {
   }
 
   /** The room's coach removes a student: their unfinished assignments in the room go with them. */
-  async removeMember(userId: string, roomId: string, memberId: string): Promise<void> {
+  async removeMember(userId: string, roomId: string, memberId: string, ip: string | null = null): Promise<void> {
     await this.writer.write(roomId, async (log) => {
       await log.lockRoom(roomId);
       await requireRoomCoach(log.tx, roomId, userId);
@@ -150,12 +157,13 @@ export class RoomService {
         [roomId, memberId],
       );
       await log.append([{ roomId, clientId: null, kind: "member.removed", senderId: userId, body: { userId: memberId } }]);
+      await audit(log.tx, roomId, { actorId: userId, action: "member.remove", targetType: "user", targetId: memberId, ip, details: { roomId } });
     });
     this.onMembership(roomId, memberId);
   }
 
   /** The room's coach mutes or unmutes a student (muted: no chat; reading and progress still work). */
-  async setMuted(userId: string, roomId: string, memberId: string, muted: boolean): Promise<void> {
+  async setMuted(userId: string, roomId: string, memberId: string, muted: boolean, ip: string | null = null): Promise<void> {
     const changed = await this.writer.write(roomId, async (log) => {
       await log.lockRoom(roomId);
       await requireRoomCoach(log.tx, roomId, userId);
@@ -165,6 +173,7 @@ export class RoomService {
       if (target.muted === muted) return false;
       await log.tx.query("UPDATE memberships SET muted = $3 WHERE room_id = $1 AND user_id = $2", [roomId, memberId, muted]);
       await log.append([{ roomId, clientId: null, kind: "member.muted", senderId: userId, body: { userId: memberId, muted } }]);
+      await audit(log.tx, roomId, { actorId: userId, action: muted ? "member.mute" : "member.unmute", targetType: "user", targetId: memberId, ip, details: { roomId } });
       return true;
     });
     if (changed) this.onMembership(roomId, null);
@@ -188,31 +197,48 @@ export class RoomService {
 
   /** A student joins with a code; joining a room they are already in changes nothing and uses nothing. */
   async redeemJoinCode(userId: string, userRole: UserRole, code: string): Promise<RoomDetails> {
-    if (userRole !== "student") throw new CoachwireError("FORBIDDEN", "Join codes are for students");
-    const found = await this.db.query<{ room_id: string }>("SELECT room_id FROM join_codes WHERE code = $1", [code]);
+    requirePermission(userRole, "joinCode.redeem");
+    // A code of another institution's room is no code at all.
+    const found = await this.db.query<{ room_id: string }>(
+      `SELECT j.room_id FROM join_codes j JOIN rooms r ON r.id = j.room_id JOIN users u ON u.id = $2 AND u.institution_id = r.institution_id
+        WHERE j.code = $1`,
+      [code, userId],
+    );
     const roomId = found.rows[0]?.room_id;
     if (!roomId) throw new CoachwireError("JOIN_CODE_INVALID");
     const added = await this.writer.write(roomId, async (log) => {
       await log.lockRoom(roomId);
-      const row = await log.tx.query<{ expires_at: Date; max_uses: number | null; uses: number }>(
-        "SELECT expires_at, max_uses, uses FROM join_codes WHERE code = $1",
-        [code],
-      );
-      const c = row.rows[0];
-      if (!c) throw new CoachwireError("JOIN_CODE_INVALID");
       const already = await log.tx.query("SELECT 1 FROM memberships WHERE room_id = $1 AND user_id = $2", [roomId, userId]);
       if (already.rows.length > 0) return false;
-      if (c.expires_at.getTime() <= Date.now()) throw new CoachwireError("JOIN_CODE_EXPIRED");
-      if (c.max_uses !== null && c.uses >= c.max_uses) throw new CoachwireError("JOIN_CODE_EXPIRED", "The join code has been used up");
-      await log.tx.query("UPDATE join_codes SET uses = uses + 1 WHERE code = $1", [code]);
+      await claimCode(log.tx, code);
       return this.addMembership(log, roomId, userId, "student", "code");
     });
     if (added) this.onMembership(roomId, null);
     return this.get(userId, roomId);
   }
 
+  /**
+   * Self sign-up: `createUser` makes the new student's account inside the transaction that adds
+   * them to the code's room, so a refused code (expired, used up) leaves no account behind. The
+   * room's institution becomes the account's.
+   */
+  async joinAsNewStudent(code: string, createUser: (tx: Queryable, institutionId: string) => Promise<string>): Promise<{ userId: string; roomId: string }> {
+    const found = await this.db.query<{ room_id: string }>("SELECT room_id FROM join_codes WHERE code = $1", [code]);
+    const roomId = found.rows[0]?.room_id;
+    if (!roomId) throw new CoachwireError("JOIN_CODE_INVALID");
+    const userId = await this.writer.write(roomId, async (log) => {
+      await log.lockRoom(roomId);
+      const institutionId = await claimCode(log.tx, code);
+      const id = await createUser(log.tx, institutionId);
+      await this.addMembership(log, roomId, id, "student", "code");
+      return id;
+    });
+    this.onMembership(roomId, null);
+    return { userId, roomId };
+  }
+
   /** The room's coach deletes a chat message: its body is gone from history and a chat.deleted tombstone is logged. */
-  async deleteMessage(userId: string, roomId: string, seq: number): Promise<{ seq: number }> {
+  async deleteMessage(userId: string, roomId: string, seq: number, ip: string | null = null): Promise<{ seq: number }> {
     return this.writer.write(roomId, async (log) => {
       await log.lockRoom(roomId);
       await requireRoomCoach(log.tx, roomId, userId);
@@ -223,6 +249,7 @@ export class RoomService {
       if (target.rows[0]?.kind !== "chat") throw new CoachwireError("NOT_FOUND", `No chat message at seq ${seq}`);
       await log.tx.query(`UPDATE room_events SET body = '{"deleted": true}'::jsonb WHERE room_id = $1 AND seq = $2`, [roomId, seq]);
       const { event } = only(await log.append([{ roomId, clientId, kind: "chat.deleted", senderId: userId, body: { seq } }]));
+      await audit(log.tx, roomId, { actorId: userId, action: "message.delete", targetType: "message", targetId: `${roomId}:${seq}`, ip, details: { roomId, seq } });
       return { seq: event.seq };
     });
   }
@@ -247,8 +274,12 @@ export class RoomService {
     return true;
   }
 
-  private async requireStudent(userId: string): Promise<void> {
-    const user = await this.db.query<{ role: UserRole }>("SELECT role FROM users WHERE id = $1", [userId]);
+  /** A student of the caller's own institution (one of another reads exactly like no one). */
+  private async requireStudent(callerId: string, userId: string): Promise<void> {
+    const user = await this.db.query<{ role: UserRole }>(
+      "SELECT role FROM users WHERE id = $1 AND institution_id = (SELECT institution_id FROM users WHERE id = $2)",
+      [userId, callerId],
+    );
     if (user.rows[0]?.role !== "student") throw new CoachwireError("VALIDATION_FAILED", `studentId: ${userId} is not a student`);
   }
 
@@ -257,6 +288,26 @@ export class RoomService {
     const res = await this.db.query<SummaryRow>(`${SUMMARY_SELECT} WHERE m.user_id = $1 AND r.id = $2`, [userId, roomId]);
     return summaryView(res.rows[0]!);
   }
+}
+
+/** Uses a join code once (the room is locked): expired or used up is refused. Returns the room's institution. */
+async function claimCode(tx: Queryable, code: string): Promise<string> {
+  const row = await tx.query<{ expires_at: Date; max_uses: number | null; uses: number; institution_id: string }>(
+    "SELECT j.expires_at, j.max_uses, j.uses, r.institution_id FROM join_codes j JOIN rooms r ON r.id = j.room_id WHERE j.code = $1",
+    [code],
+  );
+  const c = row.rows[0];
+  if (!c) throw new CoachwireError("JOIN_CODE_INVALID");
+  if (c.expires_at.getTime() <= Date.now()) throw new CoachwireError("JOIN_CODE_EXPIRED");
+  if (c.max_uses !== null && c.uses >= c.max_uses) throw new CoachwireError("JOIN_CODE_EXPIRED", "The join code has been used up");
+  await tx.query("UPDATE join_codes SET uses = uses + 1 WHERE code = $1", [code]);
+  return c.institution_id;
+}
+
+/** A moderation action's audit row, in the room's institution, in the transaction of the action. */
+async function audit(tx: Queryable, roomId: string, entry: Omit<AuditEntry, "institutionId">): Promise<void> {
+  const room = await tx.query<{ institution_id: string }>("SELECT institution_id FROM rooms WHERE id = $1", [roomId]);
+  await AuditLog.record(tx, { ...entry, institutionId: room.rows[0]!.institution_id });
 }
 
 function summaryView(r: SummaryRow): RoomSummary {

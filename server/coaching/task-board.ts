@@ -38,7 +38,7 @@ export class TaskBoards {
   /** Coach of the task's room only. */
   async board(userId: string, taskId: string): Promise<TaskBoard> {
     const task = await loadTask(this.db, taskId);
-    await requireRoomCoach(this.db, task.room_id, userId);
+    await requireRoomCoach(this.db, task.room_id, userId, "TASK_NOT_FOUND");
     const rows = (await this.sourceRows([task])).get(task.id) ?? [];
     const boardRows = rows.map((r) => boardRow(r, task));
     return { task: taskView(task, rows.map((r) => r.user_id)), rows: boardRows, funnel: funnelOf(boardRows) };

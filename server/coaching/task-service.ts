@@ -35,7 +35,7 @@ export class TaskService {
         return { task: await loadTaskView(log.tx, taskId), seq: earlier.seq, duplicate: true };
       }
       if (req.dueAt !== null && req.dueAt < Date.now()) throw new CoachwireError("VALIDATION_FAILED", "dueAt: is in the past");
-      await checkSubject(log.tx, req.subjectId);
+      await checkSubject(log.tx, req.roomId, req.subjectId);
       const assignees = await this.resolveAssignees(log.tx, req.roomId, req.assignees);
       const id = `t_${randomBytes(9).toString("base64url")}`;
       await log.tx.query(
@@ -65,7 +65,7 @@ export class TaskService {
       if (req.title !== undefined) set("title", "title", req.title);
       if (req.details !== undefined) set("details", "details", req.details);
       if (req.subjectId !== undefined) {
-        await checkSubject(log.tx, req.subjectId);
+        await checkSubject(log.tx, (await loadTask(log.tx, req.taskId)).room_id, req.subjectId);
         set("subject_id", "subjectId", req.subjectId);
       }
       if (req.target !== undefined) {
@@ -97,7 +97,7 @@ export class TaskService {
   /** Any member of the task's room may read it. */
   async get(userId: string, taskId: string): Promise<TaskView> {
     const task = await loadTaskView(this.db, taskId);
-    await membershipOf(this.db, task.roomId, userId);
+    await membershipOf(this.db, task.roomId, userId, "TASK_NOT_FOUND");
     return task;
   }
 
@@ -112,7 +112,7 @@ export class TaskService {
     const { room_id: roomId } = await loadTask(this.db, taskId);
     const result = await this.writer.write(roomId, async (log) => {
       await log.lockRoom(roomId);
-      await requireRoomCoach(log.tx, roomId, userId);
+      await requireRoomCoach(log.tx, roomId, userId, "TASK_NOT_FOUND");
       const earlier = await log.findByClientId(roomId, clientId);
       if (earlier) return { task: await loadTaskView(log.tx, taskId), seq: earlier.seq, duplicate: true };
       if ((await loadTask(log.tx, taskId)).status === "cancelled") throw new CoachwireError("TASK_CANCELLED");
@@ -138,9 +138,13 @@ export class TaskService {
   }
 }
 
-async function checkSubject(q: Queryable, subjectId: string | null): Promise<void> {
+/** The subject must be a built-in one or one of the room's institution. */
+async function checkSubject(q: Queryable, roomId: string, subjectId: string | null): Promise<void> {
   if (subjectId === null) return;
-  const found = await q.query("SELECT 1 FROM subjects WHERE id = $1", [subjectId]);
+  const found = await q.query(
+    "SELECT 1 FROM subjects s JOIN rooms r ON r.id = $2 WHERE s.id = $1 AND (s.institution_id IS NULL OR s.institution_id = r.institution_id)",
+    [subjectId, roomId],
+  );
   if (found.rows.length === 0) throw new CoachwireError("VALIDATION_FAILED", `subjectId: no subject ${subjectId}`);
 }
 

@@ -56,7 +56,7 @@ export function roomRoutes(ctx: RoomRoutesContext): Route[] {
     }),
     route("DELETE", "/api/rooms/:roomId/events/:seq", async (req, p) => {
       const { roomId, seq } = readParams(req, eventPath);
-      return ok(await coaching.rooms.deleteMessage(p.userId, roomId, seq));
+      return ok(await coaching.rooms.deleteMessage(p.userId, roomId, seq, req.ip));
     }),
     route("POST", "/api/rooms/:roomId/read", async (req, p) => {
       const { roomId, seq } = readJson(req, msgReadSchema, readParams(req, roomPath));
@@ -69,13 +69,13 @@ export function roomRoutes(ctx: RoomRoutesContext): Route[] {
     }),
     route("DELETE", "/api/rooms/:roomId/members/:userId", async (req, p) => {
       const { roomId, userId } = readParams(req, memberPath);
-      await coaching.rooms.removeMember(p.userId, roomId, userId);
+      await coaching.rooms.removeMember(p.userId, roomId, userId, req.ip);
       return ok();
     }),
     route("POST", "/api/rooms/:roomId/members/:userId/mute", async (req, p) => {
       const { roomId, userId } = readParams(req, memberPath);
       const { muted } = readJson(req, muteSchema);
-      await coaching.rooms.setMuted(p.userId, roomId, userId, muted);
+      await coaching.rooms.setMuted(p.userId, roomId, userId, muted, req.ip);
       return ok({ muted });
     }),
     route("POST", "/api/rooms/:roomId/join-codes", async (req, p) => {
@@ -83,7 +83,7 @@ export function roomRoutes(ctx: RoomRoutesContext): Route[] {
       return ok({ joinCode: await coaching.rooms.createJoinCode(p.userId, roomId, readJson(req, joinCodeCreateSchema, {})) }, 201);
     }),
     route("POST", "/api/join", async (req, p) => ok(await coaching.rooms.redeemJoinCode(p.userId, p.role, readJson(req, joinCodeRedeemSchema).code))),
-    route("GET", "/api/subjects", async () => ok({ items: await coaching.subjects.list() })),
-    route("POST", "/api/subjects", async (req, p) => ok({ subject: await coaching.subjects.create(p.role, readJson(req, subjectCreateSchema)) }, 201)),
+    route("GET", "/api/subjects", async (_req, p) => ok({ items: await coaching.subjects.list(p.institutionId) })),
+    route("POST", "/api/subjects", async (req, p) => ok({ subject: await coaching.subjects.create(p.role, p.institutionId, readJson(req, subjectCreateSchema)) }, 201)),
   ];
 }

@@ -20,7 +20,7 @@ export function coachingEvents(router: RequestRouter, ctx: CoachingHandlersConte
     await ctx.rooms.get(roomId).authorize(userId);
     return { lastReadSeq: await coaching.readMarks.mark(roomId, userId, seq) };
   });
-  router.on("msg:delete", msgDeleteSchema, ({ roomId, seq }, { userId }) => coaching.rooms.deleteMessage(userId, roomId, seq));
+  router.on("msg:delete", msgDeleteSchema, ({ roomId, seq }, { userId, socket }) => coaching.rooms.deleteMessage(userId, roomId, seq, socket.data.ip));
   router.on("task:create", taskCreateSchema, (req, { userId }) => coaching.tasks.create(userId, req));
   router.on("task:update", taskUpdateSchema, (req, { userId }) => coaching.tasks.update(userId, req));
   router.on("task:cancel", taskCancelSchema, (req, { userId }) => coaching.tasks.cancel(userId, req));

@@ -1,5 +1,6 @@
 import type { Logger } from "pino";
 import { RECONNECT_REASONS, type DisconnectReason } from "../../protocol/events.ts";
+import { userChannel } from "../log/audience.ts";
 import type { CoachServer, CoachSocket } from "./socket-types.ts";
 
 /**
@@ -34,6 +35,14 @@ export class Sessions {
   /** Closes every socket that uses the given access token. */
   closeToken(jti: string, reason: DisconnectReason): void {
     for (const socket of this.byToken.get(jti) ?? []) this.close(socket, reason);
+  }
+
+  /** Closes the user's sockets whose access token was signed before `beforeMs`. */
+  closeUser(userId: string, beforeMs: number, reason: DisconnectReason): void {
+    for (const id of this.io.of("/").adapter.rooms.get(userChannel(userId)) ?? []) {
+      const socket = this.io.of("/").sockets.get(id);
+      if (socket && socket.data.principal.issuedAt < beforeMs) this.close(socket, reason);
+    }
   }
 
   /** Closes every socket of this process (drain). */

@@ -26,7 +26,7 @@ export interface RoomSnapshot {
 export class RoomActor {
   private tail: Promise<unknown> = Promise.resolve();
   private pending = 0;
-  private room: { name: string; members: Map<string, RoomMember> } | undefined;
+  private room: { name: string; institutionId: string; members: Map<string, RoomMember> } | undefined;
   /** Milliseconds timestamp of the last command, for idle eviction. */
   lastUsed = Date.now();
 
@@ -40,7 +40,7 @@ export class RoomActor {
     return this.run(async () => {
       await this.loadFor(userId);
       const room = this.room!;
-      this.assertMember(userId);
+      await this.assertMember(userId);
       return { id: this.roomId, name: room.name, members: [...room.members.values()] };
     });
   }
@@ -49,7 +49,7 @@ export class RoomActor {
   authorize(userId: string): Promise<MemberRole> {
     return this.run(async () => {
       await this.loadFor(userId);
-      return this.assertMember(userId);
+      return await this.assertMember(userId);
     });
   }
 
@@ -60,7 +60,7 @@ export class RoomActor {
   async send(userId: string, draft: Omit<EventDraft, "roomId" | "senderId">): Promise<AppendOutcome> {
     const queued = await this.run(async () => {
       await this.loadFor(userId);
-      this.assertMember(userId);
+      await this.assertMember(userId);
       if (this.room!.members.get(userId)!.muted) {
         // Possibly unmuted on another process a moment ago: ask the database before refusing.
         this.room = undefined;
@@ -103,10 +103,16 @@ export class RoomActor {
     return result;
   }
 
-  private assertMember(userId: string): MemberRole {
-    const member = this.room!.members.get(userId);
-    if (!member) throw new CoachwireError("NOT_A_MEMBER");
-    return member.role;
+  /**
+   * The member's role. A stranger of another institution is told the room does not exist (the
+   * one query on this path runs only for non-members, never for a member's send).
+   */
+  private async assertMember(userId: string): Promise<MemberRole> {
+    const room = this.room!;
+    const member = room.members.get(userId);
+    if (member) return member.role;
+    const user = await this.ctx.db.query<{ institution_id: string }>("SELECT institution_id FROM users WHERE id = $1", [userId]);
+    throw new CoachwireError(user.rows[0]?.institution_id === room.institutionId ? "NOT_A_MEMBER" : "ROOM_NOT_FOUND");
   }
 
   /**
@@ -122,7 +128,7 @@ export class RoomActor {
 
   private async load(): Promise<NonNullable<RoomActor["room"]>> {
     if (this.room) return this.room;
-    const found = await this.ctx.db.query<{ name: string }>("SELECT name FROM rooms WHERE id = $1", [this.roomId]);
+    const found = await this.ctx.db.query<{ name: string; institution_id: string }>("SELECT name, institution_id FROM rooms WHERE id = $1", [this.roomId]);
     const row = found.rows[0];
     if (!row) {
       this.ctx.forget?.(this.roomId);
@@ -136,6 +142,7 @@ export class RoomActor {
     );
     this.room = {
       name: row.name,
+      institutionId: row.institution_id,
       members: new Map(
         members.rows.map((m) => [m.user_id, { userId: m.user_id, displayName: m.display_name, role: m.role, muted: m.muted }]),
       ),
