@@ -10,6 +10,11 @@ import { EmbeddedRunner } from "../worker/embedded-runner.ts";
 import { jobQueueFor } from "../worker/job-queue-for.ts";
 import { TaskScheduler } from "../worker/task-plan.ts";
 import { Coaching } from "./coaching/coaching.ts";
+import { Accounts } from "./accounts/accounts.ts";
+import { accountRoutes } from "./http/account-routes.ts";
+import { adminRoutes } from "./http/admin-routes.ts";
+import { mailContext } from "./mail/mail-context.ts";
+import { Mailer } from "./mail/mailer.ts";
 import { authRoutes } from "./http/auth-routes.ts";
 import { healthRoutes } from "./http/health-routes.ts";
 import { metricsRoutes } from "./http/metrics-routes.ts";
@@ -102,6 +107,9 @@ export async function startServer(config: Config, options: StartOptions): Promis
     },
   });
   coaching.readMarks.on("flushFailed", (err) => log("read-marks").error({ err }, "read marks not stored"));
+  // Mail is a background job like the notices: BullMQ's worker sends it, or the embedded runner here.
+  const mailer = new Mailer(db, jobs, (err) => log("mail").error({ err }, "could not dispatch a mail job"));
+  const accounts = new Accounts({ db, auth, mailer, rooms: coaching.rooms, config: config.accounts, logger: log("accounts") });
 
   const authed = { auth, userLimiter: state.eventLimiter, isTrusted };
   const routes: Route[] = [
@@ -109,6 +117,8 @@ export async function startServer(config: Config, options: StartOptions): Promis
     ...authRoutes({ auth, loginLimiter: state.loginLimiter, isTrusted }),
     ...roomRoutes({ ...authed, db, coaching, historyLimitMax: config.rooms.historyLimitMax }),
     ...taskRoutes({ ...authed, coaching }),
+    ...accountRoutes({ ...authed, db, accounts, loginLimiter: state.loginLimiter }),
+    ...adminRoutes({ ...authed, db, accounts }),
     ...(metrics ? metricsRoutes(metrics) : []),
   ];
   const handle = async (req: HttpRequest) => {
@@ -132,8 +142,9 @@ export async function startServer(config: Config, options: StartOptions): Promis
   if (jobs instanceof EmbeddedRunner) {
     jobs.on("failed", ({ id, err }) => log("jobs").warn({ err, job: id }, "job failed"));
     jobs.on("error", (err) => log("jobs").error({ err }, "job runner error"));
-    jobs.start({ db, sink: broadcast, now: Date.now, digestHour: config.jobs.digestHour });
+    jobs.start({ db, sink: broadcast, now: Date.now, digestHour: config.jobs.digestHour, mail: mailContext(config, log("mail")) });
   }
+  void mailer.resume().catch((err) => log("mail").error({ err }, "could not resume queued mail"));
 
   const sessions = new Sessions(server, log("sessions"));
   const persister = new Persister(db, config.persister, broadcast, log("persister"));

@@ -78,6 +78,13 @@ const ENV_SCHEMA = z.object({
     .default("")
     .refine((v) => parseCidrList(v) !== undefined, "must be a comma-separated list of CIDR ranges, e.g. 127.0.0.0/8,::1/128"),
   COACHWIRE_METRICS: bool.default(true),
+  COACHWIRE_PUBLIC_URL: z.url({ protocol: /^https?$/ }).default("http://localhost:8080"),
+  COACHWIRE_SMTP_URL: z.url({ protocol: /^smtps?$/ }).optional(),
+  COACHWIRE_MAIL_FROM: z.string().min(3).max(200).default("coachwire <no-reply@coachwire.invalid>"),
+  COACHWIRE_INVITE_TTL_S: int(300, 30 * 86_400).default(7 * 86_400),
+  COACHWIRE_RESET_TTL_S: int(60, 86_400).default(1800),
+  COACHWIRE_WELCOME_TTL_S: int(300, 30 * 86_400).default(7 * 86_400),
+  COACHWIRE_PASSWORD_MIN_LENGTH: int(8, 128).default(10),
 });
 
 type Env = z.infer<typeof ENV_SCHEMA>;
@@ -128,6 +135,10 @@ export interface Config {
   }>;
   readonly metrics: boolean;
   readonly demoSeed: boolean;
+  /** Accounts: where mailed links point, token lifetimes, the password rule. */
+  readonly accounts: Readonly<{ publicUrl: string; inviteTtlS: number; resetTtlS: number; welcomeTtlS: number; passwordMinLength: number }>;
+  /** Mail: SMTP when `smtpUrl` is set, else the outbox table (and the server log). */
+  readonly mail: Readonly<{ smtpUrl: string | undefined; from: string }>;
 }
 
 /** Thrown when the environment is invalid; the message names every offending variable. */
@@ -249,6 +260,14 @@ export function loadConfig(source: Record<string, string | undefined> = process.
     }),
     metrics: env.COACHWIRE_METRICS,
     demoSeed: env.COACHWIRE_DEMO_SEED ?? env.NODE_ENV !== "production",
+    accounts: Object.freeze({
+      publicUrl: env.COACHWIRE_PUBLIC_URL.replace(/\/+$/, ""),
+      inviteTtlS: env.COACHWIRE_INVITE_TTL_S,
+      resetTtlS: env.COACHWIRE_RESET_TTL_S,
+      welcomeTtlS: env.COACHWIRE_WELCOME_TTL_S,
+      passwordMinLength: env.COACHWIRE_PASSWORD_MIN_LENGTH,
+    }),
+    mail: Object.freeze({ smtpUrl: env.COACHWIRE_SMTP_URL, from: env.COACHWIRE_MAIL_FROM }),
   };
   return Object.freeze(config);
 }

@@ -58,6 +58,8 @@ describe("loadConfig", () => {
       },
       metrics: true,
       demoSeed: true,
+      accounts: { publicUrl: "http://localhost:8080", inviteTtlS: 604_800, resetTtlS: 1800, welcomeTtlS: 604_800, passwordMinLength: 10 },
+      mail: { smtpUrl: undefined, from: "coachwire <no-reply@coachwire.invalid>" },
     } satisfies Config);
   });
 
@@ -86,7 +88,7 @@ describe("loadConfig", () => {
   test("the result and every nested object are frozen", () => {
     const config = loadConfig({});
     assert.ok(Object.isFrozen(config));
-    for (const key of ["db", "auth", "wire", "persister", "rooms", "limits"] as const) {
+    for (const key of ["db", "auth", "wire", "persister", "rooms", "limits", "accounts", "mail"] as const) {
       assert.ok(Object.isFrozen(config[key]), `config.${key} should be frozen`);
     }
     assert.throws(() => {
@@ -117,6 +119,9 @@ describe("loadConfig", () => {
     ["an access token TTL under the 10 s minimum", { COACHWIRE_ACCESS_TOKEN_TTL_S: "9" }],
     ["a boolean that is not one", { COACHWIRE_TRUST_PROXY: "yes" }],
     ["an unknown NODE_ENV", { NODE_ENV: "staging" }],
+    ["an SMTP URL that is not smtp(s)", { COACHWIRE_SMTP_URL: "http://mail.example" }],
+    ["a password minimum under 8", { COACHWIRE_PASSWORD_MIN_LENGTH: "7" }],
+    ["a reset token lifetime under a minute", { COACHWIRE_RESET_TTL_S: "59" }],
   ];
   for (const [what, env] of invalid) {
     test(`${what} is refused, naming the variable`, () => {

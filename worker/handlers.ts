@@ -1,6 +1,7 @@
 import type { JobKind, JobOutcome, JobPayloads } from "./jobs.ts";
 import type { JobContext } from "./job-context.ts";
 import { runDigest } from "./digest-job.ts";
+import { runMail } from "./mail-job.ts";
 import { runNudge } from "./nudge-job.ts";
 import { runOverdue } from "./overdue-job.ts";
 import { runReminder } from "./reminder-job.ts";
@@ -11,6 +12,7 @@ export const JOB_HANDLERS: { [K in JobKind]: (ctx: JobContext, payload: JobPaylo
   nudge: runNudge,
   overdue: runOverdue,
   digest: runDigest,
+  mail: runMail,
 };
 
 export function runJob(ctx: JobContext, kind: JobKind, payload: unknown): Promise<JobOutcome> {

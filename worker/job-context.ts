@@ -1,5 +1,6 @@
 import type { Db } from "../db/db.ts";
 import type { CommitSink } from "../server/log/persister.ts";
+import type { MailTransport } from "../server/mail/mail-transport.ts";
 import type { JobQueue } from "./jobs.ts";
 import type { QuietHours } from "./quiet-hours.ts";
 
@@ -11,6 +12,18 @@ export interface JobContext {
   now(): number;
   /** Local hour of the coaches' daily digest. */
   digestHour: number;
+  /** How mail jobs deliver (absent where no mail is sent, e.g. some tests). */
+  mail?: MailContext;
+}
+
+/** What the mail job needs: the SMTP transport (none: mail stays in the outbox and its link goes to the log). */
+export interface MailContext {
+  transport: MailTransport | undefined;
+  from: string;
+  /** Tries before a mail is marked failed (the runner's own attempt limit). */
+  maxAttempts: number;
+  /** Told about each mail kept in the outbox (the embedded server logs its link). */
+  kept(mail: { to: string; subject: string; link: string | null }): void;
 }
 
 export interface TaskForJob {

@@ -3,7 +3,7 @@
  * (BullMQ on Redis, or the embedded runner on the database's scheduled_jobs table).
  */
 
-export type JobKind = "reminder" | "nudge" | "overdue" | "digest";
+export type JobKind = "reminder" | "nudge" | "overdue" | "digest" | "mail";
 
 export interface ReminderPayload {
   taskId: string;
@@ -37,11 +37,17 @@ export interface DigestPayload {
   held?: boolean;
 }
 
+/** One outbox row to deliver, by its natural key. */
+export interface MailPayload {
+  naturalKey: string;
+}
+
 export interface JobPayloads {
   reminder: ReminderPayload;
   nudge: NudgePayload;
   overdue: OverduePayload;
   digest: DigestPayload;
+  mail: MailPayload;
 }
 
 /** What a job asks of its runner: nothing (done), or to run it again later (the recipient was in quiet hours). */
@@ -75,4 +81,5 @@ export const jobIds = {
   overdue: (taskId: string) => `overdue:${taskId}`,
   heldOverdue: (taskId: string) => `overdue:${taskId}:held`,
   digest: (coachId: string, day: string) => `digest:${coachId}:${day}`,
+  mail: (naturalKey: string) => `mail:${naturalKey}`,
 };

@@ -254,6 +254,39 @@ export class RoomService {
     });
   }
 
+  /**
+   * A CSV import's room changes, all in one transaction with `fn` (which writes the accounts):
+   * `join` adds a member to a listed room, `direct` opens a coach's 1:1 room with a student
+   * (or finds the one they have). Members' caches drop after the commit.
+   */
+  async importAcross<T>(
+    roomIds: readonly string[],
+    fn: (ops: { tx: Queryable; join(roomId: string, userId: string, role: MemberRole): Promise<void>; direct(coachId: string, studentId: string, name: string): Promise<void> }) => Promise<T>,
+  ): Promise<T> {
+    const touched = new Set<string>();
+    const result = await this.writer.writeAcross(roomIds, (log) =>
+      fn({
+        tx: log.tx,
+        join: async (roomId, userId, role) => {
+          if (await this.addMembership(log, roomId, userId, role, "invite")) touched.add(roomId);
+        },
+        direct: async (coachId, studentId, name) => {
+          const found = await log.tx.query("SELECT 1 FROM rooms WHERE kind = 'direct' AND created_by = $1 AND direct_student_id = $2", [coachId, studentId]);
+          if (found.rows.length > 0) return;
+          const id = `r_${randomBytes(9).toString("base64url")}`;
+          await log.tx.query(
+            "INSERT INTO rooms (id, name, kind, created_by, direct_student_id, institution_id) VALUES ($1, $2, 'direct', $3, $4, (SELECT institution_id FROM users WHERE id = $3))",
+            [id, name, coachId, studentId],
+          );
+          await this.addMembership(log, id, coachId, "coach", "create");
+          await this.addMembership(log, id, studentId, "student", "create");
+        },
+      }),
+    );
+    for (const roomId of touched) this.onMembership(roomId, null);
+    return result;
+  }
+
   /** Inserts a membership and logs member.added; whole-room open tasks are assigned to a new student. False if already a member. */
   private async addMembership(log: LogTransaction, roomId: string, userId: string, role: MemberRole, via: "create" | "invite" | "code"): Promise<boolean> {
     const inserted = await log.tx.query<{ display_name: string }>(

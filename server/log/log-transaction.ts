@@ -79,6 +79,18 @@ export class RoomLogWriter {
     private readonly sink: CommitSink,
   ) {}
 
+  /**
+   * Runs `fn` in ONE log transaction after locking every listed room, in id order (a bulk
+   * change such as a CSV import). Not queued per room: it waits on the row locks instead, and
+   * since one-room writes hold one lock each, the ordered locking cannot deadlock with them.
+   */
+  async writeAcross<T>(roomIds: readonly string[], fn: (t: LogTransaction) => Promise<T>): Promise<T> {
+    return inLogTransaction(this.db, this.sink, async (log) => {
+      for (const id of [...new Set(roomIds)].sort()) await log.lockRoom(id);
+      return fn(log);
+    });
+  }
+
   /** Runs `fn` in a log transaction (see {@link inLogTransaction}) after the room's earlier writes. */
   write<T>(roomId: string, fn: (t: LogTransaction) => Promise<T>): Promise<T> {
     return this.queue.run(roomId, () => inLogTransaction(this.db, this.sink, fn));

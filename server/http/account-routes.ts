@@ -1,0 +1,57 @@
+import { inviteAcceptSchema, passwordChangeSchema, resetConfirmSchema, resetRequestSchema, signupSchema, tokenOnlySchema } from "../../protocol/account-schemas.ts";
+import { CoachwireError } from "../../protocol/errors.ts";
+import type { Db } from "../../db/db.ts";
+import type { Accounts } from "../accounts/accounts.ts";
+import { institutionName, userView, type UserRow } from "../accounts/account-store.ts";
+import { limitByIp, type AuthRoutesContext } from "./auth-routes.ts";
+import { authenticatedRoutes, ok, type AuthenticatedContext } from "./authenticated.ts";
+import { readJson, type HttpRequest, type HttpReply, type Route } from "./route.ts";
+
+export interface AccountRoutesContext extends AuthenticatedContext, AuthRoutesContext {
+  db: Db;
+  accounts: Accounts;
+}
+
+/**
+ * Getting in without an account (sign-up with a join code, accepting an invite, resetting a
+ * password: each limited per IP like login) and the caller's own account (profile, password
+ * change).
+ */
+export function accountRoutes(ctx: AccountRoutesContext): Route[] {
+  const { accounts } = ctx;
+  const route = authenticatedRoutes(ctx);
+  const open = (method: Route["method"], path: string, handler: (req: HttpRequest) => Promise<HttpReply>): Route => ({
+    method,
+    path,
+    async handle(req) {
+      await limitByIp(ctx, req);
+      return handler(req);
+    },
+  });
+  return [
+    open("POST", "/api/auth/signup", async (req) => ok({ pending: true, ...(await accounts.invites.signup(readJson(req, signupSchema))) }, 202)),
+    open("POST", "/api/invites/preview", async (req) => ok({ invite: await accounts.invites.preview(readJson(req, tokenOnlySchema).token) })),
+    open("POST", "/api/invites/accept", async (req) => {
+      const { token, ...rest } = readJson(req, inviteAcceptSchema);
+      return ok(await accounts.invites.accept(token, rest), 201);
+    }),
+    open("POST", "/api/auth/password-reset", async (req) => {
+      accounts.passwords.requestReset(readJson(req, resetRequestSchema).email);
+      return ok({ pending: true }, 202);
+    }),
+    open("POST", "/api/auth/password-reset/confirm", async (req) => {
+      const { token, password } = readJson(req, resetConfirmSchema);
+      return ok(await accounts.passwords.setWithToken(token, password));
+    }),
+    route("GET", "/api/me", async (_req, p) => {
+      const res = await ctx.db.query<UserRow>("SELECT * FROM users WHERE id = $1", [p.userId]);
+      if (!res.rows[0]) throw new CoachwireError("NOT_FOUND");
+      const user = userView(res.rows[0]);
+      return ok({ user: { ...user, institution: { id: p.institutionId, name: await institutionName(ctx.db, p.institutionId) } } });
+    }),
+    route("POST", "/api/me/password", async (req, p) => {
+      const { currentPassword, newPassword } = readJson(req, passwordChangeSchema);
+      return ok(await accounts.passwords.change(p, currentPassword, newPassword));
+    }),
+  ];
+}
