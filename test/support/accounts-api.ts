@@ -12,7 +12,8 @@ export function restClient(baseUrl: () => string) {
   async function call(as: Caller, method: string, path: string, body?: unknown, headers: Record<string, string> = {}): Promise<{ status: number; body: Json; text: string }> {
     const h: Record<string, string> = { "content-type": "application/json", ...headers };
     if (as) h["authorization"] = `Bearer ${as}`;
-    const payload: { body?: string | Buffer } = body === undefined ? {} : { body: typeof body === "string" || Buffer.isBuffer(body) ? body : JSON.stringify(body) };
+    // A Buffer is sent as raw bytes (a CSV file in some charset), a string as is, anything else as JSON.
+    const payload: { body?: string | Blob } = body === undefined ? {} : { body: typeof body === "string" ? body : Buffer.isBuffer(body) ? new Blob([new Uint8Array(body)]) : JSON.stringify(body) };
     const res = await fetch(`${baseUrl()}${path}`, { method, headers: h, ...payload });
     const text = await res.text();
     let json: Json = undefined;
