@@ -18,6 +18,7 @@ export interface NewInstitution {
 
 const slug = (name: string) =>
   name
+    .replace(/ı/g, "i") // Turkish dotless i has no decomposition
     .normalize("NFKD")
     .replace(/[\u0300-\u036f]/g, "")
     .toLowerCase()
