@@ -2,6 +2,7 @@ import assert from "node:assert/strict";
 import { after, before, describe, test } from "node:test";
 import { hashSecretToken } from "../server/accounts/secret-tokens.ts";
 import { restClient, tokenOf, type Json } from "./support/accounts-api.ts";
+import { within } from "./support/bad-input-table.ts";
 import { availableDrivers, openTestDatabase, type TestDatabase } from "./support/databases.ts";
 import { createRoom, createUser, storedEvents, type TestUser } from "./support/fixtures.ts";
 import { connectRaw, eventually, startTestServer, type TestServer } from "./support/server.ts";
@@ -155,7 +156,7 @@ for (const driver of await availableDrivers()) {
       const { seq } = await client.send(roomId, { text: "before deactivation" });
       const deactivated = await api.ok(adminToken, "POST", `/api/admin/users/${student.id}/deactivate`);
       assert.equal(deactivated.user.status, "deactivated");
-      assert.deepEqual(await closing, { reason: "account deactivated", reconnect: false });
+      assert.deepEqual(await within(closing, "session:closing"), { reason: "account deactivated", reconnect: false });
       await eventually(() => !socket.connected, "the socket closed");
       await api.refused(session.accessToken, "GET", "/api/me", undefined, "TOKEN_REVOKED");
       await api.refused(null, "POST", "/api/auth/refresh", { refreshToken: session.refreshToken }, "TOKEN_REVOKED");
