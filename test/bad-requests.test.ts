@@ -31,9 +31,9 @@ const inRoom = (ctx: Ctx) => [{ roomId: ctx.roomId }];
 
 /** Handshake auth with an HS256 token for the member, signed with the server's secret unless told otherwise. */
 const signed =
-  (o: { role?: string; iss?: string; exp?: number; secret?: string }) =>
+  (o: { role?: string; iss?: string; exp?: number; secret?: string; inst?: unknown; ims?: number }) =>
   async (ctx: Ctx): Promise<Record<string, unknown>> => ({
-    token: await new SignJWT({ role: o.role ?? "student", inst: ctx.member.institutionId })
+    token: await new SignJWT({ role: o.role ?? "student", ...("inst" in o ? (o.inst === undefined ? {} : { inst: o.inst }) : { inst: ctx.member.institutionId }), ...(o.ims ? { ims: o.ims } : {}) })
       .setProtectedHeader({ alg: "HS256" })
       .setIssuer(o.iss ?? "coachwire")
       .setSubject(ctx.member.id)
@@ -104,6 +104,17 @@ const BAD_REQUESTS: BadInput[] = [
   { kind: "handshake", name: "a token with a bogus role claim", auth: signed({ role: "superuser" }), code: "TOKEN_INVALID" },
   { kind: "handshake", name: "a token from another issuer", auth: signed({ iss: "someone-else" }), code: "TOKEN_INVALID" },
   { kind: "handshake", name: 'an unsigned token (alg "none")', auth: async (c) => ({ token: unsignedToken(c) }), code: "TOKEN_INVALID" },
+  { kind: "handshake", name: "a token without an institution claim", auth: signed({ inst: undefined }), code: "TOKEN_INVALID" },
+  { kind: "handshake", name: "a token whose institution claim is not a string", auth: signed({ inst: 7 }), code: "TOKEN_INVALID" },
+  {
+    kind: "handshake",
+    name: "a token signed before its user's sessions were cut (deactivation, password change)",
+    auth: async (c) => {
+      await c.server.auth.cutSessions(c.member.id, Date.now(), "token revoked");
+      return signed({ ims: Date.now() - 60_000 })(c);
+    },
+    code: "TOKEN_REVOKED",
+  },
 
   // Events to ignore: no answer, nothing written, the connection stays usable.
   { kind: "ignored", name: "a valid msg:send emitted without an ack callback", send: (s, c) => s.emit("msg:send", send(c)) },
