@@ -1,5 +1,5 @@
 import { z } from "zod";
-import type { Db } from "../../db/db.ts";
+import type { Db, Queryable } from "../../db/db.ts";
 import { CoachwireError } from "../../protocol/errors.ts";
 import type { RoomService } from "../coaching/room-service.ts";
 import type { Mailer } from "../mail/mailer.ts";
@@ -130,7 +130,7 @@ export class CsvImport {
     return roomIds;
   }
 
-  private async coachIds(tx: import("../../db/db.ts").Queryable, institutionId: string, rows: ImportRow[], created: Map<string, string>): Promise<Map<string, string>> {
+  private async coachIds(tx: Queryable, institutionId: string, rows: ImportRow[], created: Map<string, string>): Promise<Map<string, string>> {
     const emails = [...new Set(rows.flatMap((r) => (r.coach ? [r.coach] : [])))];
     const res = await tx.query<{ id: string; email: string }>("SELECT id, email FROM users WHERE institution_id = $1 AND email = ANY($2::text[])", [institutionId, emails]);
     return new Map([...created.entries(), ...res.rows.map((r) => [r.email, r.id] as const)]);

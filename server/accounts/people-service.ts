@@ -4,7 +4,8 @@ import { CoachwireError } from "../../protocol/errors.ts";
 import { AuthService, type Principal } from "../auth/auth-service.ts";
 import { decodeCursor, pageOf } from "../coaching/cursor.ts";
 import type { Mailer } from "../mail/mailer.ts";
-import { insertUser, userInInstitution, userView, type UserRow, type UserStatus, type UserView } from "./account-store.ts";
+import { insertUser, institutionName, userInInstitution, userView, type UserRow, type UserStatus, type UserView } from "./account-store.ts";
+import { csvCell } from "./csv.ts";
 import { AuditLog } from "./audit-log.ts";
 import type { PasswordService } from "./password-service.ts";
 import { requirePermission, type UserRole } from "./roles.ts";
@@ -51,6 +52,20 @@ export class PeopleService {
       [actor.principal.institutionId, after?.[0] ?? "", query.role ?? null, query.status ?? null, like, query.limit + 1],
     );
     return pageOf(res.rows, query.limit, userView, (r) => [r.id]);
+  }
+
+  /** The caller's own account and institution (any role). */
+  async me(principal: Principal): Promise<UserView & { institution: { id: string; name: string } }> {
+    const user = await userInInstitution(this.db, principal.institutionId, principal.userId);
+    return { ...userView(user), institution: { id: principal.institutionId, name: await institutionName(this.db, principal.institutionId) } };
+  }
+
+  /** The institution's people as CSV (`name,email,role,status`), every cell escaped against formula injection. */
+  async exportCsv(actor: Actor): Promise<string> {
+    requirePermission(actor.principal.role, "people.manage");
+    const res = await this.db.query<UserRow>("SELECT * FROM users WHERE institution_id = $1 ORDER BY display_name, id", [actor.principal.institutionId]);
+    const lines = ["name,email,role,status", ...res.rows.map((r) => [r.display_name, r.email ?? "", r.role, r.status].map(csvCell).join(","))];
+    return `${lines.join("\r\n")}\r\n`;
   }
 
   async get(actor: Actor, userId: string): Promise<UserView> {

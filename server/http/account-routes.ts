@@ -1,8 +1,6 @@
 import { inviteAcceptSchema, passwordChangeSchema, resetConfirmSchema, resetRequestSchema, signupSchema, tokenOnlySchema } from "../../protocol/account-schemas.ts";
-import { CoachwireError } from "../../protocol/errors.ts";
 import type { Db } from "../../db/db.ts";
 import type { Accounts } from "../accounts/accounts.ts";
-import { institutionName, userView, type UserRow } from "../accounts/account-store.ts";
 import { limitByIp, type AuthRoutesContext } from "./auth-routes.ts";
 import { authenticatedRoutes, ok, type AuthenticatedContext } from "./authenticated.ts";
 import { readJson, type HttpRequest, type HttpReply, type Route } from "./route.ts";
@@ -43,12 +41,7 @@ export function accountRoutes(ctx: AccountRoutesContext): Route[] {
       const { token, password } = readJson(req, resetConfirmSchema);
       return ok(await accounts.passwords.setWithToken(token, password));
     }),
-    route("GET", "/api/me", async (_req, p) => {
-      const res = await ctx.db.query<UserRow>("SELECT * FROM users WHERE id = $1", [p.userId]);
-      if (!res.rows[0]) throw new CoachwireError("NOT_FOUND");
-      const user = userView(res.rows[0]);
-      return ok({ user: { ...user, institution: { id: p.institutionId, name: await institutionName(ctx.db, p.institutionId) } } });
-    }),
+    route("GET", "/api/me", async (_req, p) => ok({ user: await accounts.people.me(p) })),
     route("POST", "/api/me/password", async (req, p) => {
       const { currentPassword, newPassword } = readJson(req, passwordChangeSchema);
       return ok(await accounts.passwords.change(p, currentPassword, newPassword));

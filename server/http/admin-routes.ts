@@ -2,7 +2,6 @@ import { auditQuerySchema, importJsonSchema, importQuerySchema, inviteCreateSche
 import type { Db } from "../../db/db.ts";
 import type { Accounts } from "../accounts/accounts.ts";
 import { AuditLog } from "../accounts/audit-log.ts";
-import { csvCell } from "../accounts/csv.ts";
 import { requirePermission, type Permission } from "../accounts/roles.ts";
 import type { Principal } from "../auth/auth-service.ts";
 import { Outbox } from "../mail/outbox.ts";
@@ -35,14 +34,11 @@ export function adminRoutes(ctx: AdminRoutesContext): Route[] {
     route("POST", "/api/admin/users", async (req, p) => {
       return ok({ user: await accounts.people.create(actor(req, p), readJson(req, userCreateSchema)) }, 201);
     }),
-    route("GET", "/api/admin/users/export.csv", async (_req, p) => {
-      const res = await ctx.db.query<{ display_name: string; email: string | null; role: string; status: string }>(
-        "SELECT display_name, email, role, status FROM users WHERE institution_id = $1 ORDER BY display_name, id",
-        [p.institutionId],
-      );
-      const lines = ["name,email,role,status", ...res.rows.map((r) => [r.display_name, r.email ?? "", r.role, r.status].map(csvCell).join(","))];
-      return { status: 200, body: `${lines.join("\r\n")}\r\n`, contentType: "text/csv; charset=utf-8" };
-    }),
+    route("GET", "/api/admin/users/export.csv", async (req, p) => ({
+      status: 200,
+      body: await accounts.people.exportCsv(actor(req, p)),
+      contentType: "text/csv; charset=utf-8",
+    })),
     route("POST", "/api/admin/users/import", async (req, p) => {
       const isCsv = (req.headers["content-type"] ?? "").toLowerCase().startsWith("text/csv");
       if (isCsv) return ok({ report: await accounts.imports.run(actor(req, p), req.body, readQuery(req, importQuerySchema).dryRun) });
