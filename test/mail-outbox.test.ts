@@ -3,9 +3,12 @@ import { after, before, describe, test } from "node:test";
 import { Mailer } from "../server/mail/mailer.ts";
 import type { MailMessage, MailTransport } from "../server/mail/mail-transport.ts";
 import { Outbox, type OutgoingMail } from "../server/mail/outbox.ts";
+import { Redis } from "ioredis";
+import { BullJobQueue, bullPrefix, startBullWorker } from "../worker/bullmq-runner.ts";
 import { EmbeddedRunner } from "../worker/embedded-runner.ts";
 import type { MailContext } from "../worker/job-context.ts";
-import { availableDrivers, openTestDatabase, type TestDatabase } from "./support/databases.ts";
+import { availableDrivers, openPostgres, openTestDatabase, postgresAvailable, type TestDatabase } from "./support/databases.ts";
+import { deleteKeys, freshPrefix, REDIS_URL, redisAvailable } from "./support/redis-keyspace.ts";
 import { eventually } from "./support/server.ts";
 
 /**
@@ -123,3 +126,43 @@ for (const driver of await availableDrivers()) {
     });
   });
 }
+
+const bullSkip = !(await postgresAvailable()) || !(await redisAvailable()) ? "needs PostgreSQL and Redis" : false;
+
+describe("mail through the outbox and a BullMQ worker (PostgreSQL + Redis)", { skip: bullSkip }, () => {
+  let tdb: TestDatabase;
+  let prefix: string;
+  let queue: BullJobQueue;
+  let worker: ReturnType<typeof startBullWorker>;
+  const smtp = flakyTransport(1);
+
+  before(async () => {
+    tdb = await openPostgres();
+    prefix = freshPrefix();
+    const options = { url: REDIS_URL, prefix: bullPrefix(prefix), attempts: 3 };
+    queue = new BullJobQueue(options);
+    // As `npm run worker` builds it: its own pool, and the mail context from config.
+    const ctx: MailContext = { transport: smtp, from: "coachwire <test@mail.test>", maxAttempts: 3, kept: () => {} };
+    worker = startBullWorker({ ...options, concurrency: 2 }, { db: await tdb.openAnother(), sink: () => {}, now: Date.now, digestHour: 18, mail: ctx }, queue);
+    worker.on("error", () => {});
+  });
+  after(async () => {
+    await worker?.close();
+    await queue?.close();
+    const redis = new Redis(REDIS_URL, { maxRetriesPerRequest: 1 });
+    await deleteKeys(redis, prefix).finally(() => redis.quit());
+    await tdb?.drop();
+  });
+
+  test("a mail dispatched (twice) from a server's Mailer is sent by the worker once, after a failed try", async () => {
+    const m = mail();
+    await Outbox.queue(tdb.db, m);
+    const mailer = new Mailer(tdb.db, queue, (err) => assert.fail(String(err)));
+    mailer.dispatch([m.naturalKey]);
+    mailer.dispatch([m.naturalKey]);
+    const row = async () => (await tdb.db.query<{ status: string; attempts: number; transport: string | null }>("SELECT status, attempts, transport FROM outbox WHERE natural_key = $1", [m.naturalKey])).rows[0]!;
+    await eventually(async () => (await row()).status === "sent", "the worker sent it", 20_000);
+    assert.deepEqual(await row(), { status: "sent", attempts: 2, transport: "smtp" });
+    assert.equal(smtp.sent.filter((s) => s.to === m.to).length, 1);
+  });
+});
