@@ -139,6 +139,8 @@ export interface InterServerEvents {
   "session:close-token": (jti: string, reason: DisconnectReason) => void;
   /** Every socket of the user whose token was signed before `beforeMs` closes (deactivation, password change). */
   "session:close-user": (userId: string, beforeMs: number, reason: DisconnectReason) => void;
+  /** Close every socket of this login session (refresh-token family) on the receiving process too. */
+  "session:close-family": (familyId: string, reason: DisconnectReason) => void;
   /** A room's members changed: drop cached membership; a removed user's sockets leave the room. */
   "room:membership": (roomId: string, removedUserId: string | null) => void;
 }

@@ -170,6 +170,11 @@ export async function startServer(config: Config, options: StartOptions): Promis
     if (state.shared) server.serverSideEmit("session:close-user", userId, beforeMs, reason);
   });
   server.on("session:close-user", (userId, beforeMs, reason) => sessions.closeUser(userId, beforeMs, reason));
+  auth.on("family-revoked", (familyId: string) => {
+    sessions.closeFamily(familyId, "token revoked");
+    if (state.shared) server.serverSideEmit("session:close-family", familyId, "token revoked");
+  });
+  server.on("session:close-family", (familyId, reason) => sessions.closeFamily(familyId, reason));
   server.on("room:membership", (roomId, removedUserId) => void membershipChanged(roomId, removedUserId));
 
   /** A room's members changed (here or on another process): drop the cached members; a removed user's sockets leave. */

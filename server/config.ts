@@ -85,6 +85,8 @@ const ENV_SCHEMA = z.object({
   COACHWIRE_RESET_TTL_S: int(60, 86_400).default(1800),
   COACHWIRE_WELCOME_TTL_S: int(300, 30 * 86_400).default(7 * 86_400),
   COACHWIRE_PASSWORD_MIN_LENGTH: int(8, 128).default(10),
+  COACHWIRE_TERMS_VERSION: z.string().regex(/^[A-Za-z0-9._-]{1,64}$/, "must be 1-64 of A-Z a-z 0-9 . _ -").default("2026-12-01"),
+  COACHWIRE_PARENT_DIGEST_WEEKDAY: int(0, 6).default(0),
 });
 
 type Env = z.infer<typeof ENV_SCHEMA>;
@@ -139,6 +141,10 @@ export interface Config {
   readonly accounts: Readonly<{ publicUrl: string; inviteTtlS: number; resetTtlS: number; welcomeTtlS: number; passwordMinLength: number }>;
   /** Mail: SMTP when `smtpUrl` is set, else the outbox table (and the server log). */
   readonly mail: Readonly<{ smtpUrl: string | undefined; from: string }>;
+  /** The terms version users must have accepted (consent records). */
+  readonly privacy: Readonly<{ termsVersion: string }>;
+  /** The weekly parent digest: the local weekday it goes out on (0 = Sunday), at jobs.digestHour. */
+  readonly parents: Readonly<{ digestWeekday: number }>;
 }
 
 /** Thrown when the environment is invalid; the message names every offending variable. */
@@ -268,6 +274,8 @@ export function loadConfig(source: Record<string, string | undefined> = process.
       passwordMinLength: env.COACHWIRE_PASSWORD_MIN_LENGTH,
     }),
     mail: Object.freeze({ smtpUrl: env.COACHWIRE_SMTP_URL, from: env.COACHWIRE_MAIL_FROM }),
+    privacy: Object.freeze({ termsVersion: env.COACHWIRE_TERMS_VERSION }),
+    parents: Object.freeze({ digestWeekday: env.COACHWIRE_PARENT_DIGEST_WEEKDAY }),
   };
   return Object.freeze(config);
 }

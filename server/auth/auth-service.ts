@@ -22,6 +22,14 @@ export interface Principal {
   issuedAt: number;
   /** Token expiry, ms since the epoch. */
   expiresAt: number;
+  /** The refresh-token family (login session) the token was issued for; absent on tokens signed outside a login. */
+  familyId?: string;
+}
+
+/** Where a login or refresh came from, kept with its session (GET /api/me/sessions). */
+export interface ClientInfo {
+  userAgent: string;
+  ip: string;
 }
 
 export interface TokenPair {
@@ -38,9 +46,12 @@ export interface AuthOptions {
 }
 
 const ISSUER = "coachwire";
+/** Denylist key of a revoked refresh-token family: every access token carrying it is refused. */
+const familyKey = (familyId: string) => `family:${familyId}`;
 const sha256 = (value: string) => createHash("sha256").update(value).digest("base64url");
 
-interface UserRow {
+/** A users row as the auth service reads it. */
+export interface UserRow {
   id: string;
   email: string;
   display_name: string;
@@ -52,8 +63,9 @@ interface UserRow {
 
 /**
  * Login, token refresh (rotating, with reuse detection) and logout. Emits "revoked"
- * (Principal) when an access token is revoked so live sockets using it can be closed, and
- * "sessions-cut" (userId, beforeMs, reason) when all of a user's earlier tokens are.
+ * (Principal) when an access token is revoked, "family-revoked" (familyId) when a whole login
+ * session is, and "sessions-cut" (userId, beforeMs, reason) when all of a user's earlier tokens
+ * are, so live sockets using them can be closed.
  */
 export class AuthService extends EventEmitter {
   private readonly key: Uint8Array;
@@ -69,7 +81,7 @@ export class AuthService extends EventEmitter {
   }
 
   /** Checks email and password; returns a fresh access token and a new refresh-token family. */
-  async login(email: string, password: string): Promise<TokenPair> {
+  async login(email: string, password: string, client?: ClientInfo): Promise<TokenPair> {
     const res = await this.db.query<UserRow>("SELECT * FROM users WHERE email = $1", [email.trim().toLowerCase()]);
     const user = res.rows[0];
     const ok = await verifyPassword(password, user?.password_hash ?? (await decoyHash()));
@@ -80,12 +92,24 @@ export class AuthService extends EventEmitter {
       // The cost parameters changed since this hash was made: store one made with today's.
       await this.db.query("UPDATE users SET password_hash = $2 WHERE id = $1 AND password_hash = $3", [user.id, await hashPassword(password), user.password_hash]);
     }
-    const refreshToken = await this.insertRefreshToken(this.db, user.id, randomUUID());
-    return this.pair(user, refreshToken);
+    return this.startSession(user, client);
+  }
+
+  /** A new login session (refresh-token family) for a user whose identity was just proven (login, sign-up, invite). */
+  async startSession(user: UserRow, client?: ClientInfo): Promise<TokenPair> {
+    const familyId = randomUUID();
+    await this.db.query("INSERT INTO session_families (family_id, user_id, user_agent, ip) VALUES ($1, $2, $3, $4)", [
+      familyId,
+      user.id,
+      client?.userAgent.slice(0, 512) ?? "",
+      client?.ip ?? "",
+    ]);
+    const refreshToken = await this.insertRefreshToken(this.db, user.id, familyId);
+    return this.pair(user, refreshToken, familyId);
   }
 
   /** Trades a refresh token for a new pair. A token used twice revokes its whole family. */
-  async refresh(refreshToken: string): Promise<TokenPair> {
+  async refresh(refreshToken: string, client?: ClientInfo): Promise<TokenPair> {
     const hash = sha256(refreshToken);
     const outcome = await this.db.transaction(async (tx) => {
       const found = await tx.query<{ user_id: string; family_id: string; expires_at: Date; revoked_at: Date | null }>(
@@ -102,13 +126,38 @@ export class AuthService extends EventEmitter {
       if (row.expires_at.getTime() <= Date.now()) return { error: new CoachwireError("TOKEN_EXPIRED", "The refresh token has expired; log in again") };
       const next = await this.insertRefreshToken(tx, row.user_id, row.family_id);
       await tx.query("UPDATE refresh_tokens SET revoked_at = now(), replaced_by = $2 WHERE token_hash = $1", [hash, sha256(next)]);
+      await tx.query(
+        `UPDATE session_families SET last_used_at = now(), ip = coalesce($2, ip), user_agent = coalesce($3, user_agent) WHERE family_id = $1`,
+        [row.family_id, client?.ip ?? null, client?.userAgent.slice(0, 512) ?? null],
+      );
       const user = await tx.query<UserRow>("SELECT * FROM users WHERE id = $1", [row.user_id]);
       if (user.rows[0]!.status !== "active") return { error: new CoachwireError("ACCOUNT_DEACTIVATED") };
-      return { user: user.rows[0]!, next };
+      return { user: user.rows[0]!, next, familyId: row.family_id };
     });
     // The family revocation above must commit, so the error is thrown after the transaction.
     if ("error" in outcome) throw outcome.error;
-    return this.pair(outcome.user, outcome.next);
+    return this.pair(outcome.user, outcome.next, outcome.familyId);
+  }
+
+  /**
+   * Ends one login session of a user: its refresh tokens are revoked, every access token issued
+   * for it is refused from now on, and its live sockets close (the "family-revoked" event).
+   * False when the user has no such session (another user's family answers the same).
+   */
+  async revokeFamily(userId: string, familyId: string): Promise<boolean> {
+    const res = await this.db.query<{ family_id: string }>(
+      `UPDATE session_families SET revoked_at = coalesce(revoked_at, now()) WHERE family_id = $1 AND user_id = $2 RETURNING family_id`,
+      [familyId, userId],
+    );
+    const tokens = await this.db.query(
+      "UPDATE refresh_tokens SET revoked_at = now() WHERE family_id = $1 AND user_id = $2 AND revoked_at IS NULL RETURNING token_hash",
+      [familyId, userId],
+    );
+    if (res.rows.length === 0 && tokens.rows.length === 0) return false;
+    // Access tokens of the family live at most one access TTL more: deny the family that long.
+    await this.denylist.add(familyKey(familyId), Date.now() + this.options.accessTtlS * 1000);
+    this.emit("family-revoked", familyId);
+    return true;
   }
 
   /** Revokes the access token (everywhere it is in use) and, if given, its refresh-token family. */
@@ -135,21 +184,32 @@ export class AuthService extends EventEmitter {
       if (err instanceof joseErrors.JWTExpired) throw new CoachwireError("TOKEN_EXPIRED");
       throw new CoachwireError("TOKEN_INVALID");
     }
-    const { sub, role, jti, exp, iat, inst, ims } = payload;
-    if (typeof sub !== "string" || typeof jti !== "string" || typeof exp !== "number" || !isRole(role) || typeof inst !== "string") {
+    const { sub, role, jti, exp, iat, inst, ims, fid } = payload;
+    if (
+      typeof sub !== "string" ||
+      typeof jti !== "string" ||
+      typeof exp !== "number" ||
+      !isRole(role) ||
+      typeof inst !== "string" ||
+      (fid !== undefined && typeof fid !== "string")
+    ) {
       throw new CoachwireError("TOKEN_INVALID");
     }
     const issuedAt = typeof ims === "number" ? ims : (iat ?? 0) * 1000;
     let revoked: boolean;
     try {
-      const [denied, cutoff] = await Promise.all([this.denylist.has(jti), this.cutoffs.cutoff(sub)]);
-      revoked = denied || issuedAt < cutoff;
+      const [denied, cutoff, familyDenied] = await Promise.all([
+        this.denylist.has(jti),
+        this.cutoffs.cutoff(sub),
+        fid === undefined ? false : this.denylist.has(familyKey(fid)),
+      ]);
+      revoked = denied || issuedAt < cutoff || familyDenied;
     } catch {
       // The denylist (Redis) is unreachable: refuse for now, retryably, rather than let a revoked token in.
       throw new CoachwireError("UNAVAILABLE", "Cannot check the token right now; retry shortly");
     }
     if (revoked) throw new CoachwireError("TOKEN_REVOKED");
-    return { userId: sub, role, institutionId: inst, jti, issuedAt, expiresAt: exp * 1000 };
+    return { userId: sub, role, institutionId: inst, jti, issuedAt, expiresAt: exp * 1000, ...(fid !== undefined ? { familyId: fid } : {}) };
   }
 
   /**
@@ -163,18 +223,18 @@ export class AuthService extends EventEmitter {
   }
 
   /** Signs in a user the caller has just verified (an invite or a password token): a fresh pair. */
-  async issue(userId: string): Promise<TokenPair> {
+  async issue(userId: string, client?: ClientInfo): Promise<TokenPair> {
     const res = await this.db.query<UserRow>("SELECT * FROM users WHERE id = $1", [userId]);
     const user = res.rows[0];
     if (!user || user.status !== "active") throw new CoachwireError("ACCOUNT_DEACTIVATED");
-    return this.pair(user, await this.insertRefreshToken(this.db, user.id, randomUUID()));
+    return this.startSession(user, client);
   }
 
-  /** Signs an access token for a user (login, refresh, and the bench's bulk seeding). */
-  async signAccessToken(userId: string, role: UserRole, institutionId: string): Promise<{ token: string; expiresAt: number }> {
+  /** Signs an access token for a user (login, refresh, and the bench's bulk seeding); `familyId` ties it to a login session. */
+  async signAccessToken(userId: string, role: UserRole, institutionId: string, familyId?: string): Promise<{ token: string; expiresAt: number }> {
     const expiresAt = Math.floor(Date.now() / 1000) + this.options.accessTtlS;
     // ims: the signing time in ms, so "every token issued before T" is exact within a second.
-    const token = await new SignJWT({ role, inst: institutionId, ims: Date.now() })
+    const token = await new SignJWT({ role, inst: institutionId, ims: Date.now(), ...(familyId ? { fid: familyId } : {}) })
       .setProtectedHeader({ alg: "HS256" })
       .setIssuer(ISSUER)
       .setSubject(userId)
@@ -185,8 +245,8 @@ export class AuthService extends EventEmitter {
     return { token, expiresAt: expiresAt * 1000 };
   }
 
-  private async pair(user: UserRow, refreshToken: string): Promise<TokenPair> {
-    const access = await this.signAccessToken(user.id, user.role, user.institution_id);
+  private async pair(user: UserRow, refreshToken: string, familyId: string): Promise<TokenPair> {
+    const access = await this.signAccessToken(user.id, user.role, user.institution_id, familyId);
     return {
       accessToken: access.token,
       accessExpiresAt: access.expiresAt,

@@ -1,6 +1,6 @@
 import { CoachwireError } from "../../protocol/errors.ts";
 import { loginSchema, refreshSchema } from "../../protocol/schemas.ts";
-import type { AuthService } from "../auth/auth-service.ts";
+import type { AuthService, ClientInfo } from "../auth/auth-service.ts";
 import type { RateLimiter } from "../ratelimit/rate-limiter.ts";
 import { bearerToken, readJson, type HttpRequest, type Route } from "./route.ts";
 
@@ -22,6 +22,11 @@ export async function limitByIp(ctx: AuthRoutesContext, req: HttpRequest): Promi
   }
 }
 
+/** Where a request came from, as a session records it. */
+export function clientInfo(req: HttpRequest): ClientInfo {
+  return { userAgent: req.headers["user-agent"] ?? "", ip: req.ip };
+}
+
 /** POST /api/auth/login, /refresh and /logout. */
 export function authRoutes(ctx: AuthRoutesContext): Route[] {
   return [
@@ -31,7 +36,7 @@ export function authRoutes(ctx: AuthRoutesContext): Route[] {
       async handle(req) {
         await limitByIp(ctx, req);
         const { email, password } = readJson(req, loginSchema);
-        return { status: 200, body: { ok: true, ...(await ctx.auth.login(email, password)) } };
+        return { status: 200, body: { ok: true, ...(await ctx.auth.login(email, password, clientInfo(req))) } };
       },
     },
     {
@@ -40,7 +45,7 @@ export function authRoutes(ctx: AuthRoutesContext): Route[] {
       async handle(req) {
         await limitByIp(ctx, req);
         const { refreshToken } = readJson(req, refreshSchema);
-        return { status: 200, body: { ok: true, ...(await ctx.auth.refresh(refreshToken)) } };
+        return { status: 200, body: { ok: true, ...(await ctx.auth.refresh(refreshToken, clientInfo(req))) } };
       },
     },
     {

@@ -21,6 +21,11 @@ export interface HttpReply {
   /** Serialised as JSON unless it is already a string. */
   body: unknown;
   contentType?: string;
+  /**
+   * When present, the reply is streamed: these chunks are written in order (waiting for the
+   * peer when it falls behind) instead of `body`, and the iterator is stopped if the peer goes away.
+   */
+  stream?: AsyncIterable<string>;
 }
 
 export interface Route {

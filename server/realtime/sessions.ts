@@ -9,6 +9,7 @@ import type { CoachServer, CoachSocket } from "./socket-types.ts";
  */
 export class Sessions {
   private readonly byToken = new Map<string, Set<CoachSocket>>();
+  private readonly byFamily = new Map<string, Set<CoachSocket>>();
   private readonly expiryTimers = new Map<string, NodeJS.Timeout>();
 
   constructor(
@@ -22,6 +23,13 @@ export class Sessions {
     let set = this.byToken.get(jti);
     if (!set) this.byToken.set(jti, (set = new Set()));
     set.add(socket);
+    const { familyId } = socket.data.principal;
+    let family: Set<CoachSocket> | undefined;
+    if (familyId !== undefined) {
+      family = this.byFamily.get(familyId);
+      if (!family) this.byFamily.set(familyId, (family = new Set()));
+      family.add(socket);
+    }
     const timer = setTimeout(() => this.close(socket, "token expired"), Math.max(0, expiresAt - Date.now()));
     this.expiryTimers.set(socket.id, timer);
     socket.once("disconnect", () => {
@@ -29,6 +37,8 @@ export class Sessions {
       this.expiryTimers.delete(socket.id);
       set.delete(socket);
       if (set.size === 0) this.byToken.delete(jti);
+      family?.delete(socket);
+      if (family?.size === 0) this.byFamily.delete(familyId!);
     });
   }
 
@@ -43,6 +53,11 @@ export class Sessions {
       const socket = this.io.of("/").sockets.get(id);
       if (socket && socket.data.principal.issuedAt < beforeMs) this.close(socket, reason);
     }
+  }
+
+  /** Closes every socket whose access token belongs to the given login session (refresh-token family). */
+  closeFamily(familyId: string, reason: DisconnectReason): void {
+    for (const socket of this.byFamily.get(familyId) ?? []) this.close(socket, reason);
   }
 
   /** Closes every socket of this process (drain). */

@@ -26,9 +26,20 @@ export function createNodeTransport(options: TransportOptions): Transport {
         size > MAX_BODY_BYTES
           ? Promise.resolve(errorReply(new CoachwireError("PAYLOAD_TOO_LARGE")))
           : options.handle({ method: req.method ?? "GET", path: url.pathname, query: url.searchParams, params: {}, headers, ip, body: Buffer.concat(chunks) });
-      reply.catch(errorReply).then((r) => {
+      reply.catch(errorReply).then(async (r) => {
         const { body, contentType } = replyPayload(r);
-        res.writeHead(r.status, { "Content-Type": contentType, "Cache-Control": "no-store" }).end(body);
+        res.writeHead(r.status, { "Content-Type": contentType, "Cache-Control": "no-store" });
+        if (!r.stream) return void res.end(body);
+        try {
+          for await (const chunk of r.stream) {
+            if (res.destroyed) return;
+            if (!res.write(chunk)) await new Promise((resolve) => (res.once("drain", resolve), res.once("close", resolve)));
+          }
+          res.end();
+        } catch {
+          // Mid-stream the status is already sent: cut the response short.
+          res.destroy();
+        }
       });
     });
   });

@@ -13,14 +13,46 @@ export function loadUws(): Uws {
   return createRequire(import.meta.url)("@trufflesuite/uws-js-unofficial") as Uws;
 }
 
-function send(res: HttpResponse, reply: HttpReply): void {
+function send(res: HttpResponse, reply: HttpReply, isAborted: () => boolean, onAbort: (listener: () => void) => void): void {
   const { body, contentType } = replyPayload(reply);
-  res.cork(() => {
+  const head = () => {
     res.writeStatus(`${reply.status} ${STATUS_CODES[reply.status] ?? ""}`);
     res.writeHeader("Content-Type", contentType);
     res.writeHeader("Cache-Control", "no-store");
-    res.end(body);
-  });
+  };
+  if (!reply.stream) {
+    res.cork(() => {
+      head();
+      res.end(body);
+    });
+    return;
+  }
+  res.cork(head);
+  void sendStream(res, reply.stream, isAborted, onAbort);
+}
+
+/** Writes a streamed reply chunk by chunk; when uWS reports backpressure, waits until the socket drains (or the peer leaves). */
+async function sendStream(res: HttpResponse, stream: AsyncIterable<string>, isAborted: () => boolean, onAbort: (listener: () => void) => void): Promise<void> {
+  try {
+    for await (const chunk of stream) {
+      if (isAborted()) return;
+      let written = true;
+      res.cork(() => (written = res.write(chunk)));
+      if (!written) {
+        await new Promise<void>((resolve) => {
+          onAbort(resolve);
+          res.onWritable(() => {
+            resolve();
+            return true;
+          });
+        });
+      }
+    }
+    if (!isAborted()) res.cork(() => res.end());
+  } catch {
+    // A failure mid-stream cannot change the status any more: cut the response short.
+    if (!isAborted()) res.close();
+  }
 }
 
 /** Socket.IO on uWebSockets.js via `io.attachApp`; REST routes live on the same uWS App. */
@@ -39,11 +71,22 @@ export function createUwsTransport(options: TransportOptions): Transport {
     req.forEach((key, value) => (headers[key] = value));
     const remote = Buffer.from(res.getRemoteAddressAsText()).toString();
     let aborted = false;
-    res.onAborted(() => (aborted = true));
+    const abortListeners: Array<() => void> = [];
+    res.onAborted(() => {
+      aborted = true;
+      for (const listener of abortListeners.splice(0)) listener();
+    });
 
     const chunks: Buffer[] = [];
     let size = 0;
-    const finish = (reply: HttpReply) => !aborted && send(res, reply);
+    const finish = (reply: HttpReply) =>
+      !aborted &&
+      send(
+        res,
+        reply,
+        () => aborted,
+        (listener) => abortListeners.push(listener),
+      );
     res.onData((chunk, isLast) => {
       if (size > MAX_BODY_BYTES) return;
       size += chunk.byteLength;
