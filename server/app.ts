@@ -20,6 +20,7 @@ import { healthRoutes } from "./http/health-routes.ts";
 import { metricsRoutes } from "./http/metrics-routes.ts";
 import { roomRoutes } from "./http/room-routes.ts";
 import { taskRoutes } from "./http/task-routes.ts";
+import { familyPrivacyRoutes } from "./family-privacy.ts";
 import { dispatch, errorReply, routeLabel, type HttpRequest, type Route } from "./http/route.ts";
 import { coachChannel, userChannel } from "./log/audience.ts";
 import { Persister, type CommitSink } from "./log/persister.ts";
@@ -119,6 +120,20 @@ export async function startServer(config: Config, options: StartOptions): Promis
     ...taskRoutes({ ...authed, coaching }),
     ...accountRoutes({ ...authed, db, accounts, loginLimiter: state.loginLimiter }),
     ...adminRoutes({ ...authed, db, accounts }),
+    ...familyPrivacyRoutes({
+      ...authed,
+      db,
+      config,
+      coaching,
+      jobs,
+      loginLimiter: state.loginLimiter,
+      logger: log("family-privacy"),
+      closeUserSockets(userId) {
+        // Through the adapter: every process's sockets of the user are told why, then closed.
+        io?.to(userChannel(userId)).emit("session:closing", { reason: "token revoked", reconnect: false });
+        io?.in(userChannel(userId)).disconnectSockets(true);
+      },
+    }),
     ...(metrics ? metricsRoutes(metrics) : []),
   ];
   const handle = async (req: HttpRequest) => {
@@ -142,7 +157,7 @@ export async function startServer(config: Config, options: StartOptions): Promis
   if (jobs instanceof EmbeddedRunner) {
     jobs.on("failed", ({ id, err }) => log("jobs").warn({ err, job: id }, "job failed"));
     jobs.on("error", (err) => log("jobs").error({ err }, "job runner error"));
-    jobs.start({ db, sink: broadcast, now: Date.now, digestHour: config.jobs.digestHour, mail: mailContext(config, log("mail")) });
+    jobs.start({ db, sink: broadcast, now: Date.now, digestHour: config.jobs.digestHour, parentDigestWeekday: config.parents.digestWeekday, mail: mailContext(config, log("mail")) });
   }
   void mailer.resume().catch((err) => log("mail").error({ err }, "could not resume queued mail"));
 

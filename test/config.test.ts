@@ -60,6 +60,8 @@ describe("loadConfig", () => {
       demoSeed: true,
       accounts: { publicUrl: "http://localhost:8080", inviteTtlS: 604_800, resetTtlS: 1800, welcomeTtlS: 604_800, passwordMinLength: 10 },
       mail: { smtpUrl: undefined, from: "coachwire <no-reply@coachwire.invalid>" },
+      privacy: { termsVersion: "2026-12-01" },
+      parents: { digestWeekday: 0 },
     } satisfies Config);
   });
 

@@ -4,6 +4,7 @@ import { runDigest } from "./digest-job.ts";
 import { runMail } from "./mail-job.ts";
 import { runNudge } from "./nudge-job.ts";
 import { runOverdue } from "./overdue-job.ts";
+import { runParentDigest } from "./parent-digest-job.ts";
 import { runReminder } from "./reminder-job.ts";
 
 /** Every job kind's handler; both runners dispatch through this table. */
@@ -13,6 +14,7 @@ export const JOB_HANDLERS: { [K in JobKind]: (ctx: JobContext, payload: JobPaylo
   overdue: runOverdue,
   digest: runDigest,
   mail: runMail,
+  "parent-digest": runParentDigest,
 };
 
 export function runJob(ctx: JobContext, kind: JobKind, payload: unknown): Promise<JobOutcome> {

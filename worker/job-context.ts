@@ -10,8 +10,10 @@ export interface JobContext {
   sink: CommitSink;
   queue: JobQueue;
   now(): number;
-  /** Local hour of the coaches' daily digest. */
+  /** Local hour of the coaches' daily digest (and of the parents' weekly one). */
   digestHour: number;
+  /** Local weekday of the parents' weekly digest, 0 = Sunday (default 0). */
+  parentDigestWeekday?: number;
   /** How mail jobs deliver (absent where no mail is sent, e.g. some tests). */
   mail?: MailContext;
 }

@@ -3,7 +3,7 @@
  * (BullMQ on Redis, or the embedded runner on the database's scheduled_jobs table).
  */
 
-export type JobKind = "reminder" | "nudge" | "overdue" | "digest" | "mail";
+export type JobKind = "reminder" | "nudge" | "overdue" | "digest" | "mail" | "parent-digest";
 
 export interface ReminderPayload {
   taskId: string;
@@ -42,12 +42,19 @@ export interface MailPayload {
   naturalKey: string;
 }
 
+export interface ParentDigestPayload {
+  parentId: string;
+  /** The parent's local date the weekly digest goes out on (YYYY-MM-DD): the week's name. */
+  week: string;
+}
+
 export interface JobPayloads {
   reminder: ReminderPayload;
   nudge: NudgePayload;
   overdue: OverduePayload;
   digest: DigestPayload;
   mail: MailPayload;
+  "parent-digest": ParentDigestPayload;
 }
 
 /** What a job asks of its runner: nothing (done), or to run it again later (the recipient was in quiet hours). */
@@ -82,4 +89,5 @@ export const jobIds = {
   heldOverdue: (taskId: string) => `overdue:${taskId}:held`,
   digest: (coachId: string, day: string) => `digest:${coachId}:${day}`,
   mail: (naturalKey: string) => `mail:${naturalKey}`,
+  parentDigest: (parentId: string, week: string) => `parent-digest:${parentId}:${week}`,
 };

@@ -21,7 +21,7 @@ const db = await openDb(config.db);
 const redis = connectRedis(config.redis.url, "publisher", logger, () => {});
 const options = { url: config.redis.url, prefix: bullPrefix(config.redis.prefix), attempts: config.jobs.attempts };
 const queue = new BullJobQueue(options, (err) => logger.warn({ err: err.message }, "job queue redis error"));
-const worker = startBullWorker({ ...options, concurrency: config.jobs.concurrency }, { db, sink: roomEmitter(redis, config.redis.prefix), now: Date.now, digestHour: config.jobs.digestHour, mail: mailContext(config, logger) }, queue);
+const worker = startBullWorker({ ...options, concurrency: config.jobs.concurrency }, { db, sink: roomEmitter(redis, config.redis.prefix), now: Date.now, digestHour: config.jobs.digestHour, parentDigestWeekday: config.parents.digestWeekday, mail: mailContext(config, logger) }, queue);
 worker.on("failed", (job, err) => logger.warn({ err, job: job?.id }, "job failed"));
 worker.on("error", (err) => logger.error({ err }, "worker error"));
 const metrics = serveWorkerMetrics(config.jobs.metricsPort, config.host, worker, queue.queue);

@@ -34,9 +34,14 @@ export class Coaching {
   readonly readMarks: ReadMarks;
   readonly subjects: SubjectCatalog;
   readonly notices: NoticeInbox;
+  /** The per-room log writer every coaching change goes through (also used by a user's erasure). */
+  readonly writer: RoomLogWriter;
+  /** Told after a room's members changed. */
+  readonly onMembership: MembershipListener;
 
   constructor(ctx: CoachingContext) {
-    const writer = new RoomLogWriter(ctx.db, ctx.sink);
+    const writer = (this.writer = new RoomLogWriter(ctx.db, ctx.sink));
+    this.onMembership = ctx.onMembership;
     this.rooms = new RoomService(ctx.db, writer, ctx.onMembership);
     this.tasks = new TaskService(ctx.db, writer, ctx.onTaskChange);
     this.progress = new ProgressService(ctx.db, writer, ctx.onProgress);

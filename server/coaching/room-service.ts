@@ -61,6 +61,9 @@ export class RoomService {
 
   /** Coaches (and admins) create rooms; a 1:1 room asked for again is the same room. */
   async create(userId: string, userRole: UserRole, req: RoomCreateRequest): Promise<{ room: RoomSummary; created: boolean }> {
+    // Safeguarding: only a coach or an admin starts a room, and so a 1:1 room with a student;
+    // students never open direct rooms (with each other or anyone).
+    if (userRole === "student" && req.kind === "direct") throw new CoachwireError("FORBIDDEN", "Students cannot open direct rooms; a coach or admin starts one");
     requirePermission(userRole, "room.create");
     if (req.kind === "direct") {
       const existing = await this.directRoom(userId, req.studentId!);
@@ -307,13 +310,13 @@ export class RoomService {
     return true;
   }
 
-  /** A student of the caller's own institution (one of another reads exactly like no one). */
-  private async requireStudent(callerId: string, userId: string): Promise<void> {
-    const user = await this.db.query<{ role: UserRole }>(
-      "SELECT role FROM users WHERE id = $1 AND institution_id = (SELECT institution_id FROM users WHERE id = $2)",
-      [userId, callerId],
+  /** The 1:1 room's student must be an active student of the creator's institution; anyone else answers like an unknown id. */
+  private async requireStudent(creatorId: string, userId: string): Promise<void> {
+    const user = await this.db.query<{ role: UserRole; status: string }>(
+      "SELECT u.role, u.status FROM users u JOIN users c ON c.id = $2 AND c.institution_id = u.institution_id WHERE u.id = $1",
+      [userId, creatorId],
     );
-    if (user.rows[0]?.role !== "student") throw new CoachwireError("VALIDATION_FAILED", `studentId: ${userId} is not a student`);
+    if (user.rows[0]?.role !== "student" || user.rows[0].status === "deleted") throw new CoachwireError("VALIDATION_FAILED", `studentId: ${userId} is not a student`);
   }
 
   private async summary(userId: string, roomId: string): Promise<RoomSummary> {

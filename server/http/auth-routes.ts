@@ -13,8 +13,8 @@ export interface AuthRoutesContext {
   isTrusted(ip: string): boolean;
 }
 
-/** Charges the per-IP login budget (COACHWIRE_LOGIN_RATE_PER_MIN); the public account routes share it. */
-export async function limitByIp(ctx: AuthRoutesContext, req: HttpRequest): Promise<void> {
+/** Charges the client IP's login budget (login, refresh, sign-up): RATE_LIMITED past it. */
+export async function limitByIp(ctx: Pick<AuthRoutesContext, "loginLimiter" | "isTrusted">, req: HttpRequest): Promise<void> {
   if (ctx.isTrusted(req.ip)) return;
   const decision = await ctx.loginLimiter.consume(`login:${req.ip}`);
   if (!decision.allowed) {

@@ -1,0 +1,72 @@
+import { CoachwireError } from "../../protocol/errors.ts";
+import type { RoomMember } from "../../protocol/events.ts";
+import type { Db } from "../../db/db.ts";
+import type { Principal } from "../auth/auth-service.ts";
+import { readAfter, readBefore, type LogPage } from "../log/history.ts";
+import { AuditLog } from "./audit-log.ts";
+import { requirePermission } from "./roles.ts";
+
+/** A room as an admin overseeing it sees it. */
+export interface OverseenRoom {
+  id: string;
+  name: string;
+  kind: "group" | "direct";
+  lastSeq: number;
+  createdBy: string | null;
+  createdAt: number;
+}
+
+/**
+ * Safeguarding: an admin may read any room of their institution — its members and its whole
+ * log, notices in full — without being a member, and every such read is one audit_log row
+ * (`room.read`, with what was read). A room of another institution answers like a missing one.
+ */
+export class RoomOversight {
+  constructor(
+    private readonly db: Db,
+    private readonly historyLimitMax: number,
+  ) {}
+
+  async members(admin: Principal, roomId: string, ip: string): Promise<{ room: OverseenRoom; members: RoomMember[] }> {
+    const room = await this.room(admin, roomId);
+    const res = await this.db.query<{ user_id: string; display_name: string; role: RoomMember["role"]; muted: boolean }>(
+      `SELECT m.user_id, u.display_name, m.role, m.muted FROM memberships m JOIN users u ON u.id = m.user_id
+        WHERE m.room_id = $1 ORDER BY m.joined_at, m.user_id`,
+      [roomId],
+    );
+    await this.audit(admin, roomId, ip, { part: "members" });
+    return { room, members: res.rows.map((m) => ({ userId: m.user_id, displayName: m.display_name, role: m.role, muted: m.muted })) };
+  }
+
+  async events(admin: Principal, roomId: string, q: { before?: number | undefined; after?: number | undefined; limit?: number | undefined }, ip: string): Promise<LogPage> {
+    await this.room(admin, roomId);
+    const limit = Math.min(q.limit ?? 50, this.historyLimitMax);
+    // Read as the room's coaches read it: every event, notices unredacted.
+    const viewer = { userId: admin.userId, role: "coach" as const };
+    const page =
+      q.after !== undefined ? await readAfter(this.db.reader, roomId, q.after, limit, viewer) : await readBefore(this.db.reader, roomId, q.before, limit, viewer);
+    await this.audit(admin, roomId, ip, {
+      part: "events",
+      ...(q.before !== undefined ? { before: q.before } : {}),
+      ...(q.after !== undefined ? { after: q.after } : {}),
+      limit,
+      seqs: page.events.length > 0 ? [page.events[0]!.seq, page.events[page.events.length - 1]!.seq] : [],
+    });
+    return page;
+  }
+
+  private async room(admin: Principal, roomId: string): Promise<OverseenRoom> {
+    requirePermission(admin.role, "people.manage");
+    const res = await this.db.query<{ id: string; name: string; kind: "group" | "direct"; last_seq: number; created_by: string | null; created_at: Date }>(
+      "SELECT id, name, kind, last_seq, created_by, created_at FROM rooms WHERE id = $1 AND institution_id = $2",
+      [roomId, admin.institutionId],
+    );
+    const r = res.rows[0];
+    if (!r) throw new CoachwireError("ROOM_NOT_FOUND");
+    return { id: r.id, name: r.name, kind: r.kind, lastSeq: Number(r.last_seq), createdBy: r.created_by, createdAt: r.created_at.getTime() };
+  }
+
+  private audit(admin: Principal, roomId: string, ip: string, details: Record<string, unknown>): Promise<void> {
+    return AuditLog.record(this.db, { institutionId: admin.institutionId, actorId: admin.userId, action: "room.read", targetType: "room", targetId: roomId, ip, details });
+  }
+}

@@ -1,0 +1,69 @@
+import type { Logger } from "pino";
+import { CoachwireError } from "../protocol/errors.ts";
+import type { Db } from "../db/db.ts";
+import type { JobQueue } from "../worker/jobs.ts";
+import { planParentDigest } from "../worker/parent-digest-job.ts";
+import { RoomOversight } from "./accounts/room-oversight.ts";
+import { SessionList } from "./accounts/session-list.ts";
+import type { AuthService } from "./auth/auth-service.ts";
+import type { Coaching } from "./coaching/coaching.ts";
+import type { Config } from "./config.ts";
+import type { AuthenticatedContext } from "./http/authenticated.ts";
+import { parentRoutes } from "./http/parent-routes.ts";
+import { privacyRoutes } from "./http/privacy-routes.ts";
+import type { Route } from "./http/route.ts";
+import { ChildRecords } from "./parents/child-records.ts";
+import { queueFamilyMail } from "./parents/family-mail.ts";
+import { GuardianInvites } from "./parents/guardian-invites.ts";
+import { ParentDigests } from "./parents/parent-digests.ts";
+import { Consents } from "./privacy/consents.ts";
+import { UserErasure } from "./privacy/user-erasure.ts";
+import type { RateLimiter } from "./ratelimit/rate-limiter.ts";
+
+/** What the parent, privacy and session routes need from the process. */
+export interface FamilyPrivacyContext extends AuthenticatedContext {
+  db: Db;
+  config: Config;
+  coaching: Coaching;
+  jobs: JobQueue;
+  loginLimiter: RateLimiter;
+  logger: Logger;
+  /** Closes every live socket of the user, on every process. */
+  closeUserSockets(userId: string): void;
+}
+
+const GUARDIAN_INVITE_TTL_MS = 7 * 86_400_000;
+const MIN_PASSWORD_LENGTH = 10;
+
+/** Builds the services of parents (issue 10 §6), safeguarding reads (§7), privacy (§8) and sessions (§10), and their routes. */
+export function familyPrivacyRoutes(ctx: FamilyPrivacyContext): Route[] {
+  const { db, config, coaching, auth } = ctx;
+  const consents = new Consents(db, config.privacy.termsVersion);
+  const invites = new GuardianInvites({
+    db,
+    consents,
+    inviteTtlMs: GUARDIAN_INVITE_TTL_MS,
+    queueMail: queueFamilyMail,
+    inviteLink: (token) => `/parent/signup#token=${token}`,
+    checkPassword(password) {
+      if (password.length < MIN_PASSWORD_LENGTH) throw new CoachwireError("WEAK_PASSWORD", `The password must have at least ${MIN_PASSWORD_LENGTH} characters`);
+    },
+    startSession: (user, client) => auth.startSession(user, client),
+    onLinked: (parentId) => void planDigestFor(db, ctx.jobs, config, parentId).catch((err) => ctx.logger.error({ err, parentId }, "could not plan the parent digest")),
+  });
+  return [
+    ...parentRoutes({ ...ctx, invites, children: new ChildRecords(db, coaching.boards, coaching.notices), digests: new ParentDigests(db) }),
+    ...privacyRoutes({
+      ...ctx,
+      sessions: new SessionList(db, auth),
+      consents,
+      erasure: new UserErasure({ db, writer: coaching.writer, auth, onMembership: coaching.onMembership, closeUserSockets: ctx.closeUserSockets }),
+      oversight: new RoomOversight(db, config.rooms.historyLimitMax),
+    }),
+  ];
+}
+
+async function planDigestFor(db: Db, jobs: JobQueue, config: Config, parentId: string): Promise<void> {
+  const parent = await db.query<{ time_zone: string }>("SELECT time_zone FROM users WHERE id = $1", [parentId]);
+  if (parent.rows[0]) await planParentDigest(jobs, parentId, parent.rows[0].time_zone, config.jobs.digestHour, config.parents.digestWeekday, Date.now());
+}
