@@ -128,11 +128,6 @@ export async function startServer(config: Config, options: StartOptions): Promis
       jobs,
       loginLimiter: state.loginLimiter,
       logger: log("family-privacy"),
-      closeUserSockets(userId) {
-        // Through the adapter: every process's sockets of the user are told why, then closed.
-        io?.to(userChannel(userId)).emit("session:closing", { reason: "token revoked", reconnect: false });
-        io?.in(userChannel(userId)).disconnectSockets(true);
-      },
     }),
     ...(metrics ? metricsRoutes(metrics) : []),
   ];

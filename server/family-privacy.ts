@@ -28,8 +28,6 @@ export interface FamilyPrivacyContext extends AuthenticatedContext {
   jobs: JobQueue;
   loginLimiter: RateLimiter;
   logger: Logger;
-  /** Closes every live socket of the user, on every process. */
-  closeUserSockets(userId: string): void;
 }
 
 const GUARDIAN_INVITE_TTL_MS = 7 * 86_400_000;
@@ -57,7 +55,7 @@ export function familyPrivacyRoutes(ctx: FamilyPrivacyContext): Route[] {
       ...ctx,
       sessions: new SessionList(db, auth),
       consents,
-      erasure: new UserErasure({ db, writer: coaching.writer, auth, onMembership: coaching.onMembership, closeUserSockets: ctx.closeUserSockets }),
+      erasure: new UserErasure({ db, writer: coaching.writer, auth, onMembership: coaching.onMembership }),
       oversight: new RoomOversight(db, config.rooms.historyLimitMax),
     }),
   ];

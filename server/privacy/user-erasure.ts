@@ -2,7 +2,7 @@ import { CoachwireError } from "../../protocol/errors.ts";
 import type { Db } from "../../db/db.ts";
 import { AuditLog } from "../accounts/audit-log.ts";
 import { requirePermission } from "../accounts/roles.ts";
-import type { AuthService, Principal } from "../auth/auth-service.ts";
+import { AuthService, type Principal } from "../auth/auth-service.ts";
 import type { MembershipListener } from "../coaching/room-service.ts";
 import type { RoomLogWriter } from "../log/log-transaction.ts";
 
@@ -25,8 +25,6 @@ export interface ErasureDeps {
   writer: RoomLogWriter;
   auth: AuthService;
   onMembership: MembershipListener;
-  /** Closes every live socket of the user, on every process. */
-  closeUserSockets(userId: string): void;
 }
 
 /**
@@ -55,19 +53,15 @@ export class UserErasure {
           WHERE id = $1`,
         [userId, DELETED_NAME],
       );
-      await tx.query("UPDATE refresh_tokens SET revoked_at = now() WHERE user_id = $1 AND revoked_at IS NULL", [userId]);
+      await AuthService.revokeRefreshTokens(tx, userId);
       await tx.query("DELETE FROM guardianships WHERE parent_id = $1 OR student_id = $1", [userId]);
       await tx.query("DELETE FROM invites WHERE guardian_of = $1 AND used_at IS NULL", [userId]);
       await AuditLog.record(tx, { institutionId: admin.institutionId, actorId: admin.userId, action: "user.delete", targetType: "user", targetId: userId, ip });
       return false;
     });
-    // Every session's access tokens are refused from now on, and its sockets close.
-    const families = await db.query<{ family_id: string }>(
-      "SELECT family_id FROM session_families WHERE user_id = $1 UNION SELECT DISTINCT family_id FROM refresh_tokens WHERE user_id = $1",
-      [userId],
-    );
-    for (const { family_id } of families.rows) await this.deps.auth.revokeFamily(userId, family_id);
-    this.deps.closeUserSockets(userId);
+    // Every access token issued so far is refused from now on, and every socket closes, on every process.
+    await db.query("UPDATE session_families SET revoked_at = now() WHERE user_id = $1 AND revoked_at IS NULL", [userId]);
+    await this.deps.auth.cutSessions(userId, Date.now(), "token revoked");
 
     const rooms = await db.query<{ room_id: string }>(
       `SELECT room_id FROM memberships WHERE user_id = $1
