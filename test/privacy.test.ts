@@ -116,6 +116,8 @@ for (const driver of await availableDrivers()) {
       const admin = await createUser(tdb.db, "admin");
       const pair = await login(student);
       const socket = await server.client(student);
+      let closedFor: string | undefined;
+      socket.on("closed", (reason) => (closedFor = reason));
       const sent: number[] = [];
       for (let i = 0; i < 3; i++) sent.push((await socket.send(roomId, { text: `silinecek ${i}` })).seq);
       const kept = (await (await server.client(classmate)).send(roomId, { text: "stays" })).seq;
@@ -135,7 +137,8 @@ for (const driver of await availableDrivers()) {
       assert.deepEqual(await snapshot(), { display_name: "Deleted user", email: null, status: "deleted" });
       await refused({ token: pair.accessToken }, "GET", "/api/rooms", undefined, "TOKEN_REVOKED");
       await refused(null, "POST", "/api/auth/refresh", { refreshToken: pair.refreshToken }, "TOKEN_REVOKED");
-      await eventually(() => !socket.connected, "the deleted user's socket closes");
+      await eventually(() => closedFor !== undefined, "the deleted user's socket closes");
+      assert.equal(closedFor, "token revoked", "told not to come back");
 
       const { events } = await ok(coach, "GET", `/api/rooms/${roomId}/events?after=0&limit=200`);
       assert.deepEqual(events.map((e: Json) => e.seq), events.map((_: Json, i: number) => i + 1), "seqs stay 1..n, no gap");
