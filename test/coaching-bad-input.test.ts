@@ -152,6 +152,8 @@ const CASES: Case[] = [
 
   // Rooms and members: only coaches make rooms; only the room's coach invites, removes, mutes.
   { name: "a student creates a room", attempt: http("student", "POST", "/api/rooms", { name: "Bizim oda" }), code: "FORBIDDEN" },
+  { name: "a student opens a direct room with a classmate", attempt: http("student", "POST", "/api/rooms", (w: World) => ({ name: "1:1", kind: "direct", studentId: w.users.classmate.id })), code: "FORBIDDEN", says: /Students cannot open direct rooms/ },
+  { name: "a coach reads a room's log through the admin view", attempt: http("coach", "GET", "/api/admin/rooms/{roomId}/events"), code: "FORBIDDEN" },
   { name: "a direct room without studentId", attempt: http("coach", "POST", "/api/rooms", { name: "1:1", kind: "direct" }), code: VF, says: /needs studentId/ },
   { name: "a direct room with a coach as student", attempt: http("coach", "POST", "/api/rooms", (w: World) => ({ name: "1:1", kind: "direct", studentId: w.users.otherCoach.id })), code: VF, says: /is not a student/ },
   { name: "an unknown key", attempt: http("coach", "POST", "/api/rooms", { name: "Oda", topic: "x" }), code: VF, says: /"topic"/ },
