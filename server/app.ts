@@ -125,6 +125,8 @@ export async function startServer(config: Config, options: StartOptions): Promis
       db,
       config,
       coaching,
+      accounts,
+      mailer,
       jobs,
       loginLimiter: state.loginLimiter,
       logger: log("family-privacy"),

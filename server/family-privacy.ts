@@ -1,19 +1,19 @@
 import type { Logger } from "pino";
-import { CoachwireError } from "../protocol/errors.ts";
 import type { Db } from "../db/db.ts";
 import type { JobQueue } from "../worker/jobs.ts";
 import { planParentDigest } from "../worker/parent-digest-job.ts";
+import type { Accounts } from "./accounts/accounts.ts";
 import { RoomOversight } from "./accounts/room-oversight.ts";
 import { SessionList } from "./accounts/session-list.ts";
 import type { AuthService } from "./auth/auth-service.ts";
 import type { Coaching } from "./coaching/coaching.ts";
 import type { Config } from "./config.ts";
+import type { Mailer } from "./mail/mailer.ts";
 import type { AuthenticatedContext } from "./http/authenticated.ts";
 import { parentRoutes } from "./http/parent-routes.ts";
 import { privacyRoutes } from "./http/privacy-routes.ts";
 import type { Route } from "./http/route.ts";
 import { ChildRecords } from "./parents/child-records.ts";
-import { queueFamilyMail } from "./parents/family-mail.ts";
 import { GuardianInvites } from "./parents/guardian-invites.ts";
 import { ParentDigests } from "./parents/parent-digests.ts";
 import { Consents } from "./privacy/consents.ts";
@@ -25,13 +25,12 @@ export interface FamilyPrivacyContext extends AuthenticatedContext {
   db: Db;
   config: Config;
   coaching: Coaching;
+  accounts: Accounts;
+  mailer: Mailer;
   jobs: JobQueue;
   loginLimiter: RateLimiter;
   logger: Logger;
 }
-
-const GUARDIAN_INVITE_TTL_MS = 7 * 86_400_000;
-const MIN_PASSWORD_LENGTH = 10;
 
 /** Builds the services of parents (issue 10 §6), safeguarding reads (§7), privacy (§8) and sessions (§10), and their routes. */
 export function familyPrivacyRoutes(ctx: FamilyPrivacyContext): Route[] {
@@ -39,14 +38,11 @@ export function familyPrivacyRoutes(ctx: FamilyPrivacyContext): Route[] {
   const consents = new Consents(db, config.privacy.termsVersion);
   const invites = new GuardianInvites({
     db,
+    auth,
+    invites: ctx.accounts.invites,
+    mailer: ctx.mailer,
     consents,
-    inviteTtlMs: GUARDIAN_INVITE_TTL_MS,
-    queueMail: queueFamilyMail,
-    inviteLink: (token) => `/parent/signup#token=${token}`,
-    checkPassword(password) {
-      if (password.length < MIN_PASSWORD_LENGTH) throw new CoachwireError("WEAK_PASSWORD", `The password must have at least ${MIN_PASSWORD_LENGTH} characters`);
-    },
-    startSession: (user, client) => auth.startSession(user, client),
+    passwordRule: { minLength: config.accounts.passwordMinLength },
     onLinked: (parentId) => void planDigestFor(db, ctx.jobs, config, parentId).catch((err) => ctx.logger.error({ err, parentId }, "could not plan the parent digest")),
   });
   return [

@@ -130,6 +130,8 @@ for (const driver of await availableDrivers()) {
       const before = await counts();
       await refused(coach, "POST", `/api/students/${first.id}/guardian-invites`, { email: email() }, "GUARDIAN_LIMIT");
       await refused(null, "POST", "/api/parent/signup", { token: await mailedToken(early), displayName: "Üçüncü", password: PASSWORD, termsVersion: TERMS }, "GUARDIAN_LIMIT");
+      // The generic invite acceptance goes through the same limit.
+      await refused(null, "POST", "/api/invites/accept", { token: await mailedToken(early), displayName: "Üçüncü", password: PASSWORD }, "GUARDIAN_LIMIT");
       assert.deepEqual(await counts(), before, "a third parent writes nothing");
       const links = await tdb.db.query("SELECT parent_id FROM guardianships WHERE student_id = $1", [first.id]);
       assert.equal(links.rows.length, 2);
@@ -144,7 +146,7 @@ for (const driver of await availableDrivers()) {
       const signup = (t: string, extra: Record<string, unknown> = {}) => ({ token: t, displayName: "X", password: PASSWORD, termsVersion: TERMS, ...extra });
 
       let before = await counts();
-      await refused(null, "POST", "/api/parent/signup", signup("forged-token-forged-token-forged"), "INVITE_INVALID");
+      await refused(null, "POST", "/api/parent/signup", signup("forged-token-forged-token-forged"), "LINK_INVALID");
       await refused(null, "POST", "/api/parent/signup", signup(token, { password: "short" }), "WEAK_PASSWORD");
       await refused(null, "POST", "/api/parent/signup", signup(token, { termsVersion: "2020-01-01" }), "TERMS_VERSION_MISMATCH");
       await refused(null, "POST", "/api/parent/signup", { token }, "VALIDATION_FAILED");
@@ -152,9 +154,9 @@ for (const driver of await availableDrivers()) {
 
       await ok(null, "POST", "/api/parent/signup", signup(token), 201);
       before = await counts();
-      await refused(null, "POST", "/api/parent/signup", signup(token), "INVITE_USED");
+      await refused(null, "POST", "/api/parent/signup", signup(token), "LINK_INVALID");
       const stranger = await createUser(tdb.db, "parent");
-      await refused(stranger, "POST", "/api/parent/children", { token }, "INVITE_USED");
+      await refused(stranger, "POST", "/api/parent/children", { token }, "LINK_INVALID");
 
       // Expired.
       const late = email();
@@ -162,11 +164,11 @@ for (const driver of await availableDrivers()) {
       const lateToken = await mailedToken(late);
       await tdb.db.query("UPDATE invites SET expires_at = now() - interval '1 minute' WHERE email = $1", [late]);
       before = await counts();
-      await refused(null, "POST", "/api/parent/signup", signup(lateToken), "INVITE_EXPIRED");
+      await refused(null, "POST", "/api/parent/signup", signup(lateToken), "LINK_INVALID");
       // Addressed to someone else: another parent cannot use it to link the child.
       const other = email();
       await invite(coach, child.id, other);
-      await refused(stranger, "POST", "/api/parent/children", { token: await mailedToken(other) }, "INVITE_INVALID");
+      await refused(stranger, "POST", "/api/parent/children", { token: await mailedToken(other) }, "LINK_INVALID");
       // A non-parent cannot link children at all.
       await refused(coach, "POST", "/api/parent/children", { token: await mailedToken(other) }, "FORBIDDEN");
       assert.deepEqual(await counts(), before, "nothing was written");
@@ -174,7 +176,7 @@ for (const driver of await availableDrivers()) {
       const taken = await createUser(tdb.db, "parent");
       const clash = await classroom(1);
       await invite(clash.coach, clash.students[0]!.id, taken.email);
-      await refused(null, "POST", "/api/parent/signup", signup(await mailedToken(taken.email)), "CONFLICT");
+      await refused(null, "POST", "/api/parent/signup", signup(await mailedToken(taken.email)), "EMAIL_TAKEN");
       assert.deepEqual((await ok(taken, "POST", "/api/parent/children", { token: await mailedToken(taken.email) })).studentId, clash.students[0]!.id);
     });
 
@@ -226,6 +228,11 @@ for (const driver of await availableDrivers()) {
       assert.ok(!JSON.stringify(items[0].body).includes(classmate.id), "no classmate in the digest");
       const mails = await tdb.db.query("SELECT 1 FROM outbox WHERE natural_key = $1 AND to_email = $2", [`parent-digest:${user.id}:${week}`, address]);
       assert.equal(mails.rows.length, 1, "mailed once");
+      const mailJobs = await tdb.db.query("SELECT 1 FROM scheduled_jobs WHERE id = $1 UNION ALL SELECT 1 FROM outbox WHERE natural_key = $2 AND status = 'sent'", [
+        `mail:parent-digest:${user.id}:${week}`,
+        `parent-digest:${user.id}:${week}`,
+      ]);
+      assert.ok(mailJobs.rows.length >= 1, "the mail job was handed the digest (queued, or already sent)");
       const next = (await queue.waiting()).filter((j) => j.id.startsWith(`parent-digest:${user.id}:`) && !j.id.endsWith(week));
       assert.equal(next.length, 1, "next week's digest is planned");
       assert.equal(new Date(next[0]!.runAt).getUTCDay(), 0, "on the configured weekday (Sunday, UTC parent)");

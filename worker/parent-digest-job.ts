@@ -1,4 +1,4 @@
-import { queueFamilyMail } from "../server/parents/family-mail.ts";
+import { Outbox } from "../server/mail/outbox.ts";
 import { jobIds, type JobOutcome, type JobQueue, type ParentDigestPayload } from "./jobs.ts";
 import type { JobContext } from "./job-context.ts";
 import { localDate, nextLocalHour } from "./quiet-hours.ts";
@@ -48,22 +48,26 @@ export async function runParentDigest(ctx: JobContext, p: ParentDigestPayload): 
   if (children.rows.length === 0) return;
   const lines = children.rows.map((c) => `${c.displayName}: ${c.doneThisWeek} done this week, ${c.overdue} overdue, ${c.open} open`);
   const body = { week: p.week, children: children.rows, text: lines.join("\n") };
-  await ctx.db.transaction(async (tx) => {
+  const naturalKey = `parent-digest:${p.parentId}:${p.week}`;
+  const mailed = await ctx.db.transaction(async (tx) => {
     const stored = await tx.query("INSERT INTO parent_digests (parent_id, week, body) VALUES ($1, $2, $3) ON CONFLICT (parent_id, week) DO NOTHING RETURNING id", [
       p.parentId,
       p.week,
       JSON.stringify(body),
     ]);
-    if (stored.rows.length === 0 || parent.email === null) return;
-    await queueFamilyMail(tx, {
-      naturalKey: `parent-digest:${p.parentId}:${p.week}`,
+    if (stored.rows.length === 0 || parent.email === null) return false;
+    await Outbox.queue(tx, {
+      naturalKey,
       institutionId: parent.institution_id,
       to: parent.email,
       subject: `Your weekly coachwire digest (${p.week})`,
       text: `Hello ${parent.display_name},\n\n${body.text}\n`,
       link: null,
     });
+    return true;
   });
+  // The mail job sends it (once: the job id is the mail's natural key).
+  if (mailed) await ctx.queue.upsert({ id: jobIds.mail(naturalKey), kind: "mail", payload: { naturalKey }, runAt: now });
   await planParentDigest(ctx.queue, p.parentId, parent.time_zone, ctx.digestHour, ctx.parentDigestWeekday ?? 0, now + 60_000);
 }
 

@@ -12,6 +12,7 @@ import { AuditLog } from "./audit-log.ts";
 import type { Actor, StaffOrStudentRole } from "./people-service.ts";
 import { checkPassword } from "./password-policy.ts";
 import { hashSecretToken, newSecretToken } from "./secret-tokens.ts";
+import { linkGuardian } from "../parents/guardianships.ts";
 import { requirePermission, type UserRole } from "./roles.ts";
 
 /** What an invite link shows before it is used (so a browser can say who is invited where). */
@@ -211,7 +212,8 @@ export class InviteService {
   private async createFromInvite(tx: Queryable, row: InviteRow, passwordHash: string, displayName: string): Promise<string> {
     const user = await insertUser(tx, { institutionId: row.institution_id, email: row.email, displayName, role: row.role, passwordHash });
     await tx.query("UPDATE invites SET used_at = now(), accepted_by = $2 WHERE token_hash = $1", [row.token_hash, user.id]);
-    if (row.guardian_of) await tx.query("INSERT INTO guardianships (parent_id, student_id) VALUES ($1, $2) ON CONFLICT DO NOTHING", [user.id, row.guardian_of]);
+    // Through the one guardianship path: at most two parents per student (GUARDIAN_LIMIT).
+    if (row.guardian_of) await linkGuardian(tx, user.id, row.guardian_of);
     return user.id;
   }
 }

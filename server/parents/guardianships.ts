@@ -11,7 +11,7 @@ export const MAX_GUARDIANS = 2;
  */
 export async function linkGuardian(tx: Queryable, parentId: string, studentId: string): Promise<void> {
   const student = await tx.query<{ role: string; status: string }>("SELECT role, status FROM users WHERE id = $1 FOR UPDATE", [studentId]);
-  if (student.rows[0]?.role !== "student" || student.rows[0].status === "deleted") throw new CoachwireError("INVITE_INVALID", "The invite's student no longer exists");
+  if (student.rows[0]?.role !== "student" || student.rows[0].status === "deleted") throw new CoachwireError("LINK_INVALID", "The invite's student no longer exists");
   const existing = await tx.query<{ parent_id: string }>("SELECT parent_id FROM guardianships WHERE student_id = $1", [studentId]);
   if (existing.rows.some((r) => r.parent_id === parentId)) return;
   if (existing.rows.length >= MAX_GUARDIANS) throw new CoachwireError("GUARDIAN_LIMIT");
