@@ -133,6 +133,33 @@ for (const driver of await availableDrivers()) {
       assert.deepEqual(audit.items.slice(0, 2).map((a: Json) => a.action), ["invite.create", "user.import"]);
       assert.equal(audit.items[1].actorId, DEMO_ADMIN.id);
       assert.equal(audit.items[1].ip, "127.0.0.1");
+
+      // A parent signs up from a guardian invite and sees the child's progress only.
+      const classmate = imported.items.find((u: Json) => u.role === "student");
+      await api.ok(coach.accessToken, "POST", `/api/rooms/${room.id}/members`, { userId: classmate.id });
+      const { task } = await api.ok(coach.accessToken, "POST", `/api/rooms/${room.id}/tasks`, { clientId: "flow-1", title: "Türev 30 soru", target: 30 }, 201);
+      await api.ok(student.accessToken, "POST", `/api/tasks/${task.id}/progress`, { opId: "flow-p1", solved: 12, correct: 11, wrong: 1 });
+      const parentEmail = `veli.${runId}@home.test`;
+      const guardian = await api.ok(coach.accessToken, "POST", `/api/students/${student.user.id}/guardian-invites`, { email: parentEmail }, 201);
+      assert.deepEqual([guardian.invite.email, guardian.invite.studentId], [parentEmail, student.user.id]);
+      const guardianMail = await mailTo(adminToken, parentEmail);
+      const guardianPreview = await api.ok(null, "POST", "/api/invites/preview", { token: tokenOf(guardianMail.link) });
+      assert.deepEqual([guardianPreview.invite.role, guardianPreview.invite.guardianOf], ["parent", student.user.id]);
+      const { terms } = await api.ok(null, "GET", "/api/terms");
+      const parent = await api.ok(null, "POST", "/api/parent/signup", { token: tokenOf(guardianMail.link), displayName: "Veli Hanım", password: "turuncu-kalem-9", termsVersion: terms.version }, 201);
+      assert.equal(parent.user.role, "parent");
+      const children = await api.ok(parent.accessToken, "GET", "/api/parent/children");
+      assert.deepEqual(children.items.map((c: Json) => [c.studentId, c.displayName, c.rooms.map((r: Json) => r.roomId)]), [[student.user.id, "Defne", [room.id]]]);
+      const childTasks = await api.ok(parent.accessToken, "GET", `/api/parent/children/${student.user.id}/tasks`);
+      assert.deepEqual(childTasks.items.map((t: Json) => [t.task.id, t.task.assignees, t.progress.solved, t.progress.state]), [[task.id, [student.user.id], 12, "started"]]);
+      const { summary } = await api.ok(parent.accessToken, "GET", `/api/parent/children/${student.user.id}/summary`);
+      assert.deepEqual(summary.rooms.map((r: Json) => [r.roomId, r.assigned, r.averageCompletion]), [[room.id, 1, 0.4]]);
+      // Never the classmate, never the chat.
+      const notTheirs = await api.call(parent.accessToken, "GET", `/api/parent/children/${classmate.id}/tasks`);
+      const nobody = await api.call(parent.accessToken, "GET", "/api/parent/children/no-such-student/tasks");
+      assert.deepEqual([notTheirs.status, notTheirs.body], [404, nobody.body], "a child that is not theirs answers like one that does not exist");
+      assert.equal((await api.call(parent.accessToken, "GET", `/api/rooms/${room.id}/events?after=0`)).body.error.code, "NOT_A_MEMBER");
+      assert.ok(!JSON.stringify(childTasks).includes(classmate.id), "no classmate in what the parent reads");
     });
   });
 }

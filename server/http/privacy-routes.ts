@@ -42,6 +42,8 @@ export function privacyRoutes(ctx: PrivacyRoutesContext): Route[] {
     return { status: 200, body: undefined, contentType: "application/json", stream: exportUserData(ctx.db, userId) };
   }
   return [
+    // Public: what a sign-up form must have the user accept.
+    { method: "GET", path: "/api/terms", handle: async () => ok({ terms: { version: ctx.consents.currentVersion } }) },
     route("GET", "/api/me/sessions", async (_req, p) => ok({ items: await ctx.sessions.list(p.userId, p.familyId) })),
     route("DELETE", "/api/me/sessions/:id", async (req, p) => {
       await ctx.sessions.revoke(p.userId, readParams(req, sessionPath).id);
