@@ -64,15 +64,15 @@ export class SessionList {
     await this.auth.revokeFamily(userId, familyId);
   }
 
-  /** Ends every session of the user (the current one too); returns how many were ended. */
+  /** Ends every session of the user (the current one too); returns how many live sessions were ended. */
   async revokeAll(userId: string): Promise<number> {
-    const families = await this.db.query<{ family_id: string }>(
-      `SELECT DISTINCT family_id FROM refresh_tokens WHERE user_id = $1 AND revoked_at IS NULL AND expires_at > now()
-       UNION SELECT family_id FROM session_families WHERE user_id = $1 AND revoked_at IS NULL`,
+    const live = await this.db.query<{ family_id: string }>(
+      "SELECT DISTINCT family_id FROM refresh_tokens WHERE user_id = $1 AND revoked_at IS NULL AND expires_at > now()",
       [userId],
     );
-    let ended = 0;
-    for (const { family_id } of families.rows) if (await this.auth.revokeFamily(userId, family_id)) ended++;
-    return ended;
+    for (const { family_id } of live.rows) await this.auth.revokeFamily(userId, family_id);
+    // Sessions with no live refresh token left are over already: just say so.
+    await this.db.query("UPDATE session_families SET revoked_at = now() WHERE user_id = $1 AND revoked_at IS NULL", [userId]);
+    return live.rows.length;
   }
 }
