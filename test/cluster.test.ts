@@ -75,6 +75,35 @@ describe("cluster: 2 HAProxy → 2 server processes on PostgreSQL and Redis", { 
     await auditRoom(t.db, roomId, acked, receivers);
   });
 
+  test("ending a session (DELETE /api/me/sessions/:id) closes its sockets on every process; the user's other session stays", async () => {
+    await t.fullStrength();
+    const { users: [user], roomId } = await room(t, 2);
+    const login = async (agent: string) => {
+      const res = await fetch(`${t.stack.lbUrl}/api/auth/login`, {
+        method: "POST",
+        headers: { "content-type": "application/json", "user-agent": agent },
+        body: JSON.stringify({ email: user!.email, password: user!.password }),
+      });
+      assert.equal(res.status, 200);
+      return (await res.json()) as { accessToken: string };
+    };
+    const [ended, kept] = [await login("Ended/1"), await login("Kept/1")];
+    const endedClients = await Promise.all(t.stack.serverUrls.map((url) => t.client(url, user!, { tokens: { accessToken: ended.accessToken } })));
+    const keptClients = await Promise.all(t.stack.serverUrls.map((url) => t.client(url, user!, { tokens: { accessToken: kept.accessToken } })));
+    await joinAll([...endedClients, ...keptClients], roomId);
+    const reasons: string[] = [];
+    for (const c of endedClients) c.on("closed", (reason) => reasons.push(reason));
+
+    const authed = (token: string) => ({ authorization: `Bearer ${token}` });
+    const sessions = (await (await fetch(`${t.stack.lbUrl}/api/me/sessions`, { headers: authed(kept.accessToken) })).json()) as { items: { id: string; userAgent: string }[] };
+    const target = sessions.items.find((s) => s.userAgent === "Ended/1")!;
+    const res = await fetch(`${t.stack.lbUrl}/api/me/sessions/${target.id}`, { method: "DELETE", headers: authed(kept.accessToken) });
+    assert.equal(res.status, 200, await res.text());
+    await eventually(() => reasons.length === endedClients.length, "the ended session's socket on each process is closed");
+    assert.deepEqual(reasons, ["token revoked", "token revoked"]);
+    assert.ok(keptClients.every((c) => c.socket.connected), "the other session's sockets stay open");
+  });
+
   test("revoking a token closes that user's sockets on every process; another user stays connected", async () => {
     await t.fullStrength();
     const { users: [user, other], roomId } = await room(t, 2);
