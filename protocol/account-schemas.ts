@@ -23,7 +23,13 @@ export const inviteCreateSchema = z.strictObject({ email, role: staffOrStudent, 
 /** A CSV import as JSON (`text/csv` bodies carry the file itself and `?dryRun=` in the query). */
 export const importJsonSchema = z.strictObject({ csv: z.string().min(1), dryRun: z.boolean().default(false) });
 export const importQuerySchema = z.strictObject({ dryRun: z.enum(["true", "false", "1", "0"]).default("false").transform((v) => v === "true" || v === "1") });
-export const inviteAcceptSchema = z.strictObject({ token: secretToken, password: password.optional(), displayName: displayName.optional() });
+/** `termsVersion`: the terms the invitee accepts with the account (recorded as their consent; must be the version in force). */
+export const inviteAcceptSchema = z.strictObject({
+  token: secretToken,
+  password: password.optional(),
+  displayName: displayName.optional(),
+  termsVersion: z.string().regex(/^[A-Za-z0-9._-]{1,64}$/, "must be a terms version").optional(),
+});
 export const tokenOnlySchema = z.strictObject({ token: secretToken });
 export const signupSchema = z.strictObject({ code: z.string().trim().toUpperCase().pipe(z.string().regex(/^[A-Z0-9]{8}$/, "must be 8 characters A-Z 0-9")), displayName, email, password });
 export const resetRequestSchema = z.strictObject({ email: z.string().min(3).max(254) });

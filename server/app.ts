@@ -21,6 +21,7 @@ import { metricsRoutes } from "./http/metrics-routes.ts";
 import { roomRoutes } from "./http/room-routes.ts";
 import { taskRoutes } from "./http/task-routes.ts";
 import { familyPrivacyRoutes } from "./family-privacy.ts";
+import { Consents } from "./privacy/consents.ts";
 import { dispatch, errorReply, routeLabel, type HttpRequest, type Route } from "./http/route.ts";
 import { coachChannel, userChannel } from "./log/audience.ts";
 import { Persister, type CommitSink } from "./log/persister.ts";
@@ -110,6 +111,7 @@ export async function startServer(config: Config, options: StartOptions): Promis
   coaching.readMarks.on("flushFailed", (err) => log("read-marks").error({ err }, "read marks not stored"));
   // Mail is a background job like the notices: BullMQ's worker sends it, or the embedded runner here.
   const mailer = new Mailer(db, jobs, (err) => log("mail").error({ err }, "could not dispatch a mail job"));
+  const consents = new Consents(db, config.privacy.termsVersion);
   const accounts = new Accounts({ db, auth, mailer, rooms: coaching.rooms, config: config.accounts, logger: log("accounts") });
 
   const authed = { auth, userLimiter: state.eventLimiter, isTrusted };
@@ -118,7 +120,7 @@ export async function startServer(config: Config, options: StartOptions): Promis
     ...authRoutes({ auth, loginLimiter: state.loginLimiter, isTrusted }),
     ...roomRoutes({ ...authed, db, coaching, historyLimitMax: config.rooms.historyLimitMax }),
     ...taskRoutes({ ...authed, coaching }),
-    ...accountRoutes({ ...authed, db, accounts, loginLimiter: state.loginLimiter }),
+    ...accountRoutes({ ...authed, db, accounts, consents, loginLimiter: state.loginLimiter }),
     ...adminRoutes({ ...authed, db, accounts }),
     ...familyPrivacyRoutes({
       ...authed,
@@ -126,6 +128,7 @@ export async function startServer(config: Config, options: StartOptions): Promis
       config,
       coaching,
       accounts,
+      consents,
       mailer,
       jobs,
       loginLimiter: state.loginLimiter,

@@ -16,7 +16,7 @@ import type { Route } from "./http/route.ts";
 import { ChildRecords } from "./parents/child-records.ts";
 import { GuardianInvites } from "./parents/guardian-invites.ts";
 import { ParentDigests } from "./parents/parent-digests.ts";
-import { Consents } from "./privacy/consents.ts";
+import type { Consents } from "./privacy/consents.ts";
 import { UserErasure } from "./privacy/user-erasure.ts";
 import type { RateLimiter } from "./ratelimit/rate-limiter.ts";
 
@@ -26,6 +26,7 @@ export interface FamilyPrivacyContext extends AuthenticatedContext {
   config: Config;
   coaching: Coaching;
   accounts: Accounts;
+  consents: Consents;
   mailer: Mailer;
   jobs: JobQueue;
   loginLimiter: RateLimiter;
@@ -35,7 +36,7 @@ export interface FamilyPrivacyContext extends AuthenticatedContext {
 /** Builds the services of parents (issue 10 §6), safeguarding reads (§7), privacy (§8) and sessions (§10), and their routes. */
 export function familyPrivacyRoutes(ctx: FamilyPrivacyContext): Route[] {
   const { db, config, coaching, auth } = ctx;
-  const consents = new Consents(db, config.privacy.termsVersion);
+  const { consents } = ctx;
   const invites = new GuardianInvites({
     db,
     auth,

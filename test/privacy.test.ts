@@ -172,6 +172,20 @@ for (const driver of await availableDrivers()) {
       assert.deepEqual(accepted.consent.history.map((h: Json) => h.version), ["2026-12-01"]);
       const again = await ok(user, "POST", "/api/me/consent", { version: "2026-12-01" });
       assert.deepEqual(again.consent.history, accepted.consent.history, "accepting twice keeps the first time");
+      assert.deepEqual((await ok(null, "GET", "/api/terms")).terms, { version: "2026-12-01" });
+    });
+
+    test("consent at acceptance: POST /api/invites/accept with termsVersion records it; an outdated one is refused before any account is made", async () => {
+      const admin = await createUser(tdb.db, "admin");
+      const email = `invitee-${Math.random().toString(36).slice(2)}@school.test`;
+      await ok(admin, "POST", "/api/admin/invites", { email, role: "coach" }, 201);
+      const link = (await tdb.db.query<{ link: string }>("SELECT link FROM outbox WHERE to_email = $1", [email])).rows[0]!.link;
+      const token = /token=([A-Za-z0-9_-]+)/.exec(link)![1]!;
+      await refused(null, "POST", "/api/invites/accept", { token, password: "mavi-kalem-42", displayName: "Koç", termsVersion: "2019-01-01" }, "TERMS_VERSION_MISMATCH");
+      assert.equal((await tdb.db.query("SELECT 1 FROM users WHERE email = $1", [email])).rows.length, 0, "no account, the token still unused");
+      const made = await ok(null, "POST", "/api/invites/accept", { token, password: "mavi-kalem-42", displayName: "Koç", termsVersion: "2026-12-01" }, 201);
+      const consent = await ok({ token: made.accessToken }, "GET", "/api/me/consent");
+      assert.deepEqual([consent.consent.accepted, consent.consent.history.length], [true, 1]);
     });
   });
 }

@@ -1,6 +1,7 @@
 import { inviteAcceptSchema, passwordChangeSchema, resetConfirmSchema, resetRequestSchema, signupSchema, tokenOnlySchema } from "../../protocol/account-schemas.ts";
 import type { Db } from "../../db/db.ts";
 import type { Accounts } from "../accounts/accounts.ts";
+import type { Consents } from "../privacy/consents.ts";
 import { limitByIp, type AuthRoutesContext } from "./auth-routes.ts";
 import { authenticatedRoutes, ok, type AuthenticatedContext } from "./authenticated.ts";
 import { readJson, type HttpRequest, type HttpReply, type Route } from "./route.ts";
@@ -8,6 +9,8 @@ import { readJson, type HttpRequest, type HttpReply, type Route } from "./route.
 export interface AccountRoutesContext extends AuthenticatedContext, AuthRoutesContext {
   db: Db;
   accounts: Accounts;
+  /** Consent records: an acceptance may carry the terms version the invitee accepts. */
+  consents: Consents;
 }
 
 /**
@@ -30,8 +33,12 @@ export function accountRoutes(ctx: AccountRoutesContext): Route[] {
     open("POST", "/api/auth/signup", async (req) => ok({ pending: true, ...(await accounts.invites.signup(readJson(req, signupSchema))) }, 202)),
     open("POST", "/api/invites/preview", async (req) => ok({ invite: await accounts.invites.preview(readJson(req, tokenOnlySchema).token) })),
     open("POST", "/api/invites/accept", async (req) => {
-      const { token, ...rest } = readJson(req, inviteAcceptSchema);
-      return ok(await accounts.invites.accept(token, rest), 201);
+      const { token, termsVersion, ...rest } = readJson(req, inviteAcceptSchema);
+      // The terms are checked before the account is made, and recorded once it exists.
+      if (termsVersion !== undefined) ctx.consents.requireCurrent(termsVersion);
+      const accepted = await accounts.invites.accept(token, rest);
+      if (termsVersion !== undefined) await ctx.consents.accept(accepted.user.id, termsVersion, req.ip);
+      return ok(accepted, 201);
     }),
     open("POST", "/api/auth/password-reset", async (req) => {
       accounts.passwords.requestReset(readJson(req, resetRequestSchema).email);

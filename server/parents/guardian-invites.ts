@@ -100,9 +100,7 @@ export class GuardianInvites {
 
   /** A new parent account from a guardian invite, linked to the child, the terms accepted, signed in. */
   async signUp(req: GuardianSignupRequest, client: ClientInfo): Promise<TokenPair> {
-    if (req.termsVersion !== this.deps.consents.currentVersion) {
-      throw new CoachwireError("TERMS_VERSION_MISMATCH", `The terms in force are version ${this.deps.consents.currentVersion}; accept that one`);
-    }
+    this.deps.consents.requireCurrent(req.termsVersion);
     const peek = await this.open(this.deps.db, req.token, false);
     checkPassword(this.deps.passwordRule, req.password, { email: peek.email, displayName: req.displayName });
     const passwordHash = await hashPassword(req.password);

@@ -23,11 +23,16 @@ export class Consents {
 
   /** Records that the user accepted the current version (again: nothing changes). `q` lets a sign-up record it in its own transaction. */
   async accept(userId: string, version: string, ip: string, q: Queryable = this.db): Promise<ConsentState> {
+    this.requireCurrent(version);
+    await q.query("INSERT INTO consents (user_id, terms_version, ip) VALUES ($1, $2, $3) ON CONFLICT DO NOTHING", [userId, version, ip]);
+    return q === this.db ? this.state(userId) : { currentVersion: this.currentVersion, accepted: true, history: [] };
+  }
+
+  /** Refuses a version that is not the one in force (TERMS_VERSION_MISMATCH), before anything is written. */
+  requireCurrent(version: string): void {
     if (version !== this.currentVersion) {
       throw new CoachwireError("TERMS_VERSION_MISMATCH", `The terms in force are version ${this.currentVersion}; accept that one`);
     }
-    await q.query("INSERT INTO consents (user_id, terms_version, ip) VALUES ($1, $2, $3) ON CONFLICT DO NOTHING", [userId, version, ip]);
-    return q === this.db ? this.state(userId) : { currentVersion: this.currentVersion, accepted: true, history: [] };
   }
 
   async state(userId: string): Promise<ConsentState> {
