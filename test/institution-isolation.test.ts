@@ -26,7 +26,7 @@ interface Things {
   subjectId: string;
   seq: number;
 }
-type Who = "coach" | "student" | "admin";
+type Who = "coach" | "student" | "admin" | "parent";
 
 /** A REST call naming B's things (or the missing ones). */
 interface RestCase {
@@ -75,6 +75,15 @@ const REST: RestCase[] = [
   { name: "admin: change a user's role", who: "admin", method: "PATCH", path: (t) => `/api/admin/users/${t.studentId}`, body: () => ({ role: "coach" }) },
   { name: "admin: deactivate a user", who: "admin", method: "POST", path: (t) => `/api/admin/users/${t.studentId}/deactivate` },
   { name: "admin: reactivate a user", who: "admin", method: "POST", path: (t) => `/api/admin/users/${t.studentId}/reactivate` },
+  { name: "a guardian invite for B's student", who: "coach", method: "POST", path: (t) => `/api/students/${t.studentId}/guardian-invites`, body: () => ({ email: "veli@iso.test" }) },
+  { name: "admin: a guardian invite for B's student", who: "admin", method: "POST", path: (t) => `/api/students/${t.studentId}/guardian-invites`, body: () => ({ email: "veli@iso.test" }) },
+  { name: "parent: B's student's tasks", who: "parent", method: "GET", path: (t) => `/api/parent/children/${t.studentId}/tasks` },
+  { name: "parent: B's student's summary", who: "parent", method: "GET", path: (t) => `/api/parent/children/${t.studentId}/summary` },
+  { name: "parent: B's student's notices", who: "parent", method: "GET", path: (t) => `/api/parent/children/${t.studentId}/notices` },
+  { name: "admin: read B's room", who: "admin", method: "GET", path: (t) => `/api/admin/rooms/${t.roomId}` },
+  { name: "admin: read B's room's log", who: "admin", method: "GET", path: (t) => `/api/admin/rooms/${t.roomId}/events?after=0` },
+  { name: "admin: export a user", who: "admin", method: "GET", path: (t) => `/api/admin/users/${t.studentId}/export` },
+  { name: "admin: delete a user", who: "admin", method: "DELETE", path: (t) => `/api/admin/users/${t.studentId}` },
 ];
 
 const SOCKET: SocketCase[] = [
@@ -135,6 +144,7 @@ for (const driver of await availableDrivers()) {
       tokens.set("coach", await server.tokenFor(coachA));
       tokens.set("student", await server.tokenFor(studentA));
       tokens.set("admin", adminA);
+      tokens.set("parent", await server.tokenFor(await createUser(tdb.db, "parent")));
       for (const who of ["coach", "student"] as const) {
         const socket = server.rawSocket({ token: tokens.get(who) });
         await connectRaw(socket);
