@@ -137,6 +137,23 @@ for (const driver of await availableDrivers()) {
       assert.equal(links.rows.length, 2);
     });
 
+    test("three parents signing up for one child at once: exactly two are linked, the third is GUARDIAN_LIMIT with no account made", async () => {
+      const { coach, students } = await classroom(1);
+      const child = students[0]!;
+      const addresses = [email(), email(), email()];
+      for (const a of addresses) await invite(coach, child.id, a);
+      const tokens = await Promise.all(addresses.map(mailedToken));
+      const results = await Promise.all(
+        tokens.map((token, i) => call(null, "POST", "/api/parent/signup", { token, displayName: `Veli ${i}`, password: PASSWORD, termsVersion: TERMS })),
+      );
+      assert.deepEqual(results.map((r) => r.status).sort(), [201, 201, 409]);
+      assert.equal(results.find((r) => r.status === 409)!.body.error.code, "GUARDIAN_LIMIT");
+      const links = await tdb.db.query("SELECT parent_id FROM guardianships WHERE student_id = $1", [child.id]);
+      assert.equal(links.rows.length, 2);
+      const accounts = await tdb.db.query("SELECT 1 FROM users WHERE email = ANY($1::text[])", [addresses]);
+      assert.equal(accounts.rows.length, 2, "the refused parent has no account");
+    });
+
     test("guardian invite tokens: forged, reused, expired, another parent's, a taken email, a weak password, old terms — each coded, nothing written", async () => {
       const { coach, students } = await classroom(1);
       const child = students[0]!;
