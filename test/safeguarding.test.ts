@@ -77,6 +77,11 @@ for (const driver of await availableDrivers()) {
       await refused(admin, "GET", `/api/admin/rooms/${room.id}/events?before=1&after=1`, undefined, "VALIDATION_FAILED");
       assert.deepEqual(await readAudits(room.id), [], "refused reads leave no trace and read nothing");
 
+      const listed = await ok(admin, "GET", "/api/admin/rooms?limit=200");
+      assert.ok(listed.items.some((r: Json) => r.id === room.id && r.memberCount === 2 && r.kind === "direct"));
+      assert.ok(!(await ok(foreignAdmin, "GET", "/api/admin/rooms?limit=200")).items.some((r: Json) => r.id === room.id), "never another institution's rooms");
+      await refused(coach, "GET", "/api/admin/rooms", undefined, "FORBIDDEN");
+      assert.deepEqual(await readAudits(room.id), [], "listing names reads nothing and is not audited");
       const members = await ok(admin, "GET", `/api/admin/rooms/${room.id}`);
       assert.deepEqual([members.room.id, members.room.kind], [room.id, "direct"]);
       assert.deepEqual(members.members.map((m: Json) => m.userId).sort(), [coach.id, student.id].sort());

@@ -1,4 +1,5 @@
 import { z } from "zod";
+import { pageQuerySchema } from "../../protocol/coaching-schemas.ts";
 import { consentSchema } from "../../protocol/family-schemas.ts";
 import { idSchema, seqSchema } from "../../protocol/schemas.ts";
 import type { Db } from "../../db/db.ts";
@@ -61,6 +62,7 @@ export function privacyRoutes(ctx: PrivacyRoutesContext): Route[] {
       return exportReply(p, userId, req.ip);
     }),
     route("DELETE", "/api/admin/users/:userId", async (req, p) => ok({ deletion: await ctx.erasure.erase(p, readParams(req, userPath).userId, req.ip) })),
+    route("GET", "/api/admin/rooms", async (req, p) => ok(await ctx.oversight.list(p, readQuery(req, pageQuerySchema)))),
     route("GET", "/api/admin/rooms/:roomId", async (req, p) => ok(await ctx.oversight.members(p, readParams(req, roomPath).roomId, req.ip))),
     route("GET", "/api/admin/rooms/:roomId/events", async (req, p) =>
       ok(await ctx.oversight.events(p, readParams(req, roomPath).roomId, readQuery(req, historyQuery), req.ip)),
