@@ -436,5 +436,46 @@ for (const runner of RUNNERS) {
       assert.equal(page2["nextCursor"], null);
       assert.deepEqual((await rest(coach, "GET", "/api/me/notices?kind=reminder"))["items"], []);
     });
+
+    test("a parent's weekly digest: planned when the parent is linked; a run stores one digest and one mail, twice or not, and plans the next week", async () => {
+      const { coach, students, roomId } = await classroom(1);
+      const child = students[0]!;
+      const task = await createTask(coach, roomId, { target: 2, dueAt: Date.now() + 2 * HOUR });
+      await report(child, task.id, 2);
+      const email = `veli-${Math.random().toString(36).slice(2)}@home.test`;
+      await rest(coach, "POST", `/api/students/${child.id}/guardian-invites`, { email });
+      const link = (await r.tdb.db.query<{ link: string }>("SELECT link FROM outbox WHERE to_email = $1", [email])).rows[0]!.link;
+      const signup = await fetch(`${r.server.url}/api/parent/signup`, {
+        method: "POST",
+        headers: { "content-type": "application/json" },
+        body: JSON.stringify({ token: /token=([A-Za-z0-9_-]+)/.exec(link)![1], displayName: "Veli", password: "turuncu-kalem-9", termsVersion: "2026-12-01" }),
+      });
+      assert.equal(signup.status, 201);
+      const parentId = ((await signup.json()) as { user: { id: string } }).user.id;
+      const mine = async () => (await r.queue.waiting()).filter((j) => j.id.startsWith(`parent-digest:${parentId}:`)).map(toSecond);
+      await eventually(async () => (await mine()).length === 1, "linking planned the parent's digest");
+      const [planned] = await mine();
+      assert.equal(new Date(planned!.runAt).getUTCDay(), 0, "on Sunday (COACHWIRE_PARENT_DIGEST_WEEKDAY default), the parent being in UTC");
+      assert.equal(new Date(planned!.runAt).getUTCHours(), DIGEST_HOUR);
+      // Taken away, so that only the run below can plan it again.
+      await r.queue.remove(planned!.id);
+
+      // Last week's digest, running late (twice: the second run stores nothing).
+      const week = localDate(Date.now() - 7 * 24 * HOUR, "UTC");
+      const id = jobIds.parentDigest(parentId, week);
+      for (let run = 0; run < 2; run++) {
+        await r.queue.upsert({ id, kind: "parent-digest", payload: { parentId, week }, runAt: Date.now() });
+        await r.ran(id);
+      }
+      const stored = await r.tdb.db.query<{ week: string; body: { children: { studentId: string; doneThisWeek: number }[] } }>(
+        "SELECT week, body FROM parent_digests WHERE parent_id = $1",
+        [parentId],
+      );
+      assert.deepEqual(stored.rows.map((d) => [d.week, d.body.children.map((c) => [c.studentId, c.doneThisWeek])]), [[week, [[child.id, 1]]]]);
+      const mails = await r.tdb.db.query<{ status: string }>("SELECT status FROM outbox WHERE natural_key = $1", [`parent-digest:${parentId}:${week}`]);
+      assert.equal(mails.rows.length, 1, "one mail");
+      await eventually(async () => (await r.tdb.db.query("SELECT 1 FROM outbox WHERE natural_key = $1 AND status = 'sent'", [`parent-digest:${parentId}:${week}`])).rows.length === 1, "the mail job sent it (kept in the outbox)");
+      assert.deepEqual(await mine(), [planned], "the next week's digest is planned again");
+    });
   });
 }

@@ -24,7 +24,18 @@ export async function startInProcessWorker(tdb: TestDatabase, prefix: string, di
   const queue = new BullJobQueue(options);
   const redis = new Redis(REDIS_URL, { maxRetriesPerRequest: 1 });
   const db = await tdb.openAnother();
-  const worker = startBullWorker({ ...options, concurrency }, { db, sink: roomEmitter(redis, prefix), now: Date.now, digestHour }, queue);
+  const worker = startBullWorker(
+    { ...options, concurrency },
+    {
+      db,
+      sink: roomEmitter(redis, prefix),
+      now: Date.now,
+      digestHour,
+      // As worker/main.ts without SMTP: mail is kept in the outbox.
+      mail: { transport: undefined, from: "coachwire <test@coachwire.invalid>", maxAttempts: 1, kept: () => {} },
+    },
+    queue,
+  );
   worker.on("error", () => {}); // connection hiccups while closing; job failures surface through the job
   return {
     queue,
