@@ -11,7 +11,9 @@ import type { Config } from "./config.ts";
 import type { Mailer } from "./mail/mailer.ts";
 import type { AuthenticatedContext } from "./http/authenticated.ts";
 import { parentRoutes } from "./http/parent-routes.ts";
+import { oversightRoutes } from "./http/oversight-routes.ts";
 import { privacyRoutes } from "./http/privacy-routes.ts";
+import { sessionRoutes } from "./http/session-routes.ts";
 import type { Route } from "./http/route.ts";
 import { ChildRecords } from "./parents/child-records.ts";
 import { GuardianInvites } from "./parents/guardian-invites.ts";
@@ -35,8 +37,7 @@ export interface FamilyPrivacyContext extends AuthenticatedContext {
 
 /** Builds the services of parents (issue 10 §6), safeguarding reads (§7), privacy (§8) and sessions (§10), and their routes. */
 export function familyPrivacyRoutes(ctx: FamilyPrivacyContext): Route[] {
-  const { db, config, coaching, auth } = ctx;
-  const { consents } = ctx;
+  const { db, config, coaching, auth, consents } = ctx;
   const invites = new GuardianInvites({
     db,
     auth,
@@ -48,13 +49,9 @@ export function familyPrivacyRoutes(ctx: FamilyPrivacyContext): Route[] {
   });
   return [
     ...parentRoutes({ ...ctx, invites, children: new ChildRecords(db, coaching.boards, coaching.notices), digests: new ParentDigests(db) }),
-    ...privacyRoutes({
-      ...ctx,
-      sessions: new SessionList(db, auth),
-      consents,
-      erasure: new UserErasure({ db, writer: coaching.writer, auth, onMembership: coaching.onMembership }),
-      oversight: new RoomOversight(db, config.rooms.historyLimitMax),
-    }),
+    ...privacyRoutes({ ...ctx, erasure: new UserErasure({ db, writer: coaching.writer, auth, onMembership: coaching.onMembership }) }),
+    ...sessionRoutes({ ...ctx, sessions: new SessionList(db, auth) }),
+    ...oversightRoutes({ ...ctx, oversight: new RoomOversight(db, config.rooms.historyLimitMax) }),
   ];
 }
 
