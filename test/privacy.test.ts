@@ -73,10 +73,11 @@ for (const driver of await availableDrivers()) {
 
     test("a long export is streamed page by page, in order, over both HTTP transports (uWS and node:http)", async () => {
       const { student, roomId } = await classroom();
-      // 1,234 messages (more than two of the export's 500-row pages), stored directly.
+      // 1,234 messages of about 1 KB (more than two of the export's 500-row pages, and more than a
+      // socket buffers, so a slow reader makes the server wait for it), stored directly.
       await tdb.db.query(
         `INSERT INTO room_events (room_id, seq, client_id, kind, sender_id, body)
-         SELECT $1, r.last_seq + g, 'bulk-' || g, 'chat', $2, jsonb_build_object('text', 'm' || g) FROM rooms r, generate_series(1, 1234) g WHERE r.id = $1`,
+         SELECT $1, r.last_seq + g, 'bulk-' || g, 'chat', $2, jsonb_build_object('text', 'm' || g, 'pad', repeat('x', 800)) FROM rooms r, generate_series(1, 1234) g WHERE r.id = $1`,
         [roomId, student.id],
       );
       await tdb.db.query("UPDATE rooms SET last_seq = last_seq + 1234 WHERE id = $1", [roomId]);
@@ -85,7 +86,13 @@ for (const driver of await availableDrivers()) {
         for (const url of [server.url, nodeServer.url]) {
           const res = await fetch(`${url}/api/me/export`, { headers: { authorization: `Bearer ${await server.tokenFor(student)}` } });
           assert.equal(res.status, 200);
-          const data = JSON.parse(await res.text());
+          const chunks: Uint8Array[] = [];
+          const reader = res.body!.getReader();
+          for (let read = await reader.read(); !read.done; read = await reader.read()) {
+            chunks.push(read.value);
+            if (chunks.length % 20 === 0) await new Promise((resolve) => setTimeout(resolve, 5)); // a slow reader
+          }
+          const data = JSON.parse(Buffer.concat(chunks).toString("utf8"));
           assert.deepEqual(data.messages.map((m: Json) => m.body.text), Array.from({ length: 1234 }, (_, i) => `m${i + 1}`), `${url}: every message once, in order`);
         }
       } finally {

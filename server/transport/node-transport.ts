@@ -33,7 +33,7 @@ export function createNodeTransport(options: TransportOptions): Transport {
         try {
           for await (const chunk of r.stream) {
             if (res.destroyed) return;
-            if (!res.write(chunk)) await new Promise((resolve) => (res.once("drain", resolve), res.once("close", resolve)));
+            if (!res.write(chunk)) await drainedOrClosed(res);
           }
           res.end();
         } catch {
@@ -65,4 +65,17 @@ export function createNodeTransport(options: TransportOptions): Transport {
       return ws?.bufferedAmount ?? 0;
     },
   };
+}
+
+/** Resolves when the response can take more (drain) or is gone (close), leaving no listener behind. */
+function drainedOrClosed(res: ServerResponse): Promise<void> {
+  return new Promise((resolve) => {
+    const done = () => {
+      res.off("drain", done);
+      res.off("close", done);
+      resolve();
+    };
+    res.on("drain", done);
+    res.on("close", done);
+  });
 }
