@@ -122,6 +122,8 @@ for (const driver of await availableDrivers()) {
       const { coach, student, classmate, roomId } = await classroom();
       const admin = await createUser(tdb.db, "admin");
       const pair = await login(student);
+      await ok(null, "POST", "/api/auth/password-reset", { email: student.email }, 202);
+      await eventually(async () => (await tdb.db.query("SELECT 1 FROM outbox WHERE to_email = $1", [student.email])).rows.length > 0, "a reset mail to the student");
       const socket = await server.client(student);
       let closedFor: string | undefined;
       socket.on("closed", (reason) => (closedFor = reason));
@@ -142,6 +144,10 @@ for (const driver of await availableDrivers()) {
       const { deletion } = await ok(admin, "DELETE", `/api/admin/users/${student.id}`);
       assert.deepEqual(deletion, { userId: student.id, messagesDeleted: 3, roomsLeft: 1, alreadyDeleted: false });
       assert.deepEqual(await snapshot(), { display_name: "Deleted user", email: null, status: "deleted" });
+      const mails = await tdb.db.query("SELECT 1 FROM outbox WHERE to_email = $1 OR body_text LIKE $2", [student.email, `%${student.email}%`]);
+      assert.equal(mails.rows.length, 0, "the address is gone from the outbox");
+      const where = await tdb.db.query<{ user_agent: string; ip: string }>("SELECT user_agent, ip FROM session_families WHERE user_id = $1", [student.id]);
+      assert.ok(where.rows.length > 0 && where.rows.every((r) => r.user_agent === "" && r.ip === ""), "no device or IP kept");
       await refused({ token: pair.accessToken }, "GET", "/api/rooms", undefined, "TOKEN_REVOKED");
       await refused(null, "POST", "/api/auth/refresh", { refreshToken: pair.refreshToken }, "TOKEN_REVOKED");
       await eventually(() => closedFor !== undefined, "the deleted user's socket closes");

@@ -1,5 +1,5 @@
 import { CoachwireError } from "../../protocol/errors.ts";
-import type { Db } from "../../db/db.ts";
+import type { Db, Queryable } from "../../db/db.ts";
 import { AuditLog } from "../accounts/audit-log.ts";
 import { requirePermission } from "../accounts/roles.ts";
 import { AuthService, type Principal } from "../auth/auth-service.ts";
@@ -44,10 +44,14 @@ export class UserErasure {
     if (userId === admin.userId) throw new CoachwireError("FORBIDDEN", "An admin cannot delete their own account");
     const { db } = this.deps;
     const alreadyDeleted = await db.transaction(async (tx) => {
-      const found = await tx.query<{ status: string }>("SELECT status FROM users WHERE id = $1 AND institution_id = $2 FOR UPDATE", [userId, admin.institutionId]);
+      const found = await tx.query<{ status: string; email: string | null }>("SELECT status, email FROM users WHERE id = $1 AND institution_id = $2 FOR UPDATE", [
+        userId,
+        admin.institutionId,
+      ]);
       const user = found.rows[0];
       if (!user) throw new CoachwireError("NOT_FOUND", "No such user");
       if (user.status === "deleted") return true;
+      if (user.email !== null) await forgetAddress(tx, user.email);
       await tx.query(
         `UPDATE users SET display_name = $2, email = NULL, password_hash = NULL, status = 'deleted', deactivated_at = coalesce(deactivated_at, now())
           WHERE id = $1`,
@@ -56,11 +60,14 @@ export class UserErasure {
       await AuthService.revokeRefreshTokens(tx, userId);
       await tx.query("DELETE FROM guardianships WHERE parent_id = $1 OR student_id = $1", [userId]);
       await tx.query("DELETE FROM invites WHERE guardian_of = $1 AND used_at IS NULL", [userId]);
+      await tx.query("DELETE FROM password_resets WHERE user_id = $1", [userId]);
+      await tx.query("DELETE FROM parent_digests WHERE parent_id = $1", [userId]);
+      // Where they logged in from is personal data too; the consent records keep theirs (evidence).
+      await tx.query("UPDATE session_families SET user_agent = '', ip = '', revoked_at = coalesce(revoked_at, now()) WHERE user_id = $1", [userId]);
       await AuditLog.record(tx, { institutionId: admin.institutionId, actorId: admin.userId, action: "user.delete", targetType: "user", targetId: userId, ip });
       return false;
     });
     // Every access token issued so far is refused from now on, and every socket closes, on every process.
-    await db.query("UPDATE session_families SET revoked_at = now() WHERE user_id = $1 AND revoked_at IS NULL", [userId]);
     await this.deps.auth.cutSessions(userId, Date.now(), "token revoked");
 
     const rooms = await db.query<{ room_id: string }>(
@@ -111,4 +118,19 @@ export class UserErasure {
       return { messages: seqs.length, left: removed.rows.length > 0 };
     });
   }
+}
+
+/**
+ * The address leaves the outbox too: mail to it that was sent keeps only that it was sent, mail
+ * still queued is not sent at all, and unused invites to it are withdrawn.
+ */
+async function forgetAddress(tx: Queryable, email: string): Promise<void> {
+  await tx.query(
+    `UPDATE outbox SET to_email = '(deleted)', subject = '(removed with the account)', body_text = '(removed with the account)', link = NULL,
+            status = CASE WHEN status = 'queued' THEN 'failed' ELSE status END,
+            last_error = CASE WHEN status = 'queued' THEN 'the recipient was deleted' ELSE last_error END
+      WHERE to_email = $1`,
+    [email],
+  );
+  await tx.query("DELETE FROM invites WHERE email = $1 AND used_at IS NULL", [email]);
 }
