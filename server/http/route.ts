@@ -18,9 +18,11 @@ export interface HttpRequest {
 
 export interface HttpReply {
   status: number;
-  /** Serialised as JSON unless it is already a string. */
+  /** Serialised as JSON unless it is already a string or bytes. */
   body: unknown;
   contentType?: string;
+  /** Extra response headers (lower-case names); `cache-control` replaces the default `no-store`. */
+  headers?: Record<string, string>;
 }
 
 export interface Route {
