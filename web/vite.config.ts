@@ -35,6 +35,8 @@ export default defineConfig({
     modulePreload: { polyfill: false },
     assetsInlineLimit: 0,
     sourcemap: false,
+    // dist/.vite/manifest.json: which chunks each route loads (web/bundle-size.mjs reads it; the server does not serve it).
+    manifest: true,
   },
   server: {
     proxy: {

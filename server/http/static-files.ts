@@ -74,7 +74,9 @@ const NOT_BUILT = `<!doctype html><html lang="en"><meta charset="utf-8"><title>c
 The API is at <code>/api/</code>; see docs/api.md.</p></html>`;
 
 function walk(dir: string): string[] {
+  // Dot entries (the build's .vite/ manifest) are not part of the site.
   return readdirSync(dir).flatMap((name) => {
+    if (name.startsWith(".")) return [];
     const path = join(dir, name);
     return statSync(path).isDirectory() ? walk(path) : [path];
   });
