@@ -58,7 +58,7 @@ export async function assertAccessible(page: Page, screen: string): Promise<void
   const result = await new AxeBuilder({ page }).analyze();
   const bad = result.violations.filter((v) => v.impact === "serious" || v.impact === "critical");
   assert.deepEqual(
-    bad.map((v) => `${v.id} (${v.impact}): ${v.nodes.map((n) => n.target.join(" ")).join(" | ")}`),
+    bad.map((v) => `${v.id} (${v.impact}): ${v.nodes.map((n: { target: unknown[] }) => n.target.join(" ")).join(" | ")}`),
     [],
     `accessibility violations on ${screen}`,
   );
