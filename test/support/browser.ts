@@ -55,10 +55,11 @@ export async function signIn(page: Page, url: string, user: Pick<TestUser, "emai
 
 /** axe on the page as it is now: no serious or critical violation. */
 export async function assertAccessible(page: Page, screen: string): Promise<void> {
-  const result = await new AxeBuilder({ page }).analyze();
+  type Violation = { id: string; impact?: string | null; nodes: { target: unknown[] }[] };
+  const result = (await new AxeBuilder({ page }).analyze()) as unknown as { violations: Violation[] };
   const bad = result.violations.filter((v) => v.impact === "serious" || v.impact === "critical");
   assert.deepEqual(
-    bad.map((v) => `${v.id} (${v.impact}): ${v.nodes.map((n: { target: unknown[] }) => n.target.join(" ")).join(" | ")}`),
+    bad.map((v) => `${v.id} (${v.impact}): ${v.nodes.map((n) => n.target.join(" ")).join(" | ")}`),
     [],
     `accessibility violations on ${screen}`,
   );
