@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { mkdirSync } from "node:fs";
-import AxeBuilder from "@axe-core/playwright";
+import { AxeBuilder } from "@axe-core/playwright";
 import { chromium, type Browser, type BrowserContext, type Page } from "playwright-core";
 import { CHROMIUM } from "./web-app.ts";
 import type { TestUser } from "./fixtures.ts";
@@ -55,8 +55,7 @@ export async function signIn(page: Page, url: string, user: Pick<TestUser, "emai
 
 /** axe on the page as it is now: no serious or critical violation. */
 export async function assertAccessible(page: Page, screen: string): Promise<void> {
-  type Violation = { id: string; impact?: string | null; nodes: { target: unknown[] }[] };
-  const result = (await new AxeBuilder({ page }).analyze()) as unknown as { violations: Violation[] };
+  const result = await new AxeBuilder({ page }).analyze();
   const bad = result.violations.filter((v) => v.impact === "serious" || v.impact === "critical");
   assert.deepEqual(
     bad.map((v) => `${v.id} (${v.impact}): ${v.nodes.map((n) => n.target.join(" ")).join(" | ")}`),
