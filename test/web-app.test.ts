@@ -305,6 +305,53 @@ describe("web app in Chromium", { skip }, () => {
     await pages.s1.page.locator(".msg-mine .msg-status", { hasText: /okudu|Gönderildi/ }).last().waitFor();
   });
 
+  test("a room with 5,000 events: only what is near the viewport is rendered, and older pages load on scroll up", async (t) => {
+    const big = await createRoom(app.db, [coach, s1]);
+    const tokens = await login(app.url, coach.email, coach.password);
+    const sdk = new CoachClient({ url: app.url, tokens });
+    try {
+      await sdk.connect();
+      await sdk.join(big);
+      for (let i = 0; i < 5000; i += 100) {
+        await Promise.all(Array.from({ length: 100 }, (_, j) => sdk.send(big, { text: `m-${i + j + 1}` })));
+      }
+    } finally {
+      sdk.close();
+    }
+    const { page } = pages.coach;
+    await page.goto(`${app.url}/rooms/${big}`);
+    await page.locator(".msg-text", { hasText: /^m-5000$/ }).waitFor();
+    await page.evaluate(() => {
+      const w = window as unknown as { __long: number[] };
+      w.__long = [];
+      new PerformanceObserver((list) => list.getEntries().forEach((e) => w.__long.push(e.duration))).observe({ type: "longtask" });
+    });
+    const list = page.locator(".vlist");
+    for (let round = 0; round < 200; round++) {
+      if ((await page.locator(".msg-text", { hasText: /^m-1$/ }).count()) > 0) break;
+      await list.evaluate((el) => (el.scrollTop = 0));
+      await page.waitForTimeout(60);
+    }
+    await page.locator(".msg-text", { hasText: /^m-1$/ }).waitFor();
+    const rendered = await page.locator(".vlist-item").count();
+    assert.ok(rendered < 200, `${rendered} items in the DOM for 5,000 events`);
+    const texts = (await chatTexts(page)).map((x) => Number(x.slice(2)));
+    assert.deepEqual(texts, [...texts].sort((x, y) => x - y), "ascending");
+    assert.equal(texts[0], 1);
+    // Scrolling back down through all of it: a measurement, reported, not asserted.
+    const started = Date.now();
+    await list.evaluate(async (el) => {
+      for (let y = 0; y < el.scrollHeight; y += 400) {
+        el.scrollTop = y;
+        await new Promise((r) => requestAnimationFrame(() => r(null)));
+      }
+    });
+    const long = await page.evaluate(() => (window as unknown as { __long: number[] }).__long);
+    t.diagnostic(
+      `5,000 events: ${rendered} items rendered at the top; paging up and scrolling down had ${long.length} long tasks (max ${Math.round(Math.max(0, ...long))} ms); the scroll-down pass took ${Date.now() - started} ms`,
+    );
+  });
+
   test("a revoked session lands on sign-in with a message; sign-out clears the session", async () => {
     // Emre signs in on a fresh profile; the test captures that session's access token and revokes it.
     const { page, context } = await openPage(browser, PHONE);

@@ -1,6 +1,7 @@
+import { Component } from "preact";
 import { useEffect, useState } from "preact/hooks";
 import { RequestError } from "../../../protocol/client.ts";
-import type { TaskBoard } from "../../../protocol/coaching.ts";
+import type { BoardRow, TaskBoard, TaskView } from "../../../protocol/coaching.ts";
 import { applyToBoard, type ReadMarkNotice } from "../../../protocol/live-board.ts";
 import type { RoomEvent } from "../../../protocol/events.ts";
 import { errorText, num, t } from "../i18n/i18n.ts";
@@ -23,19 +24,32 @@ export default function BoardPage({ taskId }: { taskId: string }) {
   const [error, setError] = useState<string | null>(null);
   useEffect(() => {
     // Listen first: what arrives while the board is read is applied on top of it.
-    let early: (RoomEvent | ReadMarkNotice)[] | undefined = [];
+    // Inputs are applied once per frame, in order: 50 reports a second is one render per frame, not 50.
+    let queued: (RoomEvent | ReadMarkNotice)[] = [];
+    let loaded = false;
+    let frame = 0;
+    const flush = () => {
+      frame = 0;
+      const inputs = queued;
+      queued = [];
+      setBoard((b) => (b ? inputs.reduce(applyToBoard, b) : b));
+    };
     const stop = onStream((input) => {
-      if (early) early.push(input);
-      else setBoard((b) => (b ? applyToBoard(b, input) : b));
+      queued.push(input);
+      if (loaded && !frame) frame = requestAnimationFrame(flush);
     });
     void api<{ board: TaskBoard }>("GET", `/api/tasks/${encodeURIComponent(taskId)}/board`).then(
       (r) => {
-        setBoard(early!.reduce(applyToBoard, r.board));
-        early = undefined;
+        loaded = true;
+        setBoard(r.board);
+        flush();
       },
       (err) => setError(err instanceof RequestError ? errorText(err.error.code) : errorText("INTERNAL")),
     );
-    return stop;
+    return () => {
+      stop();
+      cancelAnimationFrame(frame);
+    };
   }, [taskId]);
 
   if (!board) {
@@ -65,32 +79,46 @@ export default function BoardPage({ taskId }: { taskId: string }) {
         </thead>
         <tbody>
           {rows.map((r) => (
-            <tr key={r.userId} data-user={r.userId} data-state={r.state}>
-              <th scope="row">
-                <Link href={`/coach/rooms/${encodeURIComponent(task.roomId)}/students/${encodeURIComponent(r.userId)}`}>{r.displayName}</Link>
-              </th>
-              <td>
-                <span class={`state state-${r.state}`}>{t(`state.${r.state}` as MessageKey)}</span>
-                {!r.delivered && <span class="tag">{t("board.notDelivered")}</span>}
-              </td>
-              <td class="num" data-col="solved">
-                {task.target !== null ? `${num(r.solved)} / ${num(task.target)}` : num(r.solved)}
-              </td>
-              <td class="num" data-col="correct">
-                {num(r.correct)}
-              </td>
-              <td class="num" data-col="wrong">
-                {num(r.wrong)}
-              </td>
-              <td>
-                {r.late && <span class="mark mark-doneLate">{t("funnel.late")}</span>}
-                {r.overdue && <span class="mark mark-overdue">{t("funnel.overdue")}</span>}
-                {r.behindPace && <span class="mark mark-soon">{t("funnel.behindPace")}</span>}
-              </td>
-            </tr>
+            <BoardRowView key={r.userId} row={r} task={task} />
           ))}
         </tbody>
       </table>
     </Page>
   );
+}
+
+/** One assignee's row; re-rendered only when its row object changed (applyToBoard keeps the others). */
+class BoardRowView extends Component<{ row: BoardRow; task: TaskView }> {
+  override shouldComponentUpdate(next: { row: BoardRow; task: TaskView }): boolean {
+    return next.row !== this.props.row || next.task !== this.props.task;
+  }
+
+  override render() {
+    const { row: r, task } = this.props;
+    return (
+      <tr data-user={r.userId} data-state={r.state}>
+        <th scope="row">
+          <Link href={`/coach/rooms/${encodeURIComponent(task.roomId)}/students/${encodeURIComponent(r.userId)}`}>{r.displayName}</Link>
+        </th>
+        <td>
+          <span class={`state state-${r.state}`}>{t(`state.${r.state}` as MessageKey)}</span>
+          {!r.delivered && <span class="tag">{t("board.notDelivered")}</span>}
+        </td>
+        <td class="num" data-col="solved">
+          {task.target !== null ? `${num(r.solved)} / ${num(task.target)}` : num(r.solved)}
+        </td>
+        <td class="num" data-col="correct">
+          {num(r.correct)}
+        </td>
+        <td class="num" data-col="wrong">
+          {num(r.wrong)}
+        </td>
+        <td>
+          {r.late && <span class="mark mark-doneLate">{t("funnel.late")}</span>}
+          {r.overdue && <span class="mark mark-overdue">{t("funnel.overdue")}</span>}
+          {r.behindPace && <span class="mark mark-soon">{t("funnel.behindPace")}</span>}
+        </td>
+      </tr>
+    );
+  }
 }

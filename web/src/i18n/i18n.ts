@@ -57,6 +57,8 @@ export function formatRelative(ms: number, now = Date.now()): string {
   return relativeFormat.value.format(Math.round(value), unit);
 }
 
-export { formatNumber } from "./translate.ts";
-export const num = (value: number) => new Intl.NumberFormat(locale.value).format(value);
-export const percent = (value: number) => new Intl.NumberFormat(locale.value, { style: "percent", maximumFractionDigits: 0 }).format(value);
+// Formatters are made once per language: building an Intl object costs far more than using one.
+const numberFormat = computed(() => new Intl.NumberFormat(locale.value));
+const percentFormat = computed(() => new Intl.NumberFormat(locale.value, { style: "percent", maximumFractionDigits: 0 }));
+export const num = (value: number) => numberFormat.value.format(value);
+export const percent = (value: number) => percentFormat.value.format(value);

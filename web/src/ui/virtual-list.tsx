@@ -43,10 +43,19 @@ export function VirtualList<T>(props: Props<T>) {
     delta: 0,
   });
 
-  let start = 0;
-  while (start < keys.length && offsets[start + 1]! < view.top - OVERSCAN_PX) start++;
-  let end = start;
-  while (end < keys.length && offsets[end]! < view.top + view.height + OVERSCAN_PX) end++;
+  // The first item whose bottom is past y (binary search over the prefix offsets).
+  const indexAt = (y: number) => {
+    let lo = 0;
+    let hi = keys.length;
+    while (lo < hi) {
+      const mid = (lo + hi) >> 1;
+      if (offsets[mid + 1]! < y) lo = mid + 1;
+      else hi = mid;
+    }
+    return lo;
+  };
+  const start = indexAt(view.top - OVERSCAN_PX);
+  const end = Math.min(keys.length, indexAt(view.top + view.height + OVERSCAN_PX) + 1);
 
   useLayoutEffect(() => {
     const el = scroller.current;
@@ -66,8 +75,7 @@ export function VirtualList<T>(props: Props<T>) {
     if (!el) return;
     const a = anchor.current;
     a.atBottom = el.scrollHeight - el.scrollTop - el.clientHeight < BOTTOM_SLACK_PX;
-    let i = 0;
-    while (i < keys.length - 1 && offsets[i + 1]! <= el.scrollTop) i++;
+    const i = Math.min(keys.length - 1, indexAt(el.scrollTop + 0.5));
     a.key = keys[i];
     a.delta = el.scrollTop - (offsets[i] ?? 0);
   };
@@ -110,19 +118,28 @@ export function VirtualList<T>(props: Props<T>) {
       <div class="vlist-space" style={{ height: `${total}px` }}>
         <div class="vlist-window" style={{ transform: `translateY(${offsets[start]}px)` }}>
           {props.items.slice(start, end).map((item, i) => (
-            <div
-              key={keys[start + i]}
-              data-key={keys[start + i]}
-              class="vlist-item"
-              ref={(el) => {
-                if (el) observer?.observe(el);
-              }}
-            >
+            <Measured key={keys[start + i]} id={keys[start + i]!} observer={observer}>
               {props.render(item)}
-            </div>
+            </Measured>
           ))}
         </div>
       </div>
+    </div>
+  );
+}
+
+/** One rendered item, observed for its height while it is mounted (and only then). */
+function Measured(props: { id: string; observer: ResizeObserver | undefined; children: ComponentChildren }) {
+  const ref = useRef<HTMLDivElement>(null);
+  useLayoutEffect(() => {
+    const el = ref.current;
+    if (!el || !props.observer) return;
+    props.observer.observe(el);
+    return () => props.observer?.unobserve(el);
+  }, [props.observer]);
+  return (
+    <div ref={ref} data-key={props.id} class="vlist-item">
+      {props.children}
     </div>
   );
 }
