@@ -4,16 +4,26 @@
 #   docker run --rm -p 8080:8080 -e COACHWIRE_JWT_SECRET=<32+ characters> coachwire
 # With no DATABASE_URL it uses embedded PGlite under /app/data; docker-compose.yml wires it to
 # PostgreSQL and Redis and scales it by containers.
+# The web app is built in a first stage (Vite is a dev dependency) and only web/dist is kept.
+FROM node:20-bookworm-slim AS web
+WORKDIR /app
+COPY package.json package-lock.json ./
+RUN npm ci --no-audit --no-fund --ignore-scripts
+COPY web ./web
+COPY protocol ./protocol
+RUN npm run build:web
+
 FROM node:20-bookworm-slim
 
 ENV NODE_ENV=production
 WORKDIR /app
 
-# Dependencies first, so a source change does not reinstall them.
-COPY package.json package-lock.json ./
-RUN npm ci --omit=dev --no-audit --no-fund && npm cache clean --force
+# Dependencies first, so a source change does not reinstall them (prepare skips the web build: no Vite here).
+COPY package.json package-lock.json web/prepare.mjs ./
+RUN mkdir -p web && mv prepare.mjs web/ && npm ci --omit=dev --no-audit --no-fund && npm cache clean --force
 
 COPY . .
+COPY --from=web /app/web/dist ./web/dist
 RUN mkdir -p /app/data && chown node:node /app/data
 
 # One server process per container (containers scale, not processes). cluster.ts still runs

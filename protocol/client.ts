@@ -46,6 +46,22 @@ export interface CoachClientOptions {
   gapWaitMs?: number;
   /** Upper bound of the random delay before reconnecting after a server-side close. */
   reconnectJitterMs?: number;
+  /**
+   * Renews the tokens when the access token expired. Default: POST /api/auth/refresh with
+   * `tokens.refreshToken` in the body. A browser passes its own (the refresh token lives in an
+   * HttpOnly cookie there); resolving undefined means the session is over.
+   */
+  refresh?: () => Promise<Tokens | undefined>;
+}
+
+/**
+ * A random id for clientId/opId. crypto.randomUUID exists only in secure contexts (https,
+ * localhost); a page served over plain http on a LAN address still has getRandomValues.
+ */
+export function randomId(): string {
+  if (typeof crypto.randomUUID === "function") return crypto.randomUUID();
+  const bytes = crypto.getRandomValues(new Uint8Array(16));
+  return Array.from(bytes, (b) => b.toString(16).padStart(2, "0")).join("");
 }
 
 /** A request the server refused, with its catalog error. */
@@ -116,11 +132,13 @@ export class CoachClient extends Emitter<Record<string, never>, Record<string, n
   private tokens: Tokens;
   private closedFor: string | undefined;
   private lastNotice: { reason: DisconnectReason; reconnect: boolean } | undefined;
-  private readonly opts: Required<Omit<CoachClientOptions, "tokens">>;
+  private readonly opts: Required<Omit<CoachClientOptions, "tokens" | "refresh">>;
+  private readonly refresher: (() => Promise<Tokens | undefined>) | undefined;
 
   constructor(options: CoachClientOptions) {
     super();
     this.tokens = options.tokens;
+    this.refresher = options.refresh;
     this.opts = {
       url: options.url,
       parser: options.parser ?? "msgpack",
@@ -189,7 +207,7 @@ export class CoachClient extends Emitter<Record<string, never>, Record<string, n
   }
 
   /** Sends a chat message; resolves with its seq once it is durably stored. */
-  async send(roomId: string, body: ChatBody, clientId: string = crypto.randomUUID()): Promise<SendResult> {
+  async send(roomId: string, body: ChatBody, clientId: string = randomId()): Promise<SendResult> {
     const res = await this.retrying("msg:send", { roomId, clientId, body });
     return { seq: res.seq, duplicate: res.duplicate };
   }
@@ -206,14 +224,14 @@ export class CoachClient extends Emitter<Record<string, never>, Record<string, n
 
   /** Coach: creates a task (retried with the same clientId until acknowledged). */
   createTask(req: Optional<TaskCreateInput, "clientId">): Promise<TaskResult> {
-    return this.retrying("task:create", { clientId: crypto.randomUUID(), ...req }).then(strip);
+    return this.retrying("task:create", { clientId: randomId(), ...req }).then(strip);
   }
 
   updateTask(req: Optional<TaskUpdateInput, "clientId">): Promise<TaskResult> {
-    return this.retrying("task:update", { clientId: crypto.randomUUID(), ...req }).then(strip);
+    return this.retrying("task:update", { clientId: randomId(), ...req }).then(strip);
   }
 
-  cancelTask(taskId: string, clientId: string = crypto.randomUUID()): Promise<TaskResult> {
+  cancelTask(taskId: string, clientId: string = randomId()): Promise<TaskResult> {
     return this.retrying("task:cancel", { taskId, clientId }).then(strip);
   }
 
@@ -224,7 +242,7 @@ export class CoachClient extends Emitter<Record<string, never>, Record<string, n
 
   /** Student: reports progress; the opId makes a retry count once. */
   reportProgress(req: Optional<TaskProgressRequest, "opId">): Promise<ProgressResult> {
-    return this.retrying("task:progress", { opId: crypto.randomUUID(), ...req }).then(strip);
+    return this.retrying("task:progress", { opId: randomId(), ...req }).then(strip);
   }
 
   /** Coach: the task's board (apply later task events with {@link applyToBoard} to keep it live). */
@@ -240,6 +258,11 @@ export class CoachClient extends Emitter<Record<string, never>, Record<string, n
   /** One page of a room's log (ascending seq). */
   history(roomId: string, query: { before?: number; after?: number; limit?: number }): Promise<HistoryResult> {
     return this.request("room:history", { roomId, ...query });
+  }
+
+  /** Uses a renewed access token from now on (the next handshake sends it). */
+  setTokens(tokens: Tokens): void {
+    this.tokens = tokens;
   }
 
   /** The highest seq delivered for a room (what a resume would pass as `since`). */
@@ -405,6 +428,11 @@ export class CoachClient extends Emitter<Record<string, never>, Record<string, n
   }
 
   private async refreshTokens(): Promise<boolean> {
+    if (this.refresher) {
+      const tokens = await this.refresher().catch(() => undefined);
+      if (tokens) this.tokens = tokens;
+      return tokens !== undefined;
+    }
     if (!this.tokens.refreshToken) return false;
     try {
       const res = await fetch(new URL("/api/auth/refresh", this.opts.url), {

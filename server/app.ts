@@ -23,6 +23,7 @@ import { taskRoutes } from "./http/task-routes.ts";
 import { familyPrivacyRoutes } from "./family-privacy.ts";
 import { Consents } from "./privacy/consents.ts";
 import { dispatch, errorReply, routeLabel, type HttpRequest, type Route } from "./http/route.ts";
+import { loadStaticSite } from "./http/static-files.ts";
 import { coachChannel, userChannel } from "./log/audience.ts";
 import { Persister, type CommitSink } from "./log/persister.ts";
 import { Metrics } from "./metrics/metrics.ts";
@@ -117,10 +118,10 @@ export async function startServer(config: Config, options: StartOptions): Promis
   const authed = { auth, userLimiter: state.eventLimiter, isTrusted };
   const routes: Route[] = [
     ...healthRoutes({ db, isDraining: () => draining }),
-    ...authRoutes({ auth, loginLimiter: state.loginLimiter, isTrusted }),
+    ...authRoutes({ auth, loginLimiter: state.loginLimiter, isTrusted, refreshTtlS: config.auth.refreshTtlS }),
     ...roomRoutes({ ...authed, db, coaching, historyLimitMax: config.rooms.historyLimitMax }),
     ...taskRoutes({ ...authed, coaching }),
-    ...accountRoutes({ ...authed, db, accounts, consents, loginLimiter: state.loginLimiter }),
+    ...accountRoutes({ ...authed, db, accounts, consents, loginLimiter: state.loginLimiter, refreshTtlS: config.auth.refreshTtlS }),
     ...adminRoutes({ ...authed, db, accounts }),
     ...familyPrivacyRoutes({
       ...authed,
@@ -136,7 +137,12 @@ export async function startServer(config: Config, options: StartOptions): Promis
     }),
     ...(metrics ? metricsRoutes(metrics) : []),
   ];
+  // The web app: read once here, answered before the route table (it never matches a server path).
+  const site = loadStaticSite();
+  if (!site.built) log("http").warn("web/dist is missing: / explains how to build the web app (npm run build:web)");
   const handle = async (req: HttpRequest) => {
+    const page = site.reply(req);
+    if (page) return page;
     if (req.path.startsWith("/api/") && !isTrusted(req.ip)) {
       const decision = await state.httpLimiter.consume(req.ip);
       if (!decision.allowed) return errorReply(new CoachwireError("RATE_LIMITED"));

@@ -92,6 +92,38 @@ describe("quick start: npm start with nothing configured", () => {
     }
   });
 
+  test("serves the web app at / and its client routes, with a strict CSP and precompressed, immutable assets", async () => {
+    const base = banner.match(/listening on (http:\/\/\S+)/)![1]!;
+    for (const path of ["/", "/rooms/demo-room", "/coach/tasks/t_x"]) {
+      const res = await fetch(`${base}${path}`);
+      assert.equal(res.status, 200, path);
+      assert.match(res.headers.get("content-type")!, /^text\/html/);
+      assert.equal(res.headers.get("cache-control"), "no-cache");
+      const csp = res.headers.get("content-security-policy")!;
+      assert.match(csp, /script-src 'self'(;|$)/);
+      assert.match(csp, /frame-ancestors 'none'/);
+      assert.doesNotMatch(csp, /unsafe-inline/);
+      assert.equal(res.headers.get("x-content-type-options"), "nosniff");
+      assert.equal(res.headers.get("referrer-policy"), "no-referrer");
+      const html = await res.text();
+      assert.match(html, /<div id="app"><\/div>/);
+      assert.doesNotMatch(html, /<script(?![^>]*\bsrc=)[^>]*>/, "no inline script");
+    }
+    const html = await (await fetch(`${base}/`)).text();
+    const script = html.match(/<script type="module" crossorigin src="([^"]+)"/)![1]!;
+    const asset = await fetch(`${base}${script}`, { headers: { "accept-encoding": "br" } });
+    assert.equal(asset.status, 200);
+    assert.equal(asset.headers.get("content-encoding"), "br");
+    assert.equal(asset.headers.get("cache-control"), "public, max-age=31536000, immutable");
+    assert.match(asset.headers.get("content-type")!, /^text\/javascript/);
+    // Server paths never fall back to the app.
+    const api = await fetch(`${base}/api/nope`);
+    assert.equal(api.status, 404);
+    assert.equal(((await api.json()) as { error: { code: string } }).error.code, "NOT_FOUND");
+    assert.equal((await fetch(`${base}/assets/missing-file.js`)).status, 404);
+    assert.equal((await fetch(`${base}/healthz`)).headers.get("content-type"), "application/json");
+  });
+
   test("SIGTERM drains and exits 0", async () => {
     const exited = new Promise<number | null>((resolve) => child.once("exit", resolve));
     child.kill("SIGTERM");

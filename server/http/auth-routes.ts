@@ -2,7 +2,8 @@ import { CoachwireError } from "../../protocol/errors.ts";
 import { loginSchema, refreshSchema } from "../../protocol/schemas.ts";
 import type { AuthService, ClientInfo } from "../auth/auth-service.ts";
 import type { RateLimiter } from "../ratelimit/rate-limiter.ts";
-import { bearerToken, readJson, type HttpRequest, type Route } from "./route.ts";
+import { bearerToken, errorReply, readJson, type HttpReply, type HttpRequest, type Route } from "./route.ts";
+import { checkSameOrigin, clearRefreshCookie, refreshFromCookie, setRefreshCookie, wantsCookie } from "./session-cookie.ts";
 
 /** What the auth routes need. */
 export interface AuthRoutesContext {
@@ -11,6 +12,15 @@ export interface AuthRoutesContext {
   loginLimiter: RateLimiter;
   /** Sources exempt from the limit (COACHWIRE_TRUSTED_CIDRS). */
   isTrusted(ip: string): boolean;
+  /** Lifetime of the browser's refresh cookie (COACHWIRE_REFRESH_TOKEN_TTL_S). */
+  refreshTtlS: number;
+}
+
+/** A token pair answered in cookie mode: the refresh token goes to the HttpOnly cookie, not the body. */
+function pairReply(ctx: AuthRoutesContext, req: HttpRequest, pair: { refreshToken: string }): HttpReply {
+  if (!wantsCookie(req)) return { status: 200, body: { ok: true, ...pair } };
+  const { refreshToken, ...rest } = pair;
+  return { status: 200, body: { ok: true, ...rest }, headers: { "set-cookie": setRefreshCookie(req, refreshToken, ctx.refreshTtlS) } };
 }
 
 /** Charges the client IP's login budget (login, refresh, sign-up): RATE_LIMITED past it. */
@@ -35,8 +45,9 @@ export function authRoutes(ctx: AuthRoutesContext): Route[] {
       path: "/api/auth/login",
       async handle(req) {
         await limitByIp(ctx, req);
+        if (wantsCookie(req)) checkSameOrigin(req);
         const { email, password } = readJson(req, loginSchema);
-        return { status: 200, body: { ok: true, ...(await ctx.auth.login(email, password, clientInfo(req))) } };
+        return pairReply(ctx, req, await ctx.auth.login(email, password, clientInfo(req)));
       },
     },
     {
@@ -44,18 +55,38 @@ export function authRoutes(ctx: AuthRoutesContext): Route[] {
       path: "/api/auth/refresh",
       async handle(req) {
         await limitByIp(ctx, req);
-        const { refreshToken } = readJson(req, refreshSchema);
-        return { status: 200, body: { ok: true, ...(await ctx.auth.refresh(refreshToken, clientInfo(req))) } };
+        if (!wantsCookie(req)) return pairReply(ctx, req, await ctx.auth.refresh(readJson(req, refreshSchema).refreshToken, clientInfo(req)));
+        checkSameOrigin(req);
+        try {
+          const refreshToken = refreshFromCookie(req);
+          if (!refreshToken) throw new CoachwireError("UNAUTHENTICATED", "No session cookie; log in");
+          return pairReply(ctx, req, await ctx.auth.refresh(refreshToken, clientInfo(req)));
+        } catch (err) {
+          // A missing, spent, revoked or expired cookie is of no further use: drop it with the error.
+          if (!(err instanceof CoachwireError) || err.status !== 401) throw err;
+          return { ...errorReply(err), headers: { "set-cookie": clearRefreshCookie(req) } };
+        }
       },
     },
     {
       method: "POST",
       path: "/api/auth/logout",
       async handle(req) {
-        const principal = await ctx.auth.verify(bearerToken(req));
-        const body = req.body.length > 0 ? readJson(req, refreshSchema.partial()) : {};
-        await ctx.auth.logout(principal, body.refreshToken);
-        return { status: 200, body: { ok: true } };
+        if (!wantsCookie(req)) {
+          const principal = await ctx.auth.verify(bearerToken(req));
+          const body = req.body.length > 0 ? readJson(req, refreshSchema.partial()) : {};
+          await ctx.auth.logout(principal, body.refreshToken);
+          return { status: 200, body: { ok: true } };
+        }
+        // Cookie mode: the cookie goes whatever else happens, so a failed logout still signs the browser out.
+        const clear = { "set-cookie": clearRefreshCookie(req) };
+        try {
+          checkSameOrigin(req);
+          await ctx.auth.logout(await ctx.auth.verify(bearerToken(req)), refreshFromCookie(req));
+          return { status: 200, body: { ok: true }, headers: clear };
+        } catch (err) {
+          return { ...errorReply(err), headers: clear };
+        }
       },
     },
   ];

@@ -18,7 +18,7 @@ export interface HttpRequest {
 
 export interface HttpReply {
   status: number;
-  /** Serialised as JSON unless it is already a string. */
+  /** Serialised as JSON unless it is already a string or bytes. */
   body: unknown;
   contentType?: string;
   /**
@@ -26,6 +26,8 @@ export interface HttpReply {
    * peer when it falls behind) instead of `body`, and the iterator is stopped if the peer goes away.
    */
   stream?: AsyncIterable<string>;
+  /** Extra response headers (lower-case names); `cache-control` replaces the default `no-store`. */
+  headers?: Record<string, string>;
 }
 
 export interface Route {

@@ -3,7 +3,7 @@ import type { AddressInfo } from "node:net";
 import type { Server, Socket } from "socket.io";
 import { CoachwireError } from "../../protocol/errors.ts";
 import { MAX_BODY_BYTES, clientIp, errorReply } from "../http/route.ts";
-import { replyPayload, type Transport, type TransportOptions } from "./transport.ts";
+import { replyHeaders, replyPayload, type Transport, type TransportOptions } from "./transport.ts";
 
 /** The fallback when uWS cannot load: Socket.IO on node:http with the `ws` engine. */
 export function createNodeTransport(options: TransportOptions): Transport {
@@ -28,7 +28,7 @@ export function createNodeTransport(options: TransportOptions): Transport {
           : options.handle({ method: req.method ?? "GET", path: url.pathname, query: url.searchParams, params: {}, headers, ip, body: Buffer.concat(chunks) });
       reply.catch(errorReply).then(async (r) => {
         const { body, contentType } = replyPayload(r);
-        res.writeHead(r.status, { "Content-Type": contentType, "Cache-Control": "no-store" });
+        res.writeHead(r.status, replyHeaders(r, contentType));
         if (!r.stream) return void res.end(body);
         try {
           for await (const chunk of r.stream) {

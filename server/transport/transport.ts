@@ -30,7 +30,13 @@ export interface Transport {
 }
 
 /** Serialises a reply body. */
-export function replyPayload(reply: HttpReply): { body: string; contentType: string } {
+export function replyPayload(reply: HttpReply): { body: string | Uint8Array; contentType: string } {
+  if (reply.body instanceof Uint8Array) return { body: reply.body, contentType: reply.contentType ?? "application/octet-stream" };
   if (typeof reply.body === "string") return { body: reply.body, contentType: reply.contentType ?? "text/plain; charset=utf-8" };
   return { body: JSON.stringify(reply.body), contentType: reply.contentType ?? "application/json" };
+}
+
+/** The headers every reply carries: its content type, `no-store` unless the reply says otherwise, and its own. */
+export function replyHeaders(reply: HttpReply, contentType: string): Record<string, string> {
+  return { "content-type": contentType, "cache-control": "no-store", ...reply.headers };
 }

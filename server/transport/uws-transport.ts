@@ -3,7 +3,7 @@ import { STATUS_CODES } from "node:http";
 import type { Server, Socket } from "socket.io";
 import { CoachwireError } from "../../protocol/errors.ts";
 import { MAX_BODY_BYTES, clientIp, errorReply, type HttpReply } from "../http/route.ts";
-import { replyPayload, type Transport, type TransportOptions } from "./transport.ts";
+import { replyHeaders, replyPayload, type Transport, type TransportOptions } from "./transport.ts";
 
 type Uws = typeof import("@trufflesuite/uws-js-unofficial");
 type HttpResponse = import("@trufflesuite/uws-js-unofficial").HttpResponse;
@@ -17,8 +17,7 @@ function send(res: HttpResponse, reply: HttpReply, isAborted: () => boolean, onA
   const { body, contentType } = replyPayload(reply);
   const head = () => {
     res.writeStatus(`${reply.status} ${STATUS_CODES[reply.status] ?? ""}`);
-    res.writeHeader("Content-Type", contentType);
-    res.writeHeader("Cache-Control", "no-store");
+    for (const [name, value] of Object.entries(replyHeaders(reply, contentType))) res.writeHeader(name, value);
   };
   if (!reply.stream) {
     res.cork(() => {
