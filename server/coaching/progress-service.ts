@@ -66,7 +66,7 @@ export class ProgressService {
     const result = await this.writer.write(roomId, async (log): Promise<ProgressResult> => {
       await log.lockRoom(roomId);
       await membershipOf(log.tx, roomId, userId, "TASK_NOT_FOUND");
-      const earlier = opId === null ? undefined : await log.findByClientId(roomId, clientId);
+      const earlier = opId === null ? undefined : await log.findByClientId(roomId, userId, clientId);
       if (earlier) {
         return { progress: (earlier.body as { progress: ProgressView }).progress, seq: earlier.seq, duplicate: true };
       }

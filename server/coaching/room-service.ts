@@ -246,7 +246,7 @@ export class RoomService {
       await log.lockRoom(roomId);
       await requireRoomCoach(log.tx, roomId, userId);
       const clientId = `chat.delete:${seq}`;
-      const earlier = await log.findByClientId(roomId, clientId);
+      const earlier = await log.findInRoom(roomId, clientId);
       if (earlier) return { seq: earlier.seq };
       const target = await log.tx.query<{ kind: string }>("SELECT kind FROM room_events WHERE room_id = $1 AND seq = $2", [roomId, seq]);
       if (target.rows[0]?.kind !== "chat") throw new CoachwireError("NOT_FOUND", `No chat message at seq ${seq}`);

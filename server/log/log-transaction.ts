@@ -14,8 +14,13 @@ export interface LogTransaction {
    * run one at a time, and with one room per transaction they cannot deadlock.
    */
   lockRoom(roomId: string): Promise<number>;
-  /** The event already stored in the room under this clientId, if any (checked after lockRoom). */
-  findByClientId(roomId: string, clientId: string): Promise<RoomEvent | undefined>;
+  /**
+   * The event this sender already stored in the room under this clientId, if any (checked after
+   * lockRoom). Ids are scoped to their sender: another member's event with the same id is not it.
+   */
+  findByClientId(roomId: string, senderId: string | null, clientId: string): Promise<RoomEvent | undefined>;
+  /** The event stored in the room under this clientId by anyone (a key that is one per room, e.g. a message's tombstone). */
+  findInRoom(roomId: string, clientId: string): Promise<RoomEvent | undefined>;
   /** Appends events through the one write path (coachwire_append), inside this transaction. */
   append(drafts: readonly EventDraft[]): Promise<AppendOutcome[]>;
 }
@@ -37,8 +42,15 @@ export async function inLogTransaction<T>(db: Db, sink: CommitSink, fn: (t: LogT
         if (!res.rows[0]) throw new CoachwireError("ROOM_NOT_FOUND");
         return res.rows[0].last_seq;
       },
-      async findByClientId(roomId, clientId) {
-        const res = await tx.query<EventRow>(`SELECT ${EVENT_COLUMNS} FROM room_events WHERE room_id = $1 AND client_id = $2`, [
+      async findByClientId(roomId, senderId, clientId) {
+        const res = await tx.query<EventRow>(
+          `SELECT ${EVENT_COLUMNS} FROM room_events WHERE room_id = $1 AND coalesce(sender_id, '') = coalesce($2, '') AND client_id = $3`,
+          [roomId, senderId, clientId],
+        );
+        return res.rows[0] ? rowToEvent(res.rows[0]) : undefined;
+      },
+      async findInRoom(roomId, clientId) {
+        const res = await tx.query<EventRow>(`SELECT ${EVENT_COLUMNS} FROM room_events WHERE room_id = $1 AND client_id = $2 ORDER BY seq LIMIT 1`, [
           roomId,
           clientId,
         ]);
