@@ -31,6 +31,13 @@ export const roomCreateSchema = z
   });
 
 export const memberAddSchema = z.strictObject({ userId: idSchema });
+/** A room's settings, changed by its coach. */
+export const roomUpdateSchema = z.strictObject({
+  /** Classmates see each other's task.progress in full (true) or redacted (false, the default). */
+  shareProgress: z.boolean(),
+});
+/** `room:update` over the socket: the same, with the room's id. */
+export const roomUpdateEventSchema = roomUpdateSchema.extend({ roomId: idSchema });
 export const muteSchema = z.strictObject({ muted: z.boolean() });
 
 export const joinCodeCreateSchema = z.strictObject({
@@ -126,6 +133,8 @@ export const pageQuerySchema = z.strictObject({
 export type TaskCreateInput = z.input<typeof taskCreateSchema>;
 export type TaskUpdateInput = z.input<typeof taskUpdateSchema>;
 export type RoomCreateRequest = z.infer<typeof roomCreateSchema>;
+export type RoomUpdateRequest = z.infer<typeof roomUpdateSchema>;
+export type RoomUpdateEventRequest = z.infer<typeof roomUpdateEventSchema>;
 export type JoinCodeCreateRequest = z.infer<typeof joinCodeCreateSchema>;
 export type TaskCreateRequest = z.infer<typeof taskCreateSchema>;
 export type TaskUpdateRequest = z.infer<typeof taskUpdateSchema>;

@@ -31,6 +31,7 @@ export const ERROR_CATALOG = {
   JOIN_CODE_EXPIRED: { status: 410, retryable: false, message: "The join code has expired" },
   TERMS_VERSION_MISMATCH: { status: 409, retryable: false, message: "That is not the terms version in force" },
   GUARDIAN_LIMIT: { status: 409, retryable: false, message: "The student already has two parents" },
+  ROOM_FULL: { status: 409, retryable: false, message: "A 1:1 room takes no other members" },
   CONFLICT: { status: 409, retryable: false, message: "The request conflicts with the current state" },
   METHOD_NOT_ALLOWED: { status: 405, retryable: false, message: "Method not allowed on this resource" },
   RATE_LIMITED: { status: 429, retryable: true, message: "Too many requests; slow down" },

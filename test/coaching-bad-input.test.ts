@@ -32,6 +32,9 @@ interface World {
   cancelledTask: string;
   /** A join code of the room, expired by SQL in its case's prepare step. */
   expiredCode: string;
+  /** A 1:1 room of coach and student, and a join code for it (made by SQL: the API refuses one). */
+  directRoom: string;
+  directCode: string;
   socket(as: Who): Promise<Socket>;
   rest(as: Who, method: string, path: string, body?: unknown): Promise<{ status: number; body: Record<string, unknown> }>;
 }
@@ -162,7 +165,18 @@ const CASES: Case[] = [
   { name: "an unknown user invited", attempt: http("coach", "POST", "/api/rooms/{roomId}/members", { userId: "nobody" }), code: "NOT_FOUND" },
   { name: "a student removes a classmate", attempt: http("student", "DELETE", "/api/rooms/{roomId}/members/{classmate}"), code: "FORBIDDEN" },
   { name: "a student mutes a classmate", attempt: http("student", "POST", "/api/rooms/{roomId}/members/{classmate}/mute", { muted: true }), code: "FORBIDDEN" },
-  { name: "a coach removed", attempt: http("coach", "DELETE", "/api/rooms/{roomId}/members/{coCoach}"), code: "FORBIDDEN", says: /cannot be removed/ },
+  { name: "a co-coach removes the room's creator", attempt: http("coCoach", "DELETE", "/api/rooms/{roomId}/members/{coach}"), code: "FORBIDDEN", says: /creator cannot be removed/ },
+  { name: "the creator removes themself", attempt: http("coach", "DELETE", "/api/rooms/{roomId}/members/{coach}"), code: "FORBIDDEN", says: /creator cannot be removed/ },
+  { name: "a third member of a 1:1 room by id", attempt: http("coach", "POST", "/api/rooms/{directRoom}/members", (w: World) => ({ userId: w.users.classmate.id })), code: "ROOM_FULL" },
+  { name: "a second coach in a 1:1 room by id", attempt: http("coach", "POST", "/api/rooms/{directRoom}/members", (w: World) => ({ userId: w.users.coCoach.id })), code: "ROOM_FULL" },
+  { name: "a join code for a 1:1 room", attempt: http("coach", "POST", "/api/rooms/{directRoom}/join-codes", {}), code: "ROOM_FULL" },
+  { name: "a third member of a 1:1 room by join code", attempt: http("classmate", "POST", "/api/join", (w: World) => ({ code: w.directCode })), code: "ROOM_FULL" },
+  { name: "a student changes the room's settings", attempt: http("student", "PATCH", "/api/rooms/{roomId}", { shareProgress: true }), code: "FORBIDDEN" },
+  { name: "a student changes the room's settings", attempt: emit("student", "room:update", (w) => ({ roomId: w.roomId, shareProgress: true })), code: "FORBIDDEN" },
+  { name: "settings of a room one is not in", attempt: http("otherCoach", "PATCH", "/api/rooms/{roomId}", { shareProgress: true }), code: "NOT_A_MEMBER" },
+  { name: "shareProgress of the wrong type", attempt: http("coach", "PATCH", "/api/rooms/{roomId}", { shareProgress: "yes" }), code: VF, says: /^shareProgress:/ },
+  { name: "no setting given", attempt: http("coach", "PATCH", "/api/rooms/{roomId}", {}), code: VF, says: /^shareProgress:/ },
+  { name: "an unknown setting", attempt: emit("coach", "room:update", (w) => ({ roomId: w.roomId, shareProgress: true, leaderboard: true })), code: VF, says: /"leaderboard"/ },
   { name: "a coach muted", attempt: http("coach", "POST", "/api/rooms/{roomId}/members/{coCoach}/mute", { muted: true }), code: "FORBIDDEN", says: /cannot be muted/ },
   { name: "removing a non-member", attempt: http("coach", "DELETE", "/api/rooms/{roomId}/members/{outsider}"), code: "NOT_FOUND" },
   { name: "muted of the wrong type", attempt: http("coach", "POST", "/api/rooms/{roomId}/members/{classmate}/mute", { muted: "yes" }), code: VF, says: /^muted:/ },
@@ -291,6 +305,15 @@ for (const driver of await availableDrivers()) {
       const code = await w.rest("coach", "POST", `/api/rooms/${w.roomId}/join-codes`, {});
       assert.equal(code.status, 201, JSON.stringify(code.body));
       w.expiredCode = (code.body["joinCode"] as { code: string }).code;
+      const direct = await w.rest("coach", "POST", "/api/rooms", { name: "1:1", kind: "direct", studentId: users.student.id });
+      assert.equal(direct.status, 201, JSON.stringify(direct.body));
+      w.directRoom = (direct.body["room"] as { id: string }).id;
+      w.directCode = "DRCTCODE";
+      await tdb.db.query("INSERT INTO join_codes (code, room_id, created_by, expires_at) VALUES ($1, $2, $3, now() + interval '1 day')", [
+        w.directCode,
+        w.directRoom,
+        users.coach.id,
+      ]);
     });
     after(async () => {
       await server.close();

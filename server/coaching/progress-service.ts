@@ -88,8 +88,12 @@ export class ProgressService {
         [taskId, userId, to.state, to.solved, to.correct, to.wrong],
       );
       const progress = progressView(updated.rows[0]!, task.due_at);
+      // Read under the room's lock, which a settings change takes too: the event says whether
+      // classmates may see it as the room stood when it was reported (server/log/audience.ts).
+      const room = await log.tx.query<{ share_progress: boolean }>("SELECT share_progress FROM rooms WHERE id = $1", [roomId]);
+      const shared = room.rows[0]?.share_progress === true;
       // A seen mark repeats harmlessly (nothing changes), so only reports keep their clientId.
-      const draft = { roomId, clientId: opId === null ? null : clientId, kind: "task.progress" as const, senderId: userId, body: { progress, opId } };
+      const draft = { roomId, clientId: opId === null ? null : clientId, kind: "task.progress" as const, senderId: userId, body: { progress, opId, shared } };
       const { event } = only(await log.append([draft]));
       changed = { progress, task };
       return { progress, seq: event.seq, duplicate: false };

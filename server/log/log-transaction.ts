@@ -32,7 +32,12 @@ export interface LogTransaction {
  * to anyone before it is durable. Chat goes through the group-commit persister instead; both
  * end in coachwire_append, so seqs stay gap-free per room whichever path wrote them.
  */
-export async function inLogTransaction<T>(db: Db, sink: CommitSink, fn: (t: LogTransaction) => Promise<T>): Promise<T> {
+export async function inLogTransaction<T>(
+  db: Db,
+  sink: CommitSink,
+  fn: (t: LogTransaction) => Promise<T>,
+  beforePublish?: (result: T) => void,
+): Promise<T> {
   const stored: RoomEvent[] = [];
   const result = await db.transaction((tx) =>
     fn({
@@ -66,6 +71,9 @@ export async function inLogTransaction<T>(db: Db, sink: CommitSink, fn: (t: LogT
       },
     }),
   );
+  // After COMMIT, before the broadcast: a membership change's notice then reaches every process
+  // ahead of its event, so a member who saw the event acts on caches that already know it.
+  beforePublish?.(result);
   if (stored.length > 0) sink(stored);
   return result;
 }
@@ -103,8 +111,11 @@ export class RoomLogWriter {
     });
   }
 
-  /** Runs `fn` in a log transaction (see {@link inLogTransaction}) after the room's earlier writes. */
-  write<T>(roomId: string, fn: (t: LogTransaction) => Promise<T>): Promise<T> {
-    return this.queue.run(roomId, () => inLogTransaction(this.db, this.sink, fn));
+  /**
+   * Runs `fn` in a log transaction (see {@link inLogTransaction}) after the room's earlier writes;
+   * `beforePublish` is called with its result after the commit, before the events are broadcast.
+   */
+  write<T>(roomId: string, fn: (t: LogTransaction) => Promise<T>, beforePublish?: (result: T) => void): Promise<T> {
+    return this.queue.run(roomId, () => inLogTransaction(this.db, this.sink, fn, beforePublish));
   }
 }
