@@ -57,6 +57,7 @@ describe("coaching across two server processes (PostgreSQL + Redis)", { skip }, 
       COACHWIRE_SEND_RATE_PER_S: "1000",
       COACHWIRE_SEND_BURST: "1000",
       COACHWIRE_HTTP_RATE_PER_MIN: "1000000",
+      COACHWIRE_TYPING_THROTTLE_MS: "0",
     };
     a = await startTestServer(tdb.db, env);
     b = await startTestServer(await tdb.openAnother(), env);
@@ -158,6 +159,39 @@ describe("coaching across two server processes (PostgreSQL + Redis)", { skip }, 
     const back = await studentOnB.send(roomId, { text: "sonra" });
     await eventually(() => coachEvents.some((e) => e.seq === back.seq), "the coach on A got the message sent after the unmute");
     assert.deepEqual(await chatsOf(roomId, student), ["önce", "sonra"]);
+  });
+
+  test("a student on B muted through A is no longer heard typing once they see the mute; unmuted, they are again", async () => {
+    const coach = await createUser(tdb.db, "coach");
+    const student = await createUser(tdb.db);
+    const roomId = await createRoom(tdb.db, [coach, student]);
+    const coachOnA = await a.client(coach);
+    await coachOnA.join(roomId);
+    const heard: string[] = [];
+    coachOnA.on("typing", (t) => t.roomId === roomId && heard.push(t.userId));
+    const studentOnB = await b.client(student);
+    const mutes: boolean[] = [];
+    studentOnB.on("event", (e) => e.kind === "member.muted" && mutes.push(bodyOf(e, "member.muted").muted));
+    await studentOnB.join(roomId);
+    // Sent as is (the SDK's typing is volatile on the client too); quiet before each, since a
+    // typing that meets a busy transport is dropped by design and would prove nothing.
+    const type = async () => {
+      await new Promise((r) => setTimeout(r, 200));
+      studentOnB.socket.emit("typing", { roomId });
+    };
+
+    await type();
+    await eventually(() => heard.length === 1, "the coach on A hears the student on B typing");
+    assert.equal((await rest(a, coach, "POST", `/api/rooms/${roomId}/members/${student.id}/mute`, { muted: true })).status, 200);
+    await eventually(() => mutes.length === 1, "the student on B saw the mute");
+    await type();
+    await type();
+    await new Promise((r) => setTimeout(r, 200));
+    assert.equal((await rest(a, coach, "POST", `/api/rooms/${roomId}/members/${student.id}/mute`, { muted: false })).status, 200);
+    await eventually(() => mutes.length === 2, "the student on B saw the unmute");
+    await type();
+    await eventually(() => heard.length >= 2, "the coach on A hears them again");
+    assert.deepEqual(heard, [student.id, student.id], "nothing was relayed while muted");
   });
 
   test("a task created on A reaches students on B live, and their progress through B reaches the coach's board on A", async () => {

@@ -29,10 +29,16 @@ export class TypingRelay {
 
   constructor(private readonly ctx: TypingContext) {}
 
-  /** Listens for this connection's `typing` frames. */
+  /**
+   * Listens for this connection's `typing` frames. Through `onAny`, as the request events are
+   * (request-handler.ts): Socket.IO calls those listeners as each frame arrives and `on` ones a
+   * tick later, so this keeps typing and requests charged to the budget in the order they came.
+   */
   attach(socket: CoachSocket): void {
     const limited = !this.ctx.isTrusted(socket.data.ip);
-    socket.on("typing", (payload: unknown) => void this.heard(socket, payload, limited));
+    socket.onAny((event: string, ...args: unknown[]) => {
+      if (event === "typing") void this.heard(socket, args[0], limited);
+    });
   }
 
   private async heard(socket: CoachSocket, payload: unknown, limited: boolean): Promise<void> {
