@@ -36,7 +36,9 @@ export const ERROR_CATALOG = {
   METHOD_NOT_ALLOWED: { status: 405, retryable: false, message: "Method not allowed on this resource" },
   RATE_LIMITED: { status: 429, retryable: true, message: "Too many requests; slow down" },
   UNAVAILABLE: { status: 503, retryable: true, message: "The server is not accepting this right now" },
-  INTERNAL: { status: 500, retryable: true, message: "Internal error" },
+  // Not retryable: the server did not understand what went wrong, so the same request would fail
+  // again. Failures a retry may outlive (a lost database connection) are UNAVAILABLE.
+  INTERNAL: { status: 500, retryable: false, message: "Internal error" },
 } as const satisfies Record<string, { status: number; retryable: boolean; message: string }>;
 
 /** A code from the catalog. */

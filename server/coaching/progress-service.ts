@@ -1,5 +1,5 @@
 import { PROGRESS_STATES, type ProgressState, type ProgressView } from "../../protocol/coaching.ts";
-import type { TaskProgressRequest } from "../../protocol/coaching-schemas.ts";
+import { MAX_COUNT, type TaskProgressRequest } from "../../protocol/coaching-schemas.ts";
 import { CoachwireError } from "../../protocol/errors.ts";
 import type { ProgressResult } from "../../protocol/events.ts";
 import type { Db } from "../../db/db.ts";
@@ -47,6 +47,7 @@ export class ProgressService {
       if (task.target !== null && total > task.target) {
         throw new CoachwireError("COUNT_OUT_OF_RANGE", `${total} would pass the target of ${task.target} (${row.solved} so far)`);
       }
+      if (total > MAX_COUNT) throw new CoachwireError("COUNT_OUT_OF_RANGE", `${total} would pass the most a count can reach, ${MAX_COUNT} (${row.solved} so far)`);
       let state = later(row.state, req.state ?? row.state);
       if (solved > 0) state = later(state, "started");
       if (task.target !== null && total === task.target) state = "done";

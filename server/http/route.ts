@@ -1,5 +1,7 @@
 import type { z } from "zod";
 import { CoachwireError, toWireError } from "../../protocol/errors.ts";
+import { findNul } from "../../protocol/schemas.ts";
+import { catalogError } from "../error-mapping.ts";
 
 /** A request as every route sees it, whichever HTTP transport (uWS or node:http) received it. */
 export interface HttpRequest {
@@ -84,10 +86,10 @@ export async function dispatch(routes: readonly Route[], req: HttpRequest, onUne
   }
 }
 
-/** The reply for anything thrown: a catalog error body with the code's HTTP status. */
+/** The reply for anything thrown: a catalog error body with the code's HTTP status (see {@link catalogError}). */
 export function errorReply(err: unknown): HttpReply {
-  const status = err instanceof CoachwireError ? err.status : 500;
-  return { status, body: { ok: false, error: toWireError(err) } };
+  const error = catalogError(err);
+  return { status: error.status, body: { ok: false, error: toWireError(error) } };
 }
 
 /** Validates the query string against a schema (repeated keys: the last one wins). */
@@ -101,6 +103,7 @@ export function readParams<S extends z.ZodType>(req: HttpRequest, schema: S): z.
 }
 
 function validated<S extends z.ZodType>(schema: S, value: unknown): z.infer<S> {
+  refuseNul(value);
   const parsed = schema.safeParse(value);
   if (!parsed.success) throw new CoachwireError("VALIDATION_FAILED", describeIssues(parsed.error));
   return parsed.data;
@@ -123,6 +126,15 @@ export function readJson<S extends z.ZodType>(req: HttpRequest, schema: S, fromP
     value = { ...value, ...fromPath };
   }
   return validated(schema, value);
+}
+
+/**
+ * Refuses U+0000 anywhere in a decoded payload (any string, any key), before any schema or
+ * handler sees it: PostgreSQL text cannot hold it, so it could never be stored or looked up.
+ */
+export function refuseNul(value: unknown): void {
+  const path = findNul(value);
+  if (path !== undefined) throw new CoachwireError("VALIDATION_FAILED", `${path}: must not contain U+0000`);
 }
 
 /** A short, human-readable summary of schema problems, e.g. `roomId: must be…`. */
