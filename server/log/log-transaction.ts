@@ -73,8 +73,11 @@ export async function inLogTransaction<T>(
   );
   // After COMMIT, before the broadcast: a membership change's notice then reaches every process
   // ahead of its event, so a member who saw the event acts on caches that already know it.
-  beforePublish?.(result);
-  if (stored.length > 0) sink(stored);
+  try {
+    beforePublish?.(result);
+  } finally {
+    if (stored.length > 0) sink(stored);
+  }
   return result;
 }
 
