@@ -102,8 +102,8 @@ export function readParams<S extends z.ZodType>(req: HttpRequest, schema: S): z.
   return validated(schema, req.params);
 }
 
-function validated<S extends z.ZodType>(schema: S, value: unknown): z.infer<S> {
-  refuseNul(value);
+function validated<S extends z.ZodType>(schema: S, value: unknown, nulAllowed = false): z.infer<S> {
+  if (!nulAllowed) refuseNul(value);
   const parsed = schema.safeParse(value);
   if (!parsed.success) throw new CoachwireError("VALIDATION_FAILED", describeIssues(parsed.error));
   return parsed.data;
@@ -115,6 +115,19 @@ function validated<S extends z.ZodType>(schema: S, value: unknown): z.infer<S> {
  * reads as {} (a route whose URL says it all needs no body).
  */
 export function readJson<S extends z.ZodType>(req: HttpRequest, schema: S, fromPath?: Record<string, unknown>): z.infer<S> {
+  return validated(schema, parseJson(req, fromPath));
+}
+
+/**
+ * Like {@link readJson}, without the U+0000 refusal: for a body whose handler refuses U+0000
+ * itself with a more specific code (a CSV import's text is CSV_INVALID). Nothing it returns may
+ * reach the database unchecked.
+ */
+export function readJsonCheckedElsewhere<S extends z.ZodType>(req: HttpRequest, schema: S): z.infer<S> {
+  return validated(schema, parseJson(req), true);
+}
+
+function parseJson(req: HttpRequest, fromPath?: Record<string, unknown>): unknown {
   let value: unknown;
   try {
     value = fromPath && req.body.length === 0 ? {} : JSON.parse(req.body.toString("utf8"));
@@ -125,7 +138,7 @@ export function readJson<S extends z.ZodType>(req: HttpRequest, schema: S, fromP
     if (typeof value !== "object" || value === null || Array.isArray(value)) throw new CoachwireError("VALIDATION_FAILED", "payload: must be an object");
     value = { ...value, ...fromPath };
   }
-  return validated(schema, value);
+  return value;
 }
 
 /**
