@@ -46,14 +46,15 @@ export async function audit(db: Db | undefined, results: ClientResult[], lastSeq
   if (db) {
     for (let i = 0; i < acked.length; i += CHUNK) {
       const chunk = acked.slice(i, i + CHUNK);
-      const found = await db.query<{ room_id: string; client_id: string; seq: number }>(
-        `SELECT room_id, client_id, seq FROM room_events
-          WHERE (room_id, client_id) IN (SELECT * FROM unnest($1::text[], $2::text[]))`,
-        [chunk.map((a) => a[0]), chunk.map((a) => a[1])],
+      // A clientId is scoped to its sender (db/migrations/006_room_rules.sql): look it up as the sender's.
+      const found = await db.query<{ room_id: string; sender_id: string; client_id: string; seq: number }>(
+        `SELECT room_id, sender_id, client_id, seq FROM room_events
+          WHERE (room_id, sender_id, client_id) IN (SELECT * FROM unnest($1::text[], $2::text[], $3::text[]))`,
+        [chunk.map((a) => a[0]), chunk.map((a) => a[1]), chunk.map((a) => a[2])],
       );
-      const stored = new Map(found.rows.map((r) => [`${r.room_id}\t${r.client_id}`, r.seq]));
-      for (const [roomId, clientId, seq] of chunk) {
-        const got = stored.get(`${roomId}\t${clientId}`);
+      const stored = new Map(found.rows.map((r) => [`${r.room_id}\t${r.sender_id}\t${r.client_id}`, r.seq]));
+      for (const [roomId, senderId, clientId, seq] of chunk) {
+        const got = stored.get(`${roomId}\t${senderId}\t${clientId}`);
         if (got !== seq) {
           lost++;
           note(`acked ${roomId}/${clientId} as seq ${seq}, stored: ${got ?? "nothing"}`);

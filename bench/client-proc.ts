@@ -80,8 +80,8 @@ export interface ClientResult {
   delivery: string;
   ack: string;
   coachingAck: string;
-  /** Every acknowledged send: [roomId, clientId, seq]. */
-  acked: Array<[string, string, number]>;
+  /** Every acknowledged send: [roomId, senderId, clientId, seq] (a clientId is its sender's own). */
+  acked: Array<[string, string, string, number]>;
   /** Every task, progress report, seen mark and read receipt, with its answer. */
   coaching: CoachingRecords;
   audit: UserAudit[];
@@ -114,7 +114,7 @@ let acks = 0;
 let deliveries = 0;
 let trafficOn = false;
 let resumed = 0;
-const acked: Array<[string, string, number]> = [];
+const acked: Array<[string, string, string, number]> = [];
 const deliveryAll = histogram();
 const ackAll = histogram();
 let deliveryInterval = histogram();
@@ -213,7 +213,7 @@ async function sendOne(sim: Sim): Promise<void> {
     ackAll.recordValue(micros);
     ackInterval.recordValue(micros);
     acks++;
-    acked.push([sim.user.roomId, clientId, res.seq]);
+    acked.push([sim.user.roomId, sim.user.id, clientId, res.seq]);
   } catch {
     sendErrors++;
   }

@@ -14,7 +14,7 @@ import type {
   ServerToClientEvents,
   TaskResult,
 } from "./events.ts";
-import type { TaskBoard } from "./coaching.ts";
+import type { RoomSummary, TaskBoard } from "./coaching.ts";
 import type { TaskCreateInput, TaskProgressRequest, TaskUpdateInput } from "./coaching-schemas.ts";
 import { msgpackParser, type WireFormat } from "./parser.ts";
 import type { ChatBody } from "./schemas.ts";
@@ -215,6 +215,11 @@ export class CoachClient extends Emitter<Record<string, never>, Record<string, n
   /** Moves this user's read mark in a room forward; resolves with the stored mark. */
   async markRead(roomId: string, seq: number): Promise<number> {
     return (await this.request("msg:read", { roomId, seq })).lastReadSeq;
+  }
+
+  /** Coach: changes the room's settings (whether classmates see each other's progress); resolves with the room as it is now. */
+  async updateRoom(roomId: string, settings: { shareProgress: boolean }): Promise<RoomSummary> {
+    return (await this.request("room:update", { roomId, ...settings })).room;
   }
 
   /** Coach: replaces a chat message with a tombstone; resolves with the tombstone's seq. */

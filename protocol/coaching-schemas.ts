@@ -10,13 +10,21 @@ import { idSchema, seqSchema } from "./schemas.ts";
 const noNul = <S extends z.ZodString>(s: S) => s.regex(/^[^\u0000]*$/, "must not contain U+0000");
 const title = noNul(z.string().trim().min(1).max(200));
 const details = noNul(z.string().max(4000));
-/** A due time: milliseconds since the epoch, or an ISO 8601 date-time with offset. */
-const dueAt = z.union([
-  z.number().int().min(0).max(8.64e15),
-  z.iso.datetime({ offset: true }).transform((s) => Date.parse(s)),
-]);
+/**
+ * The latest time the server stores: the end of the year 9999 (UTC). PostgreSQL's timestamptz
+ * goes further, but a later JavaScript date is written as `+010000-…`, which it cannot read.
+ */
+export const MAX_TIME_MS = Date.UTC(9999, 11, 31, 23, 59, 59, 999);
+const time = z.number().int().min(0).max(MAX_TIME_MS);
+/** A due time: milliseconds since the epoch, or an ISO 8601 date-time with offset; 1970 to the end of 9999. */
+const dueAt = z.union([time, z.iso.datetime({ offset: true }).transform((s) => Date.parse(s)).pipe(time)]);
+/**
+ * The most a count (solved, correct, wrong) can add up to for one assignee, and the most one
+ * report may add or take: the columns are int4, and a task without a target has no other bound.
+ */
+export const MAX_COUNT = 1_000_000;
 /** Counts in one progress report. Negative values pass the shape check and are refused with COUNT_OUT_OF_RANGE. */
-const countDelta = z.number().int().min(-1_000_000).max(1_000_000);
+const countDelta = z.number().int().min(-MAX_COUNT).max(MAX_COUNT);
 export const MAX_TARGET = 100_000;
 
 export const roomCreateSchema = z
@@ -31,6 +39,13 @@ export const roomCreateSchema = z
   });
 
 export const memberAddSchema = z.strictObject({ userId: idSchema });
+/** A room's settings, changed by its coach. */
+export const roomUpdateSchema = z.strictObject({
+  /** Classmates see each other's task.progress in full (true) or redacted (false, the default). */
+  shareProgress: z.boolean(),
+});
+/** `room:update` over the socket: the same, with the room's id. */
+export const roomUpdateEventSchema = roomUpdateSchema.extend({ roomId: idSchema });
 export const muteSchema = z.strictObject({ muted: z.boolean() });
 
 export const joinCodeCreateSchema = z.strictObject({
@@ -126,6 +141,8 @@ export const pageQuerySchema = z.strictObject({
 export type TaskCreateInput = z.input<typeof taskCreateSchema>;
 export type TaskUpdateInput = z.input<typeof taskUpdateSchema>;
 export type RoomCreateRequest = z.infer<typeof roomCreateSchema>;
+export type RoomUpdateRequest = z.infer<typeof roomUpdateSchema>;
+export type RoomUpdateEventRequest = z.infer<typeof roomUpdateEventSchema>;
 export type JoinCodeCreateRequest = z.infer<typeof joinCodeCreateSchema>;
 export type TaskCreateRequest = z.infer<typeof taskCreateSchema>;
 export type TaskUpdateRequest = z.infer<typeof taskUpdateSchema>;

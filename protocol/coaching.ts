@@ -101,6 +101,8 @@ export interface RoomSummary {
   /** lastSeq − lastReadSeq. */
   unread: number;
   muted: boolean;
+  /** Classmates see each other's task.progress in full (true) or redacted (false, the default). */
+  shareProgress: boolean;
   lastEvent: { seq: number; kind: string; senderId: string | null; createdAt: number } | null;
 }
 
@@ -140,11 +142,17 @@ export interface CoachingEventBodies {
   "task.created": { task: TaskView };
   "task.updated": { task: TaskView; changed: string[] };
   "task.cancelled": { task: TaskView; taskId: string };
-  "task.progress": { progress: ProgressView; opId: string | null };
+  /**
+   * `shared`: the room's shareProgress when it was reported (classmates got it in full); absent or
+   * false, classmates get `{redacted: true}` instead (server/log/audience.ts).
+   */
+  "task.progress": { progress: ProgressView; opId: string | null; shared?: boolean };
   "chat.deleted": { seq: number };
   "member.added": { userId: string; displayName: string; role: "coach" | "student"; via: "create" | "invite" | "code" };
   "member.removed": { userId: string };
   "member.muted": { userId: string; muted: boolean };
+  /** A room coach changed the room's settings. */
+  "room.updated": { shareProgress: boolean };
   /**
    * From the worker: a due reminder or a pace nudge (to an assignee), an overdue notice or a
    * daily digest (to the coach). `userId` is the recipient.

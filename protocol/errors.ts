@@ -31,11 +31,14 @@ export const ERROR_CATALOG = {
   JOIN_CODE_EXPIRED: { status: 410, retryable: false, message: "The join code has expired" },
   TERMS_VERSION_MISMATCH: { status: 409, retryable: false, message: "That is not the terms version in force" },
   GUARDIAN_LIMIT: { status: 409, retryable: false, message: "The student already has two parents" },
+  ROOM_FULL: { status: 409, retryable: false, message: "A 1:1 room takes no other members" },
   CONFLICT: { status: 409, retryable: false, message: "The request conflicts with the current state" },
   METHOD_NOT_ALLOWED: { status: 405, retryable: false, message: "Method not allowed on this resource" },
   RATE_LIMITED: { status: 429, retryable: true, message: "Too many requests; slow down" },
   UNAVAILABLE: { status: 503, retryable: true, message: "The server is not accepting this right now" },
-  INTERNAL: { status: 500, retryable: true, message: "Internal error" },
+  // Not retryable: the server did not understand what went wrong, so the same request would fail
+  // again. Failures a retry may outlive (a lost database connection) are UNAVAILABLE.
+  INTERNAL: { status: 500, retryable: false, message: "Internal error" },
 } as const satisfies Record<string, { status: number; retryable: boolean; message: string }>;
 
 /** A code from the catalog. */

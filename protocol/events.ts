@@ -1,7 +1,8 @@
-import type { CoachingEventKind, ProgressView, TaskBoard, TaskView } from "./coaching.ts";
+import type { CoachingEventKind, ProgressView, RoomSummary, TaskBoard, TaskView } from "./coaching.ts";
 import type {
   MsgDeleteRequest,
   MsgReadRequest,
+  RoomUpdateEventRequest,
   TaskCancelRequest,
   TaskCreateInput,
   TaskProgressRequest,
@@ -104,6 +105,8 @@ export interface ClientToServerEvents {
   typing: (req: TypingRequest) => void;
   /** Moves the caller's read mark forward (never back); persisted in batches. */
   "msg:read": (req: MsgReadRequest, ack: (res: Ack<ReadResult>) => void) => void;
+  /** Coach only: changes the room's settings (shareProgress); answers the room as it is now. */
+  "room:update": (req: RoomUpdateEventRequest, ack: (res: Ack<{ room: RoomSummary }>) => void) => void;
   /** Coach only: replaces a chat message with a tombstone. */
   "msg:delete": (req: MsgDeleteRequest, ack: (res: Ack<{ seq: number }>) => void) => void;
   "task:create": (req: TaskCreateInput, ack: (res: Ack<TaskResult>) => void) => void;

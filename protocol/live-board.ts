@@ -23,8 +23,9 @@ export function applyToBoard(board: TaskBoard, input: RoomEvent | ReadMarkNotice
   if (input.roomId !== task.roomId) return board;
   switch (input.kind) {
     case "task.progress": {
-      const { progress } = input.body as CoachingEventBodies["task.progress"];
-      if (progress.taskId !== task.id) return board;
+      // A redacted copy (`{redacted: true}`, what a classmate gets) says nothing to apply.
+      const { progress } = input.body as Partial<CoachingEventBodies["task.progress"]>;
+      if (!progress || progress.taskId !== task.id) return board;
       return withRows(
         board,
         board.rows.map((r) =>

@@ -9,6 +9,23 @@ import { z } from "zod";
 export const idSchema = z.string().regex(/^[A-Za-z0-9_-]{1,64}$/, "must be 1-64 characters of A-Z a-z 0-9 _ -");
 export const seqSchema = z.number().int().min(0).max(Number.MAX_SAFE_INTEGER);
 
+/**
+ * Where a decoded payload holds U+0000 — `"title"`, `"assignees.2"`, `"payload"` for the value
+ * itself; a key counts as its own path — or undefined when it holds none. PostgreSQL text and
+ * jsonb cannot store it, so the server refuses it in every input.
+ */
+export function findNul(value: unknown, path: readonly string[] = [], depth = 0): string | undefined {
+  const at = (p: readonly string[]) => (p.length > 0 ? p.join(".") : "payload");
+  if (typeof value === "string") return value.includes("\u0000") ? at(path) : undefined;
+  if (typeof value !== "object" || value === null || depth > 32) return undefined;
+  for (const [key, inner] of Object.entries(value)) {
+    if (key.includes("\u0000")) return at([...path, key]);
+    const found = findNul(inner, [...path, key], depth + 1);
+    if (found !== undefined) return found;
+  }
+  return undefined;
+}
+
 /** Largest chat text, in characters. The frame cap (maxHttpBufferSize) bounds bytes as well. */
 export const MAX_TEXT_LENGTH = 4000;
 
@@ -47,13 +64,15 @@ export const typingSchema = z.strictObject({
   roomId: idSchema,
 });
 
+const noNul = z.string().regex(/^[^\u0000]*$/, "must not contain U+0000");
+
 export const loginSchema = z.strictObject({
-  email: z.string().min(3).max(254),
-  password: z.string().min(1).max(1024),
+  email: noNul.min(3).max(254),
+  password: noNul.min(1).max(1024),
 });
 
 export const refreshSchema = z.strictObject({
-  refreshToken: z.string().min(16).max(256),
+  refreshToken: noNul.min(16).max(256),
 });
 
 export type ChatBody = z.infer<typeof chatBodySchema>;

@@ -39,7 +39,7 @@ import { leavePresenceOnDisconnect, roomEvents } from "./realtime/room-handlers.
 import { Sessions } from "./realtime/sessions.ts";
 import { watchSlowConsumers } from "./realtime/slow-consumers.ts";
 import type { CoachServer } from "./realtime/socket-types.ts";
-import { registerTypingHandlers } from "./realtime/typing-handlers.ts";
+import { TypingRelay } from "./realtime/typing-handlers.ts";
 import { RoomRegistry } from "./rooms/room-registry.ts";
 import { createNodeTransport } from "./transport/node-transport.ts";
 import type { Transport, TransportOptions } from "./transport/transport.ts";
@@ -179,6 +179,7 @@ export async function startServer(config: Config, options: StartOptions): Promis
   roomEvents(router, { db, rooms, limits: config.rooms, presence });
   messageEvents(router, { rooms });
   coachingEvents(router, { coaching, rooms });
+  const typing = new TypingRelay({ io: server, rooms, limiter: state.eventLimiter, isTrusted, throttleMs: config.presence.typingThrottleMs });
 
   // Revocation reaches every process: locally at once, elsewhere through the adapter.
   auth.on("revoked", (principal) => {
@@ -224,7 +225,7 @@ export async function startServer(config: Config, options: StartOptions): Promis
     void socket.join(userChannel(socket.data.principal.userId));
     leavePresenceOnDisconnect(socket, presence);
     router.attach(socket);
-    registerTypingHandlers(server, socket, rooms, config.presence.typingThrottleMs);
+    typing.attach(socket);
   });
   const stopSweep = transport.closesSlowConsumers
     ? () => {}

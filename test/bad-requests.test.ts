@@ -62,6 +62,8 @@ const BAD_REQUESTS: BadInput[] = [
   badSend("with empty body.text", sendWith({ body: { text: "" } }), /^body\.text:/),
   badSend("with body.text of MAX_TEXT_LENGTH+1", sendWith({ body: { text: "y".repeat(MAX_TEXT_LENGTH + 1) } }), /^body\.text:/),
   badSend("with U+0000 in body.text (jsonb cannot hold it)", sendWith({ body: { text: "a\u0000b" } }), /^body\.text:/),
+  badSend("with U+0000 in a key", sendWith({ body: { text: "hi", "x\u0000": 1 } }), /^body\.x\u0000: must not contain U\+0000/),
+  { kind: "request", name: "room:history with U+0000 in roomId", event: "room:history", args: () => [{ roomId: "r\u0000" }], code: VF, says: /^roomId: must not contain U\+0000/ },
   badSend("with a clientId of bad characters", sendWith({ clientId: "../x y" }), /^clientId:/),
   badSend("with no payload argument", () => [], /one payload argument/),
   badSend("with a number as payload", () => [42], /^payload:/),

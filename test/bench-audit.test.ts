@@ -79,16 +79,17 @@ for (const driver of await availableDrivers()) {
     });
 
     test("a clean run passes", async () => {
-      const verdict = await audit(tdb.db, [result([[roomId, "c1", 1], [roomId, "c2", 2]], [user()])], { [roomId]: 3 }, NO_REMINDERS);
+      const verdict = await audit(tdb.db, [result([[roomId, sender, "c1", 1], [roomId, sender, "c2", 2]], [user()])], { [roomId]: 3 }, NO_REMINDERS);
       assert.equal(verdict.ok, true, verdict.problems.join("\n"));
       assert.equal(verdict.storedRows, 3);
       assert.equal(verdict.coaching?.tasksAcked, 0);
     });
 
     test("an acked send that is not stored, or stored under another seq, is lost", async () => {
-      const verdict = await audit(tdb.db, [result([[roomId, "never-stored", 4], [roomId, "c3", 2]], [user()])], { [roomId]: 3 }, NO_REMINDERS);
+      const verdict = await audit(tdb.db, [result([[roomId, sender, "never-stored", 4], [roomId, sender, "c3", 2], [roomId, "someone-else", "c1", 1]], [user()])], { [roomId]: 3 }, NO_REMINDERS);
       assert.equal(verdict.ok, false);
-      assert.equal(verdict.lost, 2);
+      // c1 is stored, but as the coach's: another sender's ack for that id is not it.
+      assert.equal(verdict.lost, 3);
     });
 
     test("a gap, a repeat, or a user behind the room's last seq fails the run", async () => {

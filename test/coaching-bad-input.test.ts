@@ -30,8 +30,13 @@ interface World {
   /** Target 10, the whole room; student has reported 6. */
   reportedTask: string;
   cancelledTask: string;
+  /** No target, assigned to the whole room; the student's counts are pushed near int4's end by SQL in its case. */
+  openEndedTask: string;
   /** A join code of the room, expired by SQL in its case's prepare step. */
   expiredCode: string;
+  /** A 1:1 room of coach and student, and a join code for it (made by SQL: the API refuses one). */
+  directRoom: string;
+  directCode: string;
   socket(as: Who): Promise<Socket>;
   rest(as: Who, method: string, path: string, body?: unknown): Promise<{ status: number; body: Record<string, unknown> }>;
 }
@@ -90,7 +95,7 @@ function http(as: Who, method: string, template: string, body?: unknown | ((w: W
 const cid = () => `c-${randomUUID()}`;
 const cursorOf = (key: unknown[]) => Buffer.from(JSON.stringify(key)).toString("base64url");
 const newTask = (w: World, more: Record<string, unknown> = {}) => ({ roomId: w.roomId, clientId: cid(), title: "20 limit sorusu", target: 20, ...more });
-const report = (task: "taskOfStudent" | "reportedTask" | "cancelledTask", more: Record<string, unknown>) => (w: World) => ({ taskId: w[task], opId: cid(), ...more });
+const report = (task: "taskOfStudent" | "reportedTask" | "cancelledTask" | "openEndedTask", more: Record<string, unknown>) => (w: World) => ({ taskId: w[task], opId: cid(), ...more });
 const lastSeq = async (w: World) => Number((await w.db.query<{ last_seq: number }>("SELECT last_seq FROM rooms WHERE id = $1", [w.roomId])).rows[0]!.last_seq);
 /** A read mark that moves nothing, answered after its flush: every mark queued before it is written by then. */
 const flushMarks = (as: Who) => async (w: World) => assert.equal((await w.rest(as, "POST", `/api/rooms/${w.roomId}/read`, { seq: 0 })).status, 200);
@@ -112,6 +117,15 @@ const CASES: Case[] = [
   { name: "progress in a room one is not in", attempt: emit("outsider", "task:progress", report("reportedTask", { solved: 1 })), code: "NOT_A_MEMBER" },
   { name: "progress on an unknown task", attempt: emit("student", "task:progress", () => ({ taskId: "t_missing", opId: cid(), solved: 1 })), code: "TASK_NOT_FOUND" },
   { name: "a count of the wrong type", attempt: emit("student", "task:progress", report("taskOfStudent", { solved: "3" })), code: VF, says: /^solved:/ },
+  { name: "a count past 1,000,000 in one report", attempt: emit("student", "task:progress", report("openEndedTask", { solved: 1_000_001 })), code: VF, says: /^solved:/ },
+  {
+    // 2,148 reports of 1,000,000 on a task without a target: the total would pass int4.
+    name: "a total past int4 on a task without a target",
+    prepare: async (w) => void (await w.db.query("UPDATE task_assignees SET solved = 2147000000 WHERE task_id = $1 AND user_id = $2", [w.openEndedTask, w.users.student.id])),
+    attempt: http("student", "POST", "/api/tasks/{openEndedTask}/progress", { opId: "op-int4", solved: 1_000_000 }),
+    code: "COUNT_OUT_OF_RANGE",
+    says: /most a count can reach, 1000000/,
+  },
   { name: "an unknown key", attempt: emit("student", "task:progress", report("taskOfStudent", { solved: 1, minutes: 30 })), code: VF, says: /"minutes"/ },
   { name: "an unknown state", attempt: emit("student", "task:progress", report("taskOfStudent", { state: "finished" })), code: VF, says: /^state:/ },
   { name: "a body that is not an object", attempt: http("student", "POST", "/api/tasks/{reportedTask}/progress", "[1]"), code: VF, says: /must be an object/ },
@@ -131,6 +145,13 @@ const CASES: Case[] = [
   { name: "a student reads a classmate's summary", attempt: http("student", "GET", "/api/rooms/{roomId}/students/{classmate}/summary"), code: "FORBIDDEN" },
   { name: "a student reads a task of a room they are not in", attempt: http("outsider", "GET", "/api/tasks/{taskOfStudent}"), code: "NOT_A_MEMBER" },
   { name: "a student lists the tasks of a room they are not in", attempt: http("outsider", "GET", "/api/rooms/{roomId}/tasks"), code: "NOT_A_MEMBER" },
+  { name: "dueAt in the year 10000", attempt: emit("coach", "task:create", (w) => newTask(w, { dueAt: Date.UTC(10000, 0, 1) })), code: VF, says: /^dueAt/ },
+  { name: "dueAt in the year 10000", attempt: http("coach", "PATCH", "/api/tasks/{taskOfStudent}", { clientId: "c-y10k", dueAt: 8.64e15 }), code: VF, says: /^dueAt/ },
+  { name: "dueAt in the year 10000 (ISO)", attempt: http("coach", "POST", "/api/rooms/{roomId}/tasks", { clientId: "c-y10k-iso", title: "Optik", dueAt: "+010000-01-01T00:00:00+00:00" }), code: VF, says: /^dueAt/ },
+  { name: "U+0000 in a key", attempt: emit("coach", "task:create", (w) => ({ ...newTask(w), "ti\u0000tle": "x" })), code: VF, says: /U\+0000/ },
+  { name: "U+0000 in a path id", attempt: http("coach", "GET", "/api/rooms/%00"), code: VF, says: /^roomId: must not contain U\+0000/ },
+  { name: "U+0000 in a query string", attempt: http("coach", "GET", "/api/me/tasks?cursor=a%00b"), code: VF, says: /^cursor: must not contain U\+0000/ },
+  { name: "U+0000 in a login email", attempt: http("outsider", "POST", "/api/auth/login", { email: "a\u0000@test.coachwire", password: "x" }), code: VF, says: /^email: must not contain U\+0000/ },
   { name: "dueAt in the past", attempt: emit("coach", "task:create", (w) => newTask(w, { dueAt: Date.now() - 60_000 })), code: VF, says: /^dueAt: is in the past/ },
   { name: "dueAt in the past (ISO)", attempt: http("coach", "POST", "/api/rooms/{roomId}/tasks", { clientId: "c-v", title: "Optik", dueAt: "2020-01-01T09:00:00+03:00" }), code: VF, says: /^dueAt: is in the past/ },
   { name: "an unknown subject", attempt: emit("coach", "task:create", (w) => newTask(w, { subjectId: "no-such-subject" })), code: VF, says: /^subjectId: no subject/ },
@@ -162,7 +183,18 @@ const CASES: Case[] = [
   { name: "an unknown user invited", attempt: http("coach", "POST", "/api/rooms/{roomId}/members", { userId: "nobody" }), code: "NOT_FOUND" },
   { name: "a student removes a classmate", attempt: http("student", "DELETE", "/api/rooms/{roomId}/members/{classmate}"), code: "FORBIDDEN" },
   { name: "a student mutes a classmate", attempt: http("student", "POST", "/api/rooms/{roomId}/members/{classmate}/mute", { muted: true }), code: "FORBIDDEN" },
-  { name: "a coach removed", attempt: http("coach", "DELETE", "/api/rooms/{roomId}/members/{coCoach}"), code: "FORBIDDEN", says: /cannot be removed/ },
+  { name: "a co-coach removes the room's creator", attempt: http("coCoach", "DELETE", "/api/rooms/{roomId}/members/{coach}"), code: "FORBIDDEN", says: /creator cannot be removed/ },
+  { name: "the creator removes themself", attempt: http("coach", "DELETE", "/api/rooms/{roomId}/members/{coach}"), code: "FORBIDDEN", says: /creator cannot be removed/ },
+  { name: "a third member of a 1:1 room by id", attempt: http("coach", "POST", "/api/rooms/{directRoom}/members", (w: World) => ({ userId: w.users.classmate.id })), code: "ROOM_FULL" },
+  { name: "a second coach in a 1:1 room by id", attempt: http("coach", "POST", "/api/rooms/{directRoom}/members", (w: World) => ({ userId: w.users.coCoach.id })), code: "ROOM_FULL" },
+  { name: "a join code for a 1:1 room", attempt: http("coach", "POST", "/api/rooms/{directRoom}/join-codes", {}), code: "ROOM_FULL" },
+  { name: "a third member of a 1:1 room by join code", attempt: http("classmate", "POST", "/api/join", (w: World) => ({ code: w.directCode })), code: "ROOM_FULL" },
+  { name: "a student changes the room's settings", attempt: http("student", "PATCH", "/api/rooms/{roomId}", { shareProgress: true }), code: "FORBIDDEN" },
+  { name: "a student changes the room's settings", attempt: emit("student", "room:update", (w) => ({ roomId: w.roomId, shareProgress: true })), code: "FORBIDDEN" },
+  { name: "settings of a room one is not in", attempt: http("otherCoach", "PATCH", "/api/rooms/{roomId}", { shareProgress: true }), code: "NOT_A_MEMBER" },
+  { name: "shareProgress of the wrong type", attempt: http("coach", "PATCH", "/api/rooms/{roomId}", { shareProgress: "yes" }), code: VF, says: /^shareProgress:/ },
+  { name: "no setting given", attempt: http("coach", "PATCH", "/api/rooms/{roomId}", {}), code: VF, says: /^shareProgress:/ },
+  { name: "an unknown setting", attempt: emit("coach", "room:update", (w) => ({ roomId: w.roomId, shareProgress: true, leaderboard: true })), code: VF, says: /"leaderboard"/ },
   { name: "a coach muted", attempt: http("coach", "POST", "/api/rooms/{roomId}/members/{coCoach}/mute", { muted: true }), code: "FORBIDDEN", says: /cannot be muted/ },
   { name: "removing a non-member", attempt: http("coach", "DELETE", "/api/rooms/{roomId}/members/{outsider}"), code: "NOT_FOUND" },
   { name: "muted of the wrong type", attempt: http("coach", "POST", "/api/rooms/{roomId}/members/{classmate}/mute", { muted: "yes" }), code: VF, says: /^muted:/ },
@@ -287,10 +319,20 @@ for (const driver of await availableDrivers()) {
       w.reportedTask = (await ok<Created>("coach", "task:create", newTask(w, { target: 10 }))).task.id;
       await ok("student", "task:progress", { taskId: w.reportedTask, opId: cid(), solved: 6 });
       w.cancelledTask = (await ok<Created>("coach", "task:create", newTask(w))).task.id;
+      w.openEndedTask = (await ok<Created>("coach", "task:create", newTask(w, { target: null }))).task.id;
       await ok("coach", "task:cancel", { taskId: w.cancelledTask, clientId: cid() });
       const code = await w.rest("coach", "POST", `/api/rooms/${w.roomId}/join-codes`, {});
       assert.equal(code.status, 201, JSON.stringify(code.body));
       w.expiredCode = (code.body["joinCode"] as { code: string }).code;
+      const direct = await w.rest("coach", "POST", "/api/rooms", { name: "1:1", kind: "direct", studentId: users.student.id });
+      assert.equal(direct.status, 201, JSON.stringify(direct.body));
+      w.directRoom = (direct.body["room"] as { id: string }).id;
+      w.directCode = "DRCTCODE";
+      await tdb.db.query("INSERT INTO join_codes (code, room_id, created_by, expires_at) VALUES ($1, $2, $3, now() + interval '1 day')", [
+        w.directCode,
+        w.directRoom,
+        users.coach.id,
+      ]);
     });
     after(async () => {
       await server.close();

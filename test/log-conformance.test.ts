@@ -8,6 +8,7 @@ import { appendEvents, type AppendOutcome, type EventDraft } from "../server/log
 import { readAfter, readBefore } from "../server/log/history.ts";
 import { Persister } from "../server/log/persister.ts";
 import { conformanceDatabase } from "./support/conformance-database.ts";
+import { createUser } from "./support/fixtures.ts";
 import { availableDrivers, type TestDatabase } from "./support/databases.ts";
 
 /** Reads as a coach of the room: the whole log, nothing redacted (what a viewer sees is tested in coaching-privacy). */
@@ -101,6 +102,29 @@ for (const driver of await availableDrivers()) {
         assert.deepEqual(next.map((o) => [o.status, eventOf(o).seq]), [["stored", 4], ["stored", 1], ["duplicate", 3], ["stored", 2]]);
         const rows = await db.query<{ client_id: string | null }>("SELECT client_id FROM room_events WHERE room_id = $1 ORDER BY seq", [a]);
         assert.deepEqual(rows.rows.map((r) => r.client_id), [null, null, "NULL", null]);
+      });
+
+      test("clientIds are scoped per sender: another sender's id is stored anew, the same sender's is a duplicate, senderless events share one scope", async () => {
+        const room = await newRoom();
+        const other = (await createUser(db, "student")).id;
+        const [mine] = await append([draft(room, "shared-id", "mine")]);
+        // Another member guessing (or reusing) the id neither suppresses nor is suppressed.
+        const theirs = await append([{ ...draft(room, "shared-id", "theirs"), senderId: other }, draft(room, "shared-id", "mine again")]);
+        assert.deepEqual(theirs.map((o) => [o.status, eventOf(o).seq, eventOf(o).senderId]), [["stored", 2, other], ["duplicate", 1, senderId]]);
+        assert.deepEqual((eventOf(theirs[0]).body as { text: string }).text, "theirs");
+        assert.deepEqual(eventOf(theirs[1]), eventOf(mine));
+        const again = await append([{ ...draft(room, "shared-id", "theirs resent"), senderId: other }]);
+        assert.deepEqual(again.map((o) => [o.status, eventOf(o).seq]), [["duplicate", 2]]);
+        // Events without a sender (the job worker's notices) still find their first copy.
+        const notice = { ...draft(room, "notice:x"), senderId: null };
+        const notices = await append([notice, notice]);
+        assert.deepEqual(notices.map((o) => [o.status, eventOf(o).seq]), [["stored", 3], ["duplicate", 3]]);
+        assert.deepEqual(await seqs(room), [1, 2, 3]);
+        // The database itself holds the rule: one row per (room, sender, clientId).
+        await assert.rejects(
+          db.query("INSERT INTO room_events (room_id, seq, client_id, kind, sender_id, body) VALUES ($1, 99, 'shared-id', 'chat', $2, '{}')", [room, other]),
+          (err: { code?: string }) => err.code === "23505",
+        );
       });
     });
 

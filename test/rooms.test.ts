@@ -79,6 +79,26 @@ for (const driver of await availableDrivers()) {
       client.close();
     });
 
+    test("a clientId is the sender's own: a member reusing another member's id gets a new seq, and the first sender's retry still dedupes", async () => {
+      const [first, second] = [await server.client(students[0]!), await server.client(students[1]!)];
+      const mine = await first.send(roomId, { text: "benim" }, "guessable-id-1");
+      const theirs = await second.send(roomId, { text: "onun" }, "guessable-id-1");
+      assert.equal(theirs.duplicate, false, "another member's id is not a repeat of theirs");
+      assert.notEqual(theirs.seq, mine.seq);
+      const retry = await first.send(roomId, { text: "benim" }, "guessable-id-1");
+      assert.deepEqual([retry.seq, retry.duplicate], [mine.seq, true]);
+      const rows = await tdb.db.query<{ seq: number; sender_id: string; body: { text: string } }>(
+        "SELECT seq, sender_id, body FROM room_events WHERE room_id = $1 AND client_id = 'guessable-id-1' ORDER BY seq",
+        [roomId],
+      );
+      assert.deepEqual(rows.rows.map((r) => [Number(r.seq), r.sender_id, r.body.text]), [
+        [mine.seq, students[0]!.id, "benim"],
+        [theirs.seq, students[1]!.id, "onun"],
+      ]);
+      first.close();
+      second.close();
+    });
+
     test("a client dropped mid-stream resumes from its cursor and misses nothing", async () => {
       const sender = await server.client(coach);
       const receiver = await server.client(students[1]!);

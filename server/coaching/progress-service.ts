@@ -1,5 +1,5 @@
 import { PROGRESS_STATES, type ProgressState, type ProgressView } from "../../protocol/coaching.ts";
-import type { TaskProgressRequest } from "../../protocol/coaching-schemas.ts";
+import { MAX_COUNT, type TaskProgressRequest } from "../../protocol/coaching-schemas.ts";
 import { CoachwireError } from "../../protocol/errors.ts";
 import type { ProgressResult } from "../../protocol/events.ts";
 import type { Db } from "../../db/db.ts";
@@ -47,6 +47,7 @@ export class ProgressService {
       if (task.target !== null && total > task.target) {
         throw new CoachwireError("COUNT_OUT_OF_RANGE", `${total} would pass the target of ${task.target} (${row.solved} so far)`);
       }
+      if (total > MAX_COUNT) throw new CoachwireError("COUNT_OUT_OF_RANGE", `${total} would pass the most a count can reach, ${MAX_COUNT} (${row.solved} so far)`);
       let state = later(row.state, req.state ?? row.state);
       if (solved > 0) state = later(state, "started");
       if (task.target !== null && total === task.target) state = "done";
@@ -66,7 +67,7 @@ export class ProgressService {
     const result = await this.writer.write(roomId, async (log): Promise<ProgressResult> => {
       await log.lockRoom(roomId);
       await membershipOf(log.tx, roomId, userId, "TASK_NOT_FOUND");
-      const earlier = opId === null ? undefined : await log.findByClientId(roomId, clientId);
+      const earlier = opId === null ? undefined : await log.findByClientId(roomId, userId, clientId);
       if (earlier) {
         return { progress: (earlier.body as { progress: ProgressView }).progress, seq: earlier.seq, duplicate: true };
       }
@@ -88,8 +89,12 @@ export class ProgressService {
         [taskId, userId, to.state, to.solved, to.correct, to.wrong],
       );
       const progress = progressView(updated.rows[0]!, task.due_at);
+      // Read under the room's lock, which a settings change takes too: the event says whether
+      // classmates may see it as the room stood when it was reported (server/log/audience.ts).
+      const room = await log.tx.query<{ share_progress: boolean }>("SELECT share_progress FROM rooms WHERE id = $1", [roomId]);
+      const shared = room.rows[0]?.share_progress === true;
       // A seen mark repeats harmlessly (nothing changes), so only reports keep their clientId.
-      const draft = { roomId, clientId: opId === null ? null : clientId, kind: "task.progress" as const, senderId: userId, body: { progress, opId } };
+      const draft = { roomId, clientId: opId === null ? null : clientId, kind: "task.progress" as const, senderId: userId, body: { progress, opId, shared } };
       const { event } = only(await log.append([draft]));
       changed = { progress, task };
       return { progress, seq: event.seq, duplicate: false };

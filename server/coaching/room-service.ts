@@ -1,6 +1,6 @@
 import { randomBytes, randomInt } from "node:crypto";
 import type { Page, RoomSummary } from "../../protocol/coaching.ts";
-import type { JoinCodeCreateRequest, PageQuery, RoomCreateRequest } from "../../protocol/coaching-schemas.ts";
+import type { JoinCodeCreateRequest, PageQuery, RoomCreateRequest, RoomUpdateRequest } from "../../protocol/coaching-schemas.ts";
 import { CoachwireError } from "../../protocol/errors.ts";
 import type { MemberRole, RoomMember } from "../../protocol/events.ts";
 import type { Db, Queryable } from "../../db/db.ts";
@@ -29,6 +29,7 @@ interface SummaryRow {
   id: string;
   name: string;
   kind: "group" | "direct";
+  share_progress: boolean;
   role: MemberRole;
   muted: boolean;
   last_seq: number;
@@ -40,7 +41,7 @@ interface SummaryRow {
 }
 
 const SUMMARY_SELECT = `
-  SELECT r.id, r.name, r.kind, m.role, m.muted, r.last_seq, m.last_read_seq,
+  SELECT r.id, r.name, r.kind, r.share_progress, m.role, m.muted, r.last_seq, m.last_read_seq,
          e.seq AS e_seq, e.kind AS e_kind, e.sender_id AS e_sender, e.created_at AS e_created_at
     FROM memberships m JOIN rooms r ON r.id = m.room_id
     LEFT JOIN room_events e ON e.room_id = r.id AND e.seq = r.last_seq`;
@@ -127,47 +128,66 @@ export class RoomService {
     return { room, members: members.rows.map((m) => ({ userId: m.user_id, displayName: m.display_name, role: m.role, muted: m.muted })) };
   }
 
-  /** The room's coach adds a student (or a fellow coach) by id; adding a member again changes nothing. */
+  /**
+   * The room's coach adds a student (or a fellow coach) by id; adding a member again changes
+   * nothing. A 1:1 room takes no one but its coach and its student (ROOM_FULL).
+   */
   async addMember(userId: string, roomId: string, memberId: string): Promise<RoomDetails> {
-    const added = await this.writer.write(roomId, async (log) => {
-      await log.lockRoom(roomId);
-      await requireRoomCoach(log.tx, roomId, userId);
-      // Someone of another institution is "no user", exactly like an id nobody has.
-      const user = await log.tx.query<{ role: UserRole }>(
-        "SELECT role FROM users WHERE id = $1 AND institution_id = (SELECT institution_id FROM rooms WHERE id = $2)",
-        [memberId, roomId],
-      );
-      if (!user.rows[0]) throw new CoachwireError("NOT_FOUND", `No user ${memberId}`);
-      if (!allows(user.rows[0].role, "room.member")) throw new CoachwireError("VALIDATION_FAILED", `userId: ${memberId} is a parent; parents are not room members`);
-      return this.addMembership(log, roomId, memberId, user.rows[0].role === "student" ? "student" : "coach", "invite");
-    });
-    if (added) this.onMembership(roomId, null);
+    await this.writer.write(
+      roomId,
+      async (log) => {
+        await log.lockRoom(roomId);
+        await requireRoomCoach(log.tx, roomId, userId);
+        // Someone of another institution is "no user", exactly like an id nobody has.
+        const user = await log.tx.query<{ role: UserRole }>(
+          "SELECT role FROM users WHERE id = $1 AND institution_id = (SELECT institution_id FROM rooms WHERE id = $2)",
+          [memberId, roomId],
+        );
+        if (!user.rows[0]) throw new CoachwireError("NOT_FOUND", `No user ${memberId}`);
+        if (!allows(user.rows[0].role, "room.member")) throw new CoachwireError("VALIDATION_FAILED", `userId: ${memberId} is a parent; parents are not room members`);
+        refuseThirdMember(await roomRules(log.tx, roomId), memberId);
+        return this.addMembership(log, roomId, memberId, user.rows[0].role === "student" ? "student" : "coach", "invite");
+      },
+      (added) => added && this.onMembership(roomId, null),
+    );
     return this.get(userId, roomId);
   }
 
-  /** The room's coach removes a student: their unfinished assignments in the room go with them. */
+  /**
+   * The room's coach removes a student: their unfinished assignments in the room go with them.
+   * A coach is removed by the room's creator, or steps down themself; the creator stays, so the
+   * room always keeps a coach (see {@link checkCoachRemoval}).
+   */
   async removeMember(userId: string, roomId: string, memberId: string, ip: string | null = null): Promise<void> {
-    await this.writer.write(roomId, async (log) => {
-      await log.lockRoom(roomId);
-      await requireRoomCoach(log.tx, roomId, userId);
-      const target = await membershipOf(log.tx, roomId, memberId).catch(() => undefined);
-      if (!target) throw new CoachwireError("NOT_FOUND", `${memberId} is not a member of this room`);
-      if (target.role === "coach") throw new CoachwireError("FORBIDDEN", "A coach cannot be removed from the room");
-      await log.tx.query("DELETE FROM memberships WHERE room_id = $1 AND user_id = $2", [roomId, memberId]);
-      await log.tx.query(
-        `DELETE FROM task_assignees a USING tasks t
-          WHERE t.id = a.task_id AND t.room_id = $1 AND a.user_id = $2 AND t.status = 'open' AND a.state <> 'done'`,
-        [roomId, memberId],
-      );
-      await log.append([{ roomId, clientId: null, kind: "member.removed", senderId: userId, body: { userId: memberId } }]);
-      await audit(log.tx, roomId, { actorId: userId, action: "member.remove", targetType: "user", targetId: memberId, ip, details: { roomId } });
-    });
-    this.onMembership(roomId, memberId);
+    await this.writer.write(
+      roomId,
+      async (log) => {
+        await log.lockRoom(roomId);
+        await requireRoomCoach(log.tx, roomId, userId);
+        const target = await membershipOf(log.tx, roomId, memberId).catch(() => undefined);
+        if (!target) throw new CoachwireError("NOT_FOUND", `${memberId} is not a member of this room`);
+        if (target.role === "coach") await checkCoachRemoval(log, roomId, userId, memberId);
+        await this.deleteMembership(log, roomId, userId, memberId);
+        await audit(log.tx, roomId, { actorId: userId, action: "member.remove", targetType: "user", targetId: memberId, ip, details: { roomId } });
+      },
+      () => this.onMembership(roomId, memberId),
+    );
+  }
+
+  /** Deletes the membership and the member's unfinished assignments of open tasks, and logs member.removed. */
+  private async deleteMembership(log: LogTransaction, roomId: string, userId: string, memberId: string): Promise<void> {
+    await log.tx.query("DELETE FROM memberships WHERE room_id = $1 AND user_id = $2", [roomId, memberId]);
+    await log.tx.query(
+      `DELETE FROM task_assignees a USING tasks t
+        WHERE t.id = a.task_id AND t.room_id = $1 AND a.user_id = $2 AND t.status = 'open' AND a.state <> 'done'`,
+      [roomId, memberId],
+    );
+    await log.append([{ roomId, clientId: null, kind: "member.removed", senderId: userId, body: { userId: memberId } }]);
   }
 
   /** The room's coach mutes or unmutes a student (muted: no chat; reading and progress still work). */
   async setMuted(userId: string, roomId: string, memberId: string, muted: boolean, ip: string | null = null): Promise<void> {
-    const changed = await this.writer.write(roomId, async (log) => {
+    await this.writer.write(roomId, async (log) => {
       await log.lockRoom(roomId);
       await requireRoomCoach(log.tx, roomId, userId);
       const target = await membershipOf(log.tx, roomId, memberId).catch(() => undefined);
@@ -178,13 +198,30 @@ export class RoomService {
       await log.append([{ roomId, clientId: null, kind: "member.muted", senderId: userId, body: { userId: memberId, muted } }]);
       await audit(log.tx, roomId, { actorId: userId, action: muted ? "member.mute" : "member.unmute", targetType: "user", targetId: memberId, ip, details: { roomId } });
       return true;
+    }, (changed) => changed && this.onMembership(roomId, null));
+  }
+
+  /**
+   * The room's coach changes the room's settings. `shareProgress`: whether classmates see each
+   * other's task.progress in full (off by default: redacted; see server/log/audience.ts). It
+   * applies to progress reported from then on; a change is logged as room.updated.
+   */
+  async updateSettings(userId: string, roomId: string, req: RoomUpdateRequest): Promise<RoomDetails> {
+    await this.writer.write(roomId, async (log) => {
+      await log.lockRoom(roomId);
+      await requireRoomCoach(log.tx, roomId, userId);
+      const res = await log.tx.query<{ share_progress: boolean }>("SELECT share_progress FROM rooms WHERE id = $1", [roomId]);
+      if (res.rows[0]!.share_progress === req.shareProgress) return;
+      await log.tx.query("UPDATE rooms SET share_progress = $2 WHERE id = $1", [roomId, req.shareProgress]);
+      await log.append([{ roomId, clientId: null, kind: "room.updated", senderId: userId, body: { shareProgress: req.shareProgress } }]);
     });
-    if (changed) this.onMembership(roomId, null);
+    return this.get(userId, roomId);
   }
 
   /** The room's coach makes a code students can join with until it expires (or is used up). */
   async createJoinCode(userId: string, roomId: string, req: JoinCodeCreateRequest): Promise<JoinCode> {
     await requireRoomCoach(this.db, roomId, userId);
+    if ((await roomRules(this.db, roomId)).kind === "direct") throw new CoachwireError("ROOM_FULL", "A 1:1 room has no join codes");
     const expiresAt = new Date(Date.now() + req.ttlSeconds * 1000);
     // 32^8 codes: a collision is rare, and a fresh code on the next try.
     for (let attempt = 0; ; attempt++) {
@@ -209,14 +246,14 @@ export class RoomService {
     );
     const roomId = found.rows[0]?.room_id;
     if (!roomId) throw new CoachwireError("JOIN_CODE_INVALID");
-    const added = await this.writer.write(roomId, async (log) => {
+    await this.writer.write(roomId, async (log) => {
       await log.lockRoom(roomId);
       const already = await log.tx.query("SELECT 1 FROM memberships WHERE room_id = $1 AND user_id = $2", [roomId, userId]);
       if (already.rows.length > 0) return false;
+      refuseThirdMember(await roomRules(log.tx, roomId), userId);
       await claimCode(log.tx, code);
       return this.addMembership(log, roomId, userId, "student", "code");
-    });
-    if (added) this.onMembership(roomId, null);
+    }, (added) => added && this.onMembership(roomId, null));
     return this.get(userId, roomId);
   }
 
@@ -231,6 +268,8 @@ export class RoomService {
     if (!roomId) throw new CoachwireError("JOIN_CODE_INVALID");
     const userId = await this.writer.write(roomId, async (log) => {
       await log.lockRoom(roomId);
+      // A new account is never a 1:1 room's own student.
+      if ((await roomRules(log.tx, roomId)).kind === "direct") throw new CoachwireError("ROOM_FULL", "A 1:1 room has one coach and one student");
       const institutionId = await claimCode(log.tx, code);
       const id = await createUser(log.tx, institutionId);
       await this.addMembership(log, roomId, id, "student", "code");
@@ -246,7 +285,7 @@ export class RoomService {
       await log.lockRoom(roomId);
       await requireRoomCoach(log.tx, roomId, userId);
       const clientId = `chat.delete:${seq}`;
-      const earlier = await log.findByClientId(roomId, clientId);
+      const earlier = await log.findInRoom(roomId, clientId);
       if (earlier) return { seq: earlier.seq };
       const target = await log.tx.query<{ kind: string }>("SELECT kind FROM room_events WHERE room_id = $1 AND seq = $2", [roomId, seq]);
       if (target.rows[0]?.kind !== "chat") throw new CoachwireError("NOT_FOUND", `No chat message at seq ${seq}`);
@@ -356,6 +395,48 @@ function summaryView(r: SummaryRow): RoomSummary {
     lastReadSeq: r.last_read_seq,
     unread: Math.max(0, r.last_seq - r.last_read_seq),
     muted: r.muted,
+    shareProgress: r.share_progress,
     lastEvent: r.e_seq === null ? null : { seq: r.e_seq, kind: r.e_kind!, senderId: r.e_sender, createdAt: r.e_created_at!.getTime() },
   };
+}
+
+interface RoomRules {
+  kind: "group" | "direct";
+  createdBy: string | null;
+  directStudentId: string | null;
+}
+
+async function roomRules(q: Queryable, roomId: string): Promise<RoomRules> {
+  const res = await q.query<{ kind: "group" | "direct"; created_by: string | null; direct_student_id: string | null }>(
+    "SELECT kind, created_by, direct_student_id FROM rooms WHERE id = $1",
+    [roomId],
+  );
+  const row = res.rows[0];
+  if (!row) throw new CoachwireError("ROOM_NOT_FOUND");
+  return { kind: row.kind, createdBy: row.created_by, directStudentId: row.direct_student_id };
+}
+
+/** A 1:1 room is its coach and its student: anyone else is ROOM_FULL (by id or by join code). */
+function refuseThirdMember(room: RoomRules, userId: string): void {
+  if (room.kind === "direct" && userId !== room.createdBy && userId !== room.directStudentId) {
+    throw new CoachwireError("ROOM_FULL", "A 1:1 room has one coach and one student; make a group room for more");
+  }
+}
+
+/**
+ * Who may remove a coach: the room's creator removes any other coach, and a coach may step down
+ * themself; nobody removes the creator, so the room always keeps a coach. A room whose creator
+ * is not one of its coaches (none recorded, or gone) lets any of its coaches remove another, as
+ * long as one coach remains.
+ */
+async function checkCoachRemoval(log: LogTransaction, roomId: string, userId: string, coachId: string): Promise<void> {
+  const { createdBy } = await roomRules(log.tx, roomId);
+  const coaches = await log.tx.query<{ user_id: string }>("SELECT user_id FROM memberships WHERE room_id = $1 AND role = 'coach'", [roomId]);
+  const ids = coaches.rows.map((r) => r.user_id);
+  const creatorCoaches = createdBy !== null && ids.includes(createdBy);
+  if (creatorCoaches && coachId === createdBy) throw new CoachwireError("FORBIDDEN", "The room's creator cannot be removed from it");
+  if (creatorCoaches && userId !== createdBy && userId !== coachId) {
+    throw new CoachwireError("FORBIDDEN", "Only the room's creator can remove another coach");
+  }
+  if (ids.length <= 1) throw new CoachwireError("FORBIDDEN", "A room keeps at least one coach");
 }

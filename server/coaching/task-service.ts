@@ -29,7 +29,7 @@ export class TaskService {
       const lastSeq = await log.lockRoom(req.roomId);
       await requireRoomCoach(log.tx, req.roomId, userId);
       const clientId = `task.create:${userId}:${req.clientId}`;
-      const earlier = await log.findByClientId(req.roomId, clientId);
+      const earlier = await log.findByClientId(req.roomId, userId, clientId);
       if (earlier) {
         const taskId = (earlier.body as { task: TaskView }).task.id;
         return { task: await loadTaskView(log.tx, taskId), seq: earlier.seq, duplicate: true };
@@ -113,7 +113,7 @@ export class TaskService {
     const result = await this.writer.write(roomId, async (log) => {
       await log.lockRoom(roomId);
       await requireRoomCoach(log.tx, roomId, userId, "TASK_NOT_FOUND");
-      const earlier = await log.findByClientId(roomId, clientId);
+      const earlier = await log.findByClientId(roomId, userId, clientId);
       if (earlier) return { task: await loadTaskView(log.tx, taskId), seq: earlier.seq, duplicate: true };
       if ((await loadTask(log.tx, taskId)).status === "cancelled") throw new CoachwireError("TASK_CANCELLED");
       const body = await apply(log);

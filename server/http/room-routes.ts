@@ -7,6 +7,7 @@ import {
   muteSchema,
   pageQuerySchema,
   roomCreateSchema,
+  roomUpdateSchema,
   subjectCreateSchema,
 } from "../../protocol/coaching-schemas.ts";
 import { idSchema, seqSchema } from "../../protocol/schemas.ts";
@@ -45,6 +46,10 @@ export function roomRoutes(ctx: RoomRoutesContext): Route[] {
       return ok({ room, created }, created ? 201 : 200);
     }),
     route("GET", "/api/rooms/:roomId", async (req, p) => ok(await coaching.rooms.get(p.userId, readParams(req, roomPath).roomId))),
+    route("PATCH", "/api/rooms/:roomId", async (req, p) => {
+      const { roomId } = readParams(req, roomPath);
+      return ok(await coaching.rooms.updateSettings(p.userId, roomId, readJson(req, roomUpdateSchema)));
+    }),
     route("GET", "/api/rooms/:roomId/events", async (req, p) => {
       const { roomId } = readParams(req, roomPath);
       const q = readQuery(req, historyQuery);

@@ -1,5 +1,7 @@
 import type { z } from "zod";
 import { CoachwireError, toWireError } from "../../protocol/errors.ts";
+import { findNul } from "../../protocol/schemas.ts";
+import { catalogError } from "../error-mapping.ts";
 
 /** A request as every route sees it, whichever HTTP transport (uWS or node:http) received it. */
 export interface HttpRequest {
@@ -86,10 +88,10 @@ export async function dispatch(routes: readonly Route[], req: HttpRequest, onUne
   }
 }
 
-/** The reply for anything thrown: a catalog error body with the code's HTTP status. */
+/** The reply for anything thrown: a catalog error body with the code's HTTP status (see {@link catalogError}). */
 export function errorReply(err: unknown): HttpReply {
-  const status = err instanceof CoachwireError ? err.status : 500;
-  return { status, body: { ok: false, error: toWireError(err) } };
+  const error = catalogError(err);
+  return { status: error.status, body: { ok: false, error: toWireError(error) } };
 }
 
 /** Validates the query string against a schema (repeated keys: the last one wins). */
@@ -102,7 +104,8 @@ export function readParams<S extends z.ZodType>(req: HttpRequest, schema: S): z.
   return validated(schema, req.params);
 }
 
-function validated<S extends z.ZodType>(schema: S, value: unknown): z.infer<S> {
+function validated<S extends z.ZodType>(schema: S, value: unknown, nulAllowed = false): z.infer<S> {
+  if (!nulAllowed) refuseNul(value);
   const parsed = schema.safeParse(value);
   if (!parsed.success) throw new CoachwireError("VALIDATION_FAILED", describeIssues(parsed.error));
   return parsed.data;
@@ -114,6 +117,19 @@ function validated<S extends z.ZodType>(schema: S, value: unknown): z.infer<S> {
  * reads as {} (a route whose URL says it all needs no body).
  */
 export function readJson<S extends z.ZodType>(req: HttpRequest, schema: S, fromPath?: Record<string, unknown>): z.infer<S> {
+  return validated(schema, parseJson(req, fromPath));
+}
+
+/**
+ * Like {@link readJson}, without the U+0000 refusal: for a body whose handler refuses U+0000
+ * itself with a more specific code (a CSV import's text is CSV_INVALID). Nothing it returns may
+ * reach the database unchecked.
+ */
+export function readJsonCheckedElsewhere<S extends z.ZodType>(req: HttpRequest, schema: S): z.infer<S> {
+  return validated(schema, parseJson(req), true);
+}
+
+function parseJson(req: HttpRequest, fromPath?: Record<string, unknown>): unknown {
   let value: unknown;
   try {
     value = fromPath && req.body.length === 0 ? {} : JSON.parse(req.body.toString("utf8"));
@@ -124,7 +140,16 @@ export function readJson<S extends z.ZodType>(req: HttpRequest, schema: S, fromP
     if (typeof value !== "object" || value === null || Array.isArray(value)) throw new CoachwireError("VALIDATION_FAILED", "payload: must be an object");
     value = { ...value, ...fromPath };
   }
-  return validated(schema, value);
+  return value;
+}
+
+/**
+ * Refuses U+0000 anywhere in a decoded payload (any string, any key), before any schema or
+ * handler sees it: PostgreSQL text cannot hold it, so it could never be stored or looked up.
+ */
+export function refuseNul(value: unknown): void {
+  const path = findNul(value);
+  if (path !== undefined) throw new CoachwireError("VALIDATION_FAILED", `${path}: must not contain U+0000`);
 }
 
 /** A short, human-readable summary of schema problems, e.g. `roomId: must be…`. */

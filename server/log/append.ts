@@ -60,10 +60,10 @@ interface AppendRow {
 
 /**
  * The one write path into room logs: one call of the `coachwire_append` function
- * (db/migrations/002_append_function.sql), atomic on its own, or part of the caller's
+ * (db/migrations/006_room_rules.sql), atomic on its own, or part of the caller's
  * transaction when `db` is one. Per room, in draft order, it assigns the next gap-free seqs
- * under the room's row lock; a clientId already stored in the room answers the stored event
- * (nothing written); an unknown room — or, with `checkSender`, a sender no longer a member or
+ * under the room's row lock; a clientId the same sender already stored in the room answers the
+ * stored event (nothing written; another sender's id is theirs, not a repeat); an unknown room — or, with `checkSender`, a sender no longer a member or
  * muted — fails that draft only. Outcomes are in draft order.
  */
 export async function appendEvents(db: Queryable, drafts: readonly EventDraft[]): Promise<AppendOutcome[]> {

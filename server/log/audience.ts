@@ -2,9 +2,13 @@ import type { MemberRole, RoomEvent } from "../../protocol/events.ts";
 
 /**
  * Who may read what of a room's log. Every member sees every event (seqs stay gap-free for
- * everyone), but a notice — a reminder or nudge to one student, an overdue list or a digest for
- * the coach — is shown in full only to its recipient and the room's coaches; the others see that
- * a notice of that kind happened, without whom it was for or what it said.
+ * everyone), but some events are shown in full only to the one they are about and the room's
+ * coaches; the other members see that such an event happened, without whom it was about or what
+ * it said:
+ * - a notice (a reminder or nudge to one student, an overdue list or a digest for the coach),
+ *   about its recipient;
+ * - a student's task.progress, about that student, unless the room shared progress when it was
+ *   reported (the room setting shareProgress, off by default; the event body's `shared`).
  */
 
 /** The member reading the log. */
@@ -20,21 +24,30 @@ export const coachChannel = (roomId: string) => `#coach:${roomId}`;
 /** Channels that are not chat rooms start with this (room ids never do). */
 export const isChannel = (name: string) => name.startsWith("#");
 
-/** True for events shown in full only to their recipient and the room's coaches. */
+/** True for events shown in full only to the one they are about and the room's coaches. */
 export function isPrivate(event: RoomEvent): boolean {
-  return event.kind === "notice";
+  if (event.kind === "notice") return true;
+  if (event.kind === "task.progress") return (event.body as { shared?: unknown }).shared !== true;
+  return false;
 }
 
-/** The recipient of a private event. */
+/** The one a private event is about: a notice's recipient, a progress report's student. */
 export function recipientOf(event: RoomEvent): string | undefined {
-  const userId = (event.body as { userId?: unknown }).userId;
+  const body = event.body as { userId?: unknown; progress?: { userId?: unknown } };
+  const userId = event.kind === "task.progress" ? body.progress?.userId : body.userId;
   return typeof userId === "string" ? userId : undefined;
 }
 
-/** The event as a member who is not its audience sees it: the kind of notice, nothing more. */
+/**
+ * The event as a member who is not its audience sees it: its kind (and a notice's kind), nothing
+ * more. The sender and the clientId go too, since they name the student (`task.progress:<userId>:…`).
+ */
 export function redacted(event: RoomEvent): RoomEvent {
-  const notice = (event.body as { notice?: unknown }).notice;
-  return { ...event, body: { notice, redacted: true } };
+  if (event.kind === "notice") {
+    const notice = (event.body as { notice?: unknown }).notice;
+    return { ...event, clientId: null, body: { notice, redacted: true } };
+  }
+  return { ...event, senderId: null, clientId: null, body: { redacted: true } };
 }
 
 /** The event as `viewer` may see it. */
@@ -54,8 +67,8 @@ interface Broadcast {
 }
 
 /**
- * Broadcasts one stored event to its room: as is, or — for a private event — in full to the
- * recipient and the room's coaches and redacted to everyone else in the room.
+ * Broadcasts one stored event to its room: as is, or — for a private event — in full to the one
+ * it is about and the room's coaches and redacted to everyone else in the room.
  */
 export function broadcastEvent(target: Broadcaster, event: RoomEvent): void {
   const recipient = recipientOf(event);

@@ -14,8 +14,13 @@ export interface LogTransaction {
    * run one at a time, and with one room per transaction they cannot deadlock.
    */
   lockRoom(roomId: string): Promise<number>;
-  /** The event already stored in the room under this clientId, if any (checked after lockRoom). */
-  findByClientId(roomId: string, clientId: string): Promise<RoomEvent | undefined>;
+  /**
+   * The event this sender already stored in the room under this clientId, if any (checked after
+   * lockRoom). Ids are scoped to their sender: another member's event with the same id is not it.
+   */
+  findByClientId(roomId: string, senderId: string | null, clientId: string): Promise<RoomEvent | undefined>;
+  /** The event stored in the room under this clientId by anyone (a key that is one per room, e.g. a message's tombstone). */
+  findInRoom(roomId: string, clientId: string): Promise<RoomEvent | undefined>;
   /** Appends events through the one write path (coachwire_append), inside this transaction. */
   append(drafts: readonly EventDraft[]): Promise<AppendOutcome[]>;
 }
@@ -27,7 +32,12 @@ export interface LogTransaction {
  * to anyone before it is durable. Chat goes through the group-commit persister instead; both
  * end in coachwire_append, so seqs stay gap-free per room whichever path wrote them.
  */
-export async function inLogTransaction<T>(db: Db, sink: CommitSink, fn: (t: LogTransaction) => Promise<T>): Promise<T> {
+export async function inLogTransaction<T>(
+  db: Db,
+  sink: CommitSink,
+  fn: (t: LogTransaction) => Promise<T>,
+  beforePublish?: (result: T) => void,
+): Promise<T> {
   const stored: RoomEvent[] = [];
   const result = await db.transaction((tx) =>
     fn({
@@ -37,8 +47,15 @@ export async function inLogTransaction<T>(db: Db, sink: CommitSink, fn: (t: LogT
         if (!res.rows[0]) throw new CoachwireError("ROOM_NOT_FOUND");
         return res.rows[0].last_seq;
       },
-      async findByClientId(roomId, clientId) {
-        const res = await tx.query<EventRow>(`SELECT ${EVENT_COLUMNS} FROM room_events WHERE room_id = $1 AND client_id = $2`, [
+      async findByClientId(roomId, senderId, clientId) {
+        const res = await tx.query<EventRow>(
+          `SELECT ${EVENT_COLUMNS} FROM room_events WHERE room_id = $1 AND coalesce(sender_id, '') = coalesce($2, '') AND client_id = $3`,
+          [roomId, senderId, clientId],
+        );
+        return res.rows[0] ? rowToEvent(res.rows[0]) : undefined;
+      },
+      async findInRoom(roomId, clientId) {
+        const res = await tx.query<EventRow>(`SELECT ${EVENT_COLUMNS} FROM room_events WHERE room_id = $1 AND client_id = $2 ORDER BY seq LIMIT 1`, [
           roomId,
           clientId,
         ]);
@@ -54,7 +71,13 @@ export async function inLogTransaction<T>(db: Db, sink: CommitSink, fn: (t: LogT
       },
     }),
   );
-  if (stored.length > 0) sink(stored);
+  // After COMMIT, before the broadcast: a membership change's notice then reaches every process
+  // ahead of its event, so a member who saw the event acts on caches that already know it.
+  try {
+    beforePublish?.(result);
+  } finally {
+    if (stored.length > 0) sink(stored);
+  }
   return result;
 }
 
@@ -91,8 +114,11 @@ export class RoomLogWriter {
     });
   }
 
-  /** Runs `fn` in a log transaction (see {@link inLogTransaction}) after the room's earlier writes. */
-  write<T>(roomId: string, fn: (t: LogTransaction) => Promise<T>): Promise<T> {
-    return this.queue.run(roomId, () => inLogTransaction(this.db, this.sink, fn));
+  /**
+   * Runs `fn` in a log transaction (see {@link inLogTransaction}) after the room's earlier writes;
+   * `beforePublish` is called with its result after the commit, before the events are broadcast.
+   */
+  write<T>(roomId: string, fn: (t: LogTransaction) => Promise<T>, beforePublish?: (result: T) => void): Promise<T> {
+    return this.queue.run(roomId, () => inLogTransaction(this.db, this.sink, fn, beforePublish));
   }
 }

@@ -1,4 +1,4 @@
-import { msgDeleteSchema, msgReadSchema, taskCancelSchema, taskCreateSchema, taskProgressSchema, taskRefSchema, taskUpdateSchema } from "../../protocol/coaching-schemas.ts";
+import { msgDeleteSchema, msgReadSchema, roomUpdateEventSchema, taskCancelSchema, taskCreateSchema, taskProgressSchema, taskRefSchema, taskUpdateSchema } from "../../protocol/coaching-schemas.ts";
 import type { Coaching } from "../coaching/coaching.ts";
 import type { RoomRegistry } from "../rooms/room-registry.ts";
 import type { RequestRouter } from "./request-handler.ts";
@@ -9,7 +9,7 @@ export interface CoachingHandlersContext {
 }
 
 /**
- * The coaching request events: read marks, message deletion, and tasks with their progress and
+ * The coaching request events: room settings, read marks, message deletion, and tasks with their progress and
  * board. Each is a thin call into the coaching services (the REST routes make the same calls),
  * which check roles and write state and log together.
  */
@@ -19,6 +19,10 @@ export function coachingEvents(router: RequestRouter, ctx: CoachingHandlersConte
   router.on("msg:read", msgReadSchema, async ({ roomId, seq }, { userId }) => {
     await ctx.rooms.get(roomId).authorize(userId);
     return { lastReadSeq: await coaching.readMarks.mark(roomId, userId, seq) };
+  });
+  router.on("room:update", roomUpdateEventSchema, async ({ roomId, ...settings }, { userId }) => {
+    const { room } = await coaching.rooms.updateSettings(userId, roomId, settings);
+    return { room };
   });
   router.on("msg:delete", msgDeleteSchema, ({ roomId, seq }, { userId, socket }) => coaching.rooms.deleteMessage(userId, roomId, seq, socket.data.ip));
   router.on("task:create", taskCreateSchema, (req, { userId }) => coaching.tasks.create(userId, req));

@@ -1,6 +1,7 @@
 import type { ExtendedError } from "socket.io";
 import { CoachwireError, toWireError } from "../../protocol/errors.ts";
 import type { AuthService } from "../auth/auth-service.ts";
+import { catalogError } from "../error-mapping.ts";
 import { clientIp } from "../http/route.ts";
 import type { CoachServer } from "./socket-types.ts";
 
@@ -24,6 +25,6 @@ export function requireAccessToken(io: CoachServer, auth: AuthService, isDrainin
 }
 
 function refusal(err: unknown): ExtendedError {
-  const wire = toWireError(err);
+  const wire = toWireError(catalogError(err));
   return Object.assign(new Error(wire.message), { data: wire });
 }

@@ -2,7 +2,8 @@ import type { Logger } from "pino";
 import type { z } from "zod";
 import { CoachwireError, toWireError } from "../../protocol/errors.ts";
 import type { Ack, ClientToServerEvents } from "../../protocol/events.ts";
-import { describeIssues } from "../http/route.ts";
+import { catalogError } from "../error-mapping.ts";
+import { describeIssues, refuseNul } from "../http/route.ts";
 import type { Metrics } from "../metrics/metrics.ts";
 import type { RateLimiter } from "../ratelimit/rate-limiter.ts";
 import type { CoachSocket } from "./socket-types.ts";
@@ -78,6 +79,7 @@ export class RequestRouter {
       const decision = this.limited.has(socket) ? await guards.limiter.consume(userId) : { allowed: true, retryAfterMs: 0 };
       if (!decision.allowed) throw new CoachwireError("RATE_LIMITED", `Too many requests; retry in ${decision.retryAfterMs} ms`);
       if (args.length !== 2) throw new CoachwireError("VALIDATION_FAILED", "expected exactly one payload argument");
+      refuseNul(args[0]);
       const parsed = route.schema.safeParse(args[0]);
       if (!parsed.success) throw new CoachwireError("VALIDATION_FAILED", describeIssues(parsed.error));
       const result = await route.handler(parsed.data, { socket, userId });
@@ -85,7 +87,7 @@ export class RequestRouter {
       if (event === "msg:send") guards.metrics?.ackLatency.observe((performance.now() - started) / 1000);
     } catch (err) {
       if (!(err instanceof CoachwireError)) guards.logger.error({ err, event, user: userId }, "request failed");
-      const error = toWireError(err);
+      const error = toWireError(catalogError(err));
       guards.metrics?.requestsFailed.inc({ event, code: error.code });
       reply({ ok: false, error });
     }

@@ -82,9 +82,16 @@ export class RoomActor {
     });
   }
 
-  /** Whether the cached members say this user is muted (false when nothing is cached yet). */
-  isMuted(userId: string): boolean {
-    return this.room?.members.get(userId)?.muted ?? false;
+  /**
+   * Whether this user may be heard typing: a member, not muted. Asked in the mailbox, so a mute
+   * whose invalidation is queued ahead of it is seen (the members are loaded again after one).
+   * An unknown room or a non-member is simply false: typing is dropped, never answered.
+   */
+  mayType(userId: string): Promise<boolean> {
+    return this.run(async () => {
+      const member = (await this.load()).members.get(userId);
+      return member !== undefined && !member.muted;
+    }).catch(() => false);
   }
 
   /** True when no command is queued or running. */
