@@ -55,6 +55,7 @@ export const en = {
   "event.taskCancelled": "task cancelled",
   "event.progress": "progress reported",
   "event.notice": "notice",
+  "event.roomUpdated": "room settings changed",
   "event.other": "update",
 
   "join.title": "Join a room",
@@ -237,6 +238,7 @@ export const en = {
   "error.ROOM_NOT_FOUND": "There is no such room.",
   "error.NOT_FOUND": "Not found.",
   "error.MUTED": "You are muted in this room.",
+  "error.ROOM_FULL": "A 1:1 room takes no other members.",
   "error.NOT_ASSIGNED": "This task is not assigned to you.",
   "error.TASK_NOT_FOUND": "There is no such task.",
   "error.TASK_CANCELLED": "This task was cancelled.",

@@ -55,6 +55,7 @@ export const tr: Record<MessageKey, Message> = {
   "event.taskCancelled": "görev iptal edildi",
   "event.progress": "ilerleme bildirildi",
   "event.notice": "bildirim",
+  "event.roomUpdated": "oda ayarları değişti",
   "event.other": "güncelleme",
 
   "join.title": "Odaya katıl",
@@ -237,6 +238,7 @@ export const tr: Record<MessageKey, Message> = {
   "error.ROOM_NOT_FOUND": "Böyle bir oda yok.",
   "error.NOT_FOUND": "Bulunamadı.",
   "error.MUTED": "Bu odada susturuldunuz.",
+  "error.ROOM_FULL": "Birebir odaya başka üye eklenemez.",
   "error.NOT_ASSIGNED": "Bu görev size atanmadı.",
   "error.TASK_NOT_FOUND": "Böyle bir görev yok.",
   "error.TASK_CANCELLED": "Bu görev iptal edildi.",

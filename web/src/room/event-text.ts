@@ -21,6 +21,8 @@ export function eventKindText(kind: string): string {
       return t("event.taskCancelled");
     case "task.progress":
       return t("event.progress");
+    case "room.updated":
+      return t("event.roomUpdated");
     case "notice":
       return t("event.notice");
     default:

@@ -72,7 +72,9 @@ function onEvent(event: RoomEvent): void {
       break;
     }
     case "task.progress": {
-      const { progress } = event.body as CoachingEventBodies["task.progress"];
+      // A classmate's report in a room that does not share progress arrives as {redacted: true}.
+      const { progress } = event.body as Partial<CoachingEventBodies["task.progress"]>;
+      if (!progress) break;
       if (progress.userId === me) {
         if (list?.value) list.value = withProgress(list.value, progress);
         if (myTasks.value) myTasks.value = withProgress(myTasks.value, progress);
