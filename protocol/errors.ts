@@ -27,6 +27,8 @@ export const ERROR_CATALOG = {
   CONFLICT: { status: 409, retryable: false, message: "The request conflicts with the current state" },
   METHOD_NOT_ALLOWED: { status: 405, retryable: false, message: "Method not allowed on this resource" },
   RATE_LIMITED: { status: 429, retryable: true, message: "Too many requests; slow down" },
+  QUOTA_EXCEEDED: { status: 429, retryable: true, message: "You have made as many of these as allowed for now" },
+  TOO_MANY_CONNECTIONS: { status: 429, retryable: false, message: "This user has as many connections open as allowed; close one first" },
   UNAVAILABLE: { status: 503, retryable: true, message: "The server is not accepting this right now" },
   INTERNAL: { status: 500, retryable: true, message: "Internal error" },
 } as const satisfies Record<string, { status: number; retryable: boolean; message: string }>;

@@ -12,17 +12,21 @@ import { Coaching } from "./coaching/coaching.ts";
 import { authRoutes } from "./http/auth-routes.ts";
 import { healthRoutes } from "./http/health-routes.ts";
 import { metricsRoutes } from "./http/metrics-routes.ts";
+import { startMetricsServer, type MetricsServer } from "./http/metrics-server.ts";
 import { roomRoutes } from "./http/room-routes.ts";
 import { taskRoutes } from "./http/task-routes.ts";
 import { dispatch, errorReply, routeLabel, type HttpRequest, type Route } from "./http/route.ts";
 import { coachChannel, userChannel } from "./log/audience.ts";
 import { Persister, type CommitSink } from "./log/persister.ts";
 import { Metrics } from "./metrics/metrics.ts";
+import { MetricsSnapshot } from "./metrics/metrics-snapshot.ts";
 import { PresenceTracker } from "./presence/presence-tracker.ts";
 import { trustedSources } from "./ratelimit/trusted-sources.ts";
 import { roomBroadcaster } from "./realtime/broadcaster.ts";
 import { requireAccessToken } from "./realtime/handshake.ts";
 import { coachingEvents } from "./realtime/coaching-handlers.ts";
+import { FloodGuard } from "./realtime/flood-guard.ts";
+import { HandshakeGuard } from "./realtime/handshake-guard.ts";
 import { createIo } from "./realtime/io.ts";
 import { messageEvents } from "./realtime/message-handlers.ts";
 import { RequestRouter } from "./realtime/request-handler.ts";
@@ -31,6 +35,7 @@ import { Sessions } from "./realtime/sessions.ts";
 import { watchSlowConsumers } from "./realtime/slow-consumers.ts";
 import type { CoachServer } from "./realtime/socket-types.ts";
 import { registerTypingHandlers } from "./realtime/typing-handlers.ts";
+import { UserSocketCap } from "./realtime/user-socket-cap.ts";
 import { RoomRegistry } from "./rooms/room-registry.ts";
 import { createNodeTransport } from "./transport/node-transport.ts";
 import type { Transport, TransportOptions } from "./transport/transport.ts";
@@ -40,6 +45,8 @@ import { createUwsTransport } from "./transport/uws-transport.ts";
 export interface RunningServer {
   port: number;
   transport: Transport["kind"];
+  /** Where GET /metrics is served when COACHWIRE_METRICS_PORT is set. */
+  metricsPort: number | undefined;
   io: CoachServer;
   db: Db;
   auth: AuthService;
@@ -79,6 +86,7 @@ export async function startServer(config: Config, options: StartOptions): Promis
     : undefined;
   const state = createClusterState(config, log("cluster-state"), metrics);
   const isTrusted = trustedSources(config.limits.trustedCidrs);
+  const snapshot = metrics ? new MetricsSnapshot(metrics.registry, config.metricsAccess.cacheMs) : undefined;
   const auth = new AuthService(db, state.denylist, config.auth);
 
   // Committed events go to the room's sockets, whichever path (chat persister or coaching) wrote them.
@@ -108,7 +116,7 @@ export async function startServer(config: Config, options: StartOptions): Promis
     ...authRoutes({ auth, loginLimiter: state.loginLimiter, isTrusted }),
     ...roomRoutes({ ...authed, db, coaching, historyLimitMax: config.rooms.historyLimitMax }),
     ...taskRoutes({ ...authed, coaching }),
-    ...(metrics ? metricsRoutes(metrics) : []),
+    ...(snapshot && config.metricsAccess.port === undefined ? metricsRoutes(snapshot, trustedSources(config.metricsAccess.cidrs)) : []),
   ];
   const handle = async (req: HttpRequest) => {
     if (req.path.startsWith("/api/") && !isTrusted(req.ip)) {
@@ -124,7 +132,10 @@ export async function startServer(config: Config, options: StartOptions): Promis
     { handle, trustProxy: config.limits.trustProxy, slowConsumerBytes: config.wire.slowConsumerBytes },
     log("transport"),
   );
-  io = createIo(config, transport, log("io"));
+  const guard = new HandshakeGuard({ ...config.handshake, trustProxy: config.limits.trustProxy, isTrusted });
+  const flood = new FloodGuard(config.flood);
+  const socketCap = new UserSocketCap(config.limits.socketsPerUser);
+  io = createIo(config, transport, guard, log("io"));
   const server = io;
   state.attachAdapter(server);
   broadcaster = roomBroadcaster(server, metrics);
@@ -142,7 +153,19 @@ export async function startServer(config: Config, options: StartOptions): Promis
   });
   const rooms = new RoomRegistry({ db, append: (draft) => persister.append(draft) });
   const presence = new PresenceTracker(server, state.presence, config.presence.ttlMs, log("presence"));
-  const router = new RequestRouter({ limiter: state.eventLimiter, isTrusted, logger: log("requests"), metrics });
+  const router = new RequestRouter({
+    limiter: state.eventLimiter,
+    isTrusted,
+    logger: log("requests"),
+    metrics,
+    flood,
+    onFlood(socket) {
+      const backoffMs = flood.banish(socket.data.principal.userId, performance.now());
+      log("requests").warn({ user: socket.data.principal.userId, ip: socket.data.ip, backoffMs }, "closing a connection that stayed over its request budget");
+      metrics?.floodClosed.inc();
+      sessions.close(socket, "rate limited", backoffMs);
+    },
+  });
   roomEvents(router, { db, rooms, limits: config.rooms, presence });
   messageEvents(router, { rooms });
   coachingEvents(router, { coaching, rooms });
@@ -173,7 +196,7 @@ export async function startServer(config: Config, options: StartOptions): Promis
     server.local.emit("session:resync");
   });
 
-  requireAccessToken(server, auth, () => draining, config.limits.trustProxy);
+  requireAccessToken(server, { auth, isDraining: () => draining, trustProxy: config.limits.trustProxy, guard, flood, cap: socketCap });
   server.on("connection", (socket) => {
     socket.on("error", (err) => log("io").debug({ err, socket: socket.id }, "socket error"));
     sessions.add(socket);
@@ -188,11 +211,14 @@ export async function startServer(config: Config, options: StartOptions): Promis
     : watchSlowConsumers(server, transport, sessions, config.wire.slowConsumerBytes, log("slow-consumers"), metrics);
 
   const port = await transport.listen(config.host, config.port);
+  const metricsServer: MetricsServer | undefined =
+    snapshot && config.metricsAccess.port !== undefined ? await startMetricsServer(snapshot, config.host, config.metricsAccess.port) : undefined;
   log("app").info({ port, transport: transport.kind, db: db.driver, redis: state.shared, parser: config.wire.parser }, "listening");
 
   return {
     port,
     transport: transport.kind,
+    metricsPort: metricsServer?.port,
     io: server,
     db,
     auth,
@@ -210,6 +236,9 @@ export async function startServer(config: Config, options: StartOptions): Promis
       const deadline = Date.now() + config.drain.ms;
       while (server.of("/").sockets.size > 0 && Date.now() < deadline) await sleep(50);
       stopSweep();
+      guard.close();
+      flood.close();
+      await metricsServer?.close();
       await presence.close();
       rooms.close();
       await new Promise<void>((resolve) => server.close(() => resolve()));

@@ -78,6 +78,24 @@ const ENV_SCHEMA = z.object({
     .default("")
     .refine((v) => parseCidrList(v) !== undefined, "must be a comma-separated list of CIDR ranges, e.g. 127.0.0.0/8,::1/128"),
   COACHWIRE_METRICS: bool.default(true),
+  COACHWIRE_METRICS_PORT: int(0, 65535).optional(),
+  COACHWIRE_METRICS_CIDRS: z
+    .string()
+    .default("127.0.0.0/8,::1/128")
+    .refine((v) => parseCidrList(v) !== undefined, "must be a comma-separated list of CIDR ranges, e.g. 127.0.0.0/8,10.0.0.0/8"),
+  COACHWIRE_METRICS_CACHE_MS: int(0, 60_000).default(1000),
+  COACHWIRE_HANDSHAKE_TIMEOUT_MS: int(100, 120_000).default(5000),
+  COACHWIRE_HANDSHAKE_FAILURES_PER_MIN: int(1, 100_000).default(30),
+  COACHWIRE_PENDING_PER_IP_MAX: int(1, 100_000).default(32),
+  COACHWIRE_SOCKETS_PER_USER_MAX: int(1, 100_000).default(20),
+  COACHWIRE_FLOOD_GRACE_MS: int(1000, 600_000).default(5000),
+  COACHWIRE_FLOOD_BACKOFF_MS: int(0, 3_600_000).default(30_000),
+  COACHWIRE_LOGIN_ACCOUNT_IP_ATTEMPTS: int(1, 100_000).default(5),
+  COACHWIRE_LOGIN_ACCOUNT_ATTEMPTS: int(1, 1_000_000).default(30),
+  COACHWIRE_LOGIN_ACCOUNT_WINDOW_S: int(1, 86_400).default(900),
+  COACHWIRE_LOGIN_KNOWN_SOURCE_DAYS: int(0, 3650).default(30),
+  COACHWIRE_CREATE_QUOTA: int(1, 1_000_000).default(100),
+  COACHWIRE_CREATE_QUOTA_WINDOW_S: int(1, 604_800).default(3600),
 });
 
 type Env = z.infer<typeof ENV_SCHEMA>;
@@ -108,7 +126,23 @@ export interface Config {
     trustProxy: boolean;
     /** Source ranges exempt from rate limits (a local bench, monitoring). */
     trustedCidrs: readonly string[];
+    /** Per (account, client IP): login attempts per `loginAccountWindowS`; the backoff a guesser meets first. */
+    loginAccountIpAttempts: number;
+    /** Per account, from sources that have not logged in to it before: the looser cap across all IPs. */
+    loginAccountAttempts: number;
+    loginAccountWindowS: number;
+    /** A source that logged in to an account stays known-good (past the per-account cap) this long; 0 turns the memory off. */
+    loginKnownSourceMs: number;
+    /** Creations (tasks, rooms, join codes, subjects) per user and kind per `createQuotaWindowS`. */
+    createQuota: number;
+    createQuotaWindowS: number;
+    /** Socket.IO sockets one user may hold open on one server process. */
+    socketsPerUser: number;
   }>;
+  /** Handshake defences: unauthenticated connections are short-lived, few per IP, and failures are rationed per IP. */
+  readonly handshake: Readonly<{ timeoutMs: number; failuresPerMin: number; pendingPerIp: number }>;
+  /** A connection over its request budget for `graceMs` is closed and told to stay away `backoffMs`. */
+  readonly flood: Readonly<{ graceMs: number; backoffMs: number }>;
   readonly redis: Readonly<{ url: string | undefined; prefix: string; adapter: "classic" | "sharded" }>;
   readonly cluster: Readonly<{ workers: number; portBase: number }>;
   readonly drain: Readonly<{ ms: number; lbWaitMs: number }>;
@@ -127,6 +161,8 @@ export interface Config {
     attempts: number;
   }>;
   readonly metrics: boolean;
+  /** Where GET /metrics is served: its own port, or the main port for `cidrs` only; rendered at most once per `cacheMs`. */
+  readonly metricsAccess: Readonly<{ port: number | undefined; cidrs: readonly string[]; cacheMs: number }>;
   readonly demoSeed: boolean;
 }
 
@@ -229,7 +265,20 @@ export function loadConfig(source: Record<string, string | undefined> = process.
       httpPerMin: env.COACHWIRE_HTTP_RATE_PER_MIN,
       trustProxy: env.COACHWIRE_TRUST_PROXY,
       trustedCidrs: Object.freeze(parseCidrList(env.COACHWIRE_TRUSTED_CIDRS) ?? []),
+      loginAccountIpAttempts: env.COACHWIRE_LOGIN_ACCOUNT_IP_ATTEMPTS,
+      loginAccountAttempts: env.COACHWIRE_LOGIN_ACCOUNT_ATTEMPTS,
+      loginAccountWindowS: env.COACHWIRE_LOGIN_ACCOUNT_WINDOW_S,
+      loginKnownSourceMs: env.COACHWIRE_LOGIN_KNOWN_SOURCE_DAYS * 86_400_000,
+      createQuota: env.COACHWIRE_CREATE_QUOTA,
+      createQuotaWindowS: env.COACHWIRE_CREATE_QUOTA_WINDOW_S,
+      socketsPerUser: env.COACHWIRE_SOCKETS_PER_USER_MAX,
     }),
+    handshake: Object.freeze({
+      timeoutMs: env.COACHWIRE_HANDSHAKE_TIMEOUT_MS,
+      failuresPerMin: env.COACHWIRE_HANDSHAKE_FAILURES_PER_MIN,
+      pendingPerIp: env.COACHWIRE_PENDING_PER_IP_MAX,
+    }),
+    flood: Object.freeze({ graceMs: env.COACHWIRE_FLOOD_GRACE_MS, backoffMs: env.COACHWIRE_FLOOD_BACKOFF_MS }),
     redis: Object.freeze({ url: env.REDIS_URL, prefix: env.COACHWIRE_REDIS_PREFIX, adapter: env.COACHWIRE_REDIS_ADAPTER }),
     cluster: Object.freeze({ workers: env.COACHWIRE_WORKERS ?? availableParallelism(), portBase: env.COACHWIRE_PORT_BASE }),
     drain: Object.freeze({ ms: env.COACHWIRE_DRAIN_MS, lbWaitMs: env.COACHWIRE_DRAIN_LB_WAIT_MS }),
@@ -248,6 +297,11 @@ export function loadConfig(source: Record<string, string | undefined> = process.
       attempts: env.COACHWIRE_JOB_ATTEMPTS,
     }),
     metrics: env.COACHWIRE_METRICS,
+    metricsAccess: Object.freeze({
+      port: env.COACHWIRE_METRICS_PORT,
+      cidrs: Object.freeze(parseCidrList(env.COACHWIRE_METRICS_CIDRS) ?? []),
+      cacheMs: env.COACHWIRE_METRICS_CACHE_MS,
+    }),
     demoSeed: env.COACHWIRE_DEMO_SEED ?? env.NODE_ENV !== "production",
   };
   return Object.freeze(config);
