@@ -21,6 +21,8 @@ import { Persister, type CommitSink } from "./log/persister.ts";
 import { Metrics } from "./metrics/metrics.ts";
 import { MetricsSnapshot } from "./metrics/metrics-snapshot.ts";
 import { PresenceTracker } from "./presence/presence-tracker.ts";
+import { CreationQuota } from "./ratelimit/creation-quota.ts";
+import { LoginGuard } from "./ratelimit/login-guard.ts";
 import { trustedSources } from "./ratelimit/trusted-sources.ts";
 import { roomBroadcaster } from "./realtime/broadcaster.ts";
 import { requireAccessToken } from "./realtime/handshake.ts";
@@ -100,6 +102,7 @@ export async function startServer(config: Config, options: StartOptions): Promis
     db,
     cache: state.cache,
     config: config.coaching,
+    quota: new CreationQuota(state.createLimiter),
     sink: broadcast,
     readSink: (marks) => marks.forEach((mark) => io?.to(mark.roomId).emit("read", mark)),
     onTaskChange: (task, change) => void scheduler.schedule(task, change),
@@ -113,7 +116,17 @@ export async function startServer(config: Config, options: StartOptions): Promis
   const authed = { auth, userLimiter: state.eventLimiter, isTrusted };
   const routes: Route[] = [
     ...healthRoutes({ db, isDraining: () => draining }),
-    ...authRoutes({ auth, loginLimiter: state.loginLimiter, isTrusted }),
+    ...authRoutes({
+      auth,
+      loginLimiter: state.loginLimiter,
+      loginGuard: new LoginGuard({
+        pairLimiter: state.loginAccountIpLimiter,
+        accountLimiter: state.loginAccountLimiter,
+        cache: state.cache,
+        knownSourceMs: config.limits.loginKnownSourceMs,
+      }),
+      isTrusted,
+    }),
     ...roomRoutes({ ...authed, db, coaching, historyLimitMax: config.rooms.historyLimitMax }),
     ...taskRoutes({ ...authed, coaching }),
     ...(snapshot && config.metricsAccess.port === undefined ? metricsRoutes(snapshot, trustedSources(config.metricsAccess.cidrs)) : []),
@@ -242,7 +255,11 @@ export async function startServer(config: Config, options: StartOptions): Promis
       await presence.close();
       rooms.close();
       await new Promise<void>((resolve) => server.close(() => resolve()));
-      await Promise.all([state.denylist.close(), state.loginLimiter.close(), state.eventLimiter.close(), state.httpLimiter.close()]);
+      await Promise.all(
+        [state.loginLimiter, state.eventLimiter, state.httpLimiter, state.loginAccountIpLimiter, state.loginAccountLimiter, state.createLimiter]
+          .map((l) => l.close())
+          .concat(state.denylist.close()),
+      );
       await state.presence.close();
       await state.close();
       if (!options.db) await db.close();

@@ -6,6 +6,7 @@ import type { MemberRole, RoomMember } from "../../protocol/events.ts";
 import type { Db } from "../../db/db.ts";
 import type { UserRole } from "../auth/auth-service.ts";
 import { only, type LogTransaction, type RoomLogWriter } from "../log/log-transaction.ts";
+import { UNLIMITED, type CreationQuota } from "../ratelimit/creation-quota.ts";
 import { membershipOf, requireRoomCoach } from "./access.ts";
 import { decodeCursor, pageOf } from "./cursor.ts";
 
@@ -56,6 +57,7 @@ export class RoomService {
     private readonly db: Db,
     private readonly writer: RoomLogWriter,
     private readonly onMembership: MembershipListener,
+    private readonly quota: Pick<CreationQuota, "charge"> = UNLIMITED,
   ) {}
 
   /** Coaches (and admins) create rooms; a 1:1 room asked for again is the same room. */
@@ -66,6 +68,7 @@ export class RoomService {
       if (existing) return { room: await this.summary(userId, existing), created: false };
       await this.requireStudent(req.studentId!);
     }
+    await this.quota.charge("room", userId);
     const id = `r_${randomBytes(9).toString("base64url")}`;
     try {
       await this.insertRoom(id, userId, req);
@@ -173,6 +176,7 @@ export class RoomService {
   /** The room's coach makes a code students can join with until it expires (or is used up). */
   async createJoinCode(userId: string, roomId: string, req: JoinCodeCreateRequest): Promise<JoinCode> {
     await requireRoomCoach(this.db, roomId, userId);
+    await this.quota.charge("join-code", userId);
     const expiresAt = new Date(Date.now() + req.ttlSeconds * 1000);
     // 32^8 codes: a collision is rare, and a fresh code on the next try.
     for (let attempt = 0; ; attempt++) {

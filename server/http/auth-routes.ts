@@ -1,6 +1,7 @@
 import { CoachwireError } from "../../protocol/errors.ts";
 import { loginSchema, refreshSchema } from "../../protocol/schemas.ts";
 import type { AuthService } from "../auth/auth-service.ts";
+import type { LoginGuard } from "../ratelimit/login-guard.ts";
 import type { RateLimiter } from "../ratelimit/rate-limiter.ts";
 import { bearerToken, readJson, type HttpRequest, type Route } from "./route.ts";
 
@@ -9,6 +10,8 @@ export interface AuthRoutesContext {
   auth: AuthService;
   /** Keyed by client IP; guards login and refresh against guessing. */
   loginLimiter: RateLimiter;
+  /** Failed logins per account (and per account and IP), charged only for wrong passwords. */
+  loginGuard: LoginGuard;
   /** Sources exempt from the limit (COACHWIRE_TRUSTED_CIDRS). */
   isTrusted(ip: string): boolean;
 }
@@ -30,7 +33,9 @@ export function authRoutes(ctx: AuthRoutesContext): Route[] {
       async handle(req) {
         await limitByIp(ctx, req);
         const { email, password } = readJson(req, loginSchema);
-        return { status: 200, body: { ok: true, ...(await ctx.auth.login(email, password)) } };
+        const login = () => ctx.auth.login(email, password);
+        const pair = ctx.isTrusted(req.ip) ? await login() : await ctx.loginGuard.attempt(email, req.ip, login);
+        return { status: 200, body: { ok: true, ...pair } };
       },
     },
     {
