@@ -3,7 +3,7 @@ import { describe, test } from "node:test";
 import { Packr } from "msgpackr";
 import WebSocket from "ws";
 import type { CoachClient } from "../protocol/client.ts";
-import { runFlood } from "./support/flood-runner.ts";
+import { runFlood } from "../bench/flood-runner.ts";
 import { useRoomFixture } from "./support/room-fixture.ts";
 import { eventually } from "./support/server.ts";
 

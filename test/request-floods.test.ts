@@ -2,7 +2,7 @@ import assert from "node:assert/strict";
 import { get } from "node:http";
 import { describe, test } from "node:test";
 import type { CoachClient } from "../protocol/client.ts";
-import { runFlood } from "./support/flood-runner.ts";
+import { runFlood } from "../bench/flood-runner.ts";
 import { useRoomFixture } from "./support/room-fixture.ts";
 
 // Floods by clients that got in (issue 9, defect 2): a connection that stays over its request

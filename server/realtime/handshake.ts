@@ -21,12 +21,14 @@ export interface HandshakeContext {
  * Refuses any connection without a valid, unexpired, unrevoked access token in `auth.token`.
  * The client's `connect_error` carries the catalog error in `err.data`, and then the server
  * closes the connection: a refused client cannot keep sending CONNECT packets on it. In order,
- * before any token is verified: one CONNECT per connection, not while draining, and not from an
+ * before any token is verified: one CONNECT per connection (a second one closes the connection
+ * without an answer), not while draining, and not from an
  * IP out of failed-handshake budget; after it: not for a user in flood backoff, and not past the
  * user's socket cap. Every refusal but draining is charged to the IP's failure budget.
  */
 export function requireAccessToken(io: CoachServer, ctx: HandshakeContext): void {
   const attempted = new WeakSet<object>();
+  const repeated = new WeakSet<object>();
   io.use((socket, next) => {
     const ip = clientIp(socket.handshake.address, socket.handshake.headers as Record<string, string>, ctx.trustProxy);
     socket.data.ip = ip;
@@ -37,7 +39,14 @@ export function requireAccessToken(io: CoachServer, ctx: HandshakeContext): void
       // flushes what is queued, then closes.
       setImmediate(() => socket.conn.close());
     };
-    if (attempted.has(socket.conn)) return refuse(new CoachwireError("BAD_REQUEST", "One handshake per connection"));
+    if (attempted.has(socket.conn)) {
+      // A second CONNECT on one connection: a protocol violation, answered by closing at once
+      // (no CONNECT_ERROR for each of a burst), and charged once.
+      if (!repeated.has(socket.conn)) ctx.guard.failed(ip);
+      repeated.add(socket.conn);
+      socket.conn.close();
+      return next(refusal(new CoachwireError("BAD_REQUEST", "One handshake per connection")));
+    }
     attempted.add(socket.conn);
     if (ctx.isDraining()) return refuse(new CoachwireError("UNAVAILABLE", "The server is draining; connect again"), false);
     const wait = ctx.guard.retryAfterMs(ip);
@@ -45,6 +54,8 @@ export function requireAccessToken(io: CoachServer, ctx: HandshakeContext): void
     const token = (socket.handshake.auth as Record<string, unknown> | undefined)?.["token"];
     ctx.auth.verify(token).then(
       (principal) => {
+        // Closed meanwhile (a second CONNECT, the handshake timeout): take no slot it would never give back.
+        if (socket.conn.readyState !== "open") return next(refusal(new CoachwireError("BAD_REQUEST", "The connection closed")));
         const backoff = ctx.flood.backoffMs(principal.userId, performance.now());
         if (backoff > 0) return refuse(new CoachwireError("RATE_LIMITED", `Closed for flooding; retry in ${backoff} ms`));
         const release = ctx.cap.take(principal.userId);
