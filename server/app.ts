@@ -173,6 +173,7 @@ export async function startServer(config: Config, options: StartOptions): Promis
     metrics,
     flood,
     onFlood(socket) {
+      if (!socket.connected) return;
       const backoffMs = flood.banish(socket.data.principal.userId, performance.now());
       log("requests").warn({ user: socket.data.principal.userId, ip: socket.data.ip, backoffMs }, "closing a connection that stayed over its request budget");
       metrics?.floodClosed.inc();

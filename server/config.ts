@@ -223,6 +223,10 @@ export function loadConfig(source: Record<string, string | undefined> = process.
       problems.push(`${name}=${shown(name, picked[name])} is invalid: ${issue.message}`);
     }
   }
+  const metricsPort = picked["COACHWIRE_METRICS_PORT"];
+  if (metricsPort !== undefined && metricsPort !== "0" && metricsPort === (picked["COACHWIRE_PORT"] ?? "8080")) {
+    problems.push(`COACHWIRE_METRICS_PORT=${metricsPort} is the clients' port (COACHWIRE_PORT): give the metrics a port of their own, or leave it unset`);
+  }
   const secret = picked["COACHWIRE_JWT_SECRET"];
   if (picked["NODE_ENV"] === "production" && (secret === undefined || secret === DEFAULT_JWT_SECRET)) {
     problems.push("COACHWIRE_JWT_SECRET must be set to a secret of your own when NODE_ENV=production");

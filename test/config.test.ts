@@ -134,6 +134,12 @@ describe("loadConfig", () => {
     ["an access token TTL under the 10 s minimum", { COACHWIRE_ACCESS_TOKEN_TTL_S: "9" }],
     ["a boolean that is not one", { COACHWIRE_TRUST_PROXY: "yes" }],
     ["an unknown NODE_ENV", { NODE_ENV: "staging" }],
+    ["a metrics port that is the clients' port", { COACHWIRE_METRICS_PORT: "8080" }],
+    ["a metrics allow-list that is not CIDR ranges", { COACHWIRE_METRICS_CIDRS: "localhost" }],
+    ["a handshake timeout under 100 ms", { COACHWIRE_HANDSHAKE_TIMEOUT_MS: "99" }],
+    ["a flood grace under 1 s", { COACHWIRE_FLOOD_GRACE_MS: "999" }],
+    ["a socket cap of 0", { COACHWIRE_SOCKETS_PER_USER_MAX: "0" }],
+    ["a creation quota of 0", { COACHWIRE_CREATE_QUOTA: "0" }],
   ];
   for (const [what, env] of invalid) {
     test(`${what} is refused, naming the variable`, () => {
