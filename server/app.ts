@@ -19,6 +19,7 @@ import { dispatch, errorReply, routeLabel, type HttpRequest, type Route } from "
 import { coachChannel, userChannel } from "./log/audience.ts";
 import { Persister, type CommitSink } from "./log/persister.ts";
 import { Metrics } from "./metrics/metrics.ts";
+import { MetricsGate } from "./metrics/metrics-gate.ts";
 import { MetricsSnapshot } from "./metrics/metrics-snapshot.ts";
 import { PresenceTracker } from "./presence/presence-tracker.ts";
 import { CreationQuota } from "./ratelimit/creation-quota.ts";
@@ -89,6 +90,7 @@ export async function startServer(config: Config, options: StartOptions): Promis
   const state = createClusterState(config, log("cluster-state"), metrics);
   const isTrusted = trustedSources(config.limits.trustedCidrs);
   const snapshot = metrics ? new MetricsSnapshot(metrics.registry, config.metricsAccess.cacheMs) : undefined;
+  const metricsGate = new MetricsGate({ ratePerMin: config.metricsAccess.ratePerMin, isAllowed: trustedSources(config.metricsAccess.cidrs), isTrusted });
   const auth = new AuthService(db, state.denylist, config.auth);
 
   // Committed events go to the room's sockets, whichever path (chat persister or coaching) wrote them.
@@ -129,7 +131,7 @@ export async function startServer(config: Config, options: StartOptions): Promis
     }),
     ...roomRoutes({ ...authed, db, coaching, historyLimitMax: config.rooms.historyLimitMax }),
     ...taskRoutes({ ...authed, coaching }),
-    ...(snapshot && config.metricsAccess.port === undefined ? metricsRoutes(snapshot, trustedSources(config.metricsAccess.cidrs)) : []),
+    ...(snapshot && config.metricsAccess.port === undefined ? metricsRoutes(snapshot, metricsGate) : []),
   ];
   const handle = async (req: HttpRequest) => {
     if (req.path.startsWith("/api/") && !isTrusted(req.ip)) {
@@ -226,7 +228,7 @@ export async function startServer(config: Config, options: StartOptions): Promis
 
   const port = await transport.listen(config.host, config.port);
   const metricsServer: MetricsServer | undefined =
-    snapshot && config.metricsAccess.port !== undefined ? await startMetricsServer(snapshot, config.host, config.metricsAccess.port) : undefined;
+    snapshot && config.metricsAccess.port !== undefined ? await startMetricsServer(snapshot, metricsGate, config.host, config.metricsAccess.port) : undefined;
   log("app").info({ port, transport: transport.kind, db: db.driver, redis: state.shared, parser: config.wire.parser }, "listening");
 
   return {
@@ -253,6 +255,7 @@ export async function startServer(config: Config, options: StartOptions): Promis
       guard.close();
       flood.close();
       await metricsServer?.close();
+      await metricsGate.close();
       await presence.close();
       rooms.close();
       await new Promise<void>((resolve) => server.close(() => resolve()));

@@ -84,6 +84,7 @@ const ENV_SCHEMA = z.object({
     .default("127.0.0.0/8,::1/128")
     .refine((v) => parseCidrList(v) !== undefined, "must be a comma-separated list of CIDR ranges, e.g. 127.0.0.0/8,10.0.0.0/8"),
   COACHWIRE_METRICS_CACHE_MS: int(0, 60_000).default(1000),
+  COACHWIRE_METRICS_RATE_PER_MIN: int(1, 1_000_000).default(120),
   COACHWIRE_HANDSHAKE_TIMEOUT_MS: int(100, 120_000).default(5000),
   COACHWIRE_HANDSHAKE_FAILURES_PER_MIN: int(1, 100_000).default(30),
   COACHWIRE_PENDING_PER_IP_MAX: int(1, 100_000).default(32),
@@ -162,7 +163,7 @@ export interface Config {
   }>;
   readonly metrics: boolean;
   /** Where GET /metrics is served: its own port, or the main port for `cidrs` only; rendered at most once per `cacheMs`. */
-  readonly metricsAccess: Readonly<{ port: number | undefined; cidrs: readonly string[]; cacheMs: number }>;
+  readonly metricsAccess: Readonly<{ port: number | undefined; cidrs: readonly string[]; cacheMs: number; ratePerMin: number }>;
   readonly demoSeed: boolean;
 }
 
@@ -305,6 +306,7 @@ export function loadConfig(source: Record<string, string | undefined> = process.
       port: env.COACHWIRE_METRICS_PORT,
       cidrs: Object.freeze(parseCidrList(env.COACHWIRE_METRICS_CIDRS) ?? []),
       cacheMs: env.COACHWIRE_METRICS_CACHE_MS,
+      ratePerMin: env.COACHWIRE_METRICS_RATE_PER_MIN,
     }),
     demoSeed: env.COACHWIRE_DEMO_SEED ?? env.NODE_ENV !== "production",
   };

@@ -73,7 +73,7 @@ describe("loadConfig", () => {
         attempts: 5,
       },
       metrics: true,
-      metricsAccess: { port: undefined, cidrs: ["127.0.0.0/8", "::1/128"], cacheMs: 1000 },
+      metricsAccess: { port: undefined, cidrs: ["127.0.0.0/8", "::1/128"], cacheMs: 1000, ratePerMin: 120 },
       demoSeed: true,
     } satisfies Config);
   });

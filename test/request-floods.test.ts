@@ -65,7 +65,7 @@ describe("a msg:send flood", () => {
 });
 
 describe("GET /metrics on the main port", () => {
-  const room = useRoomFixture({ COACHWIRE_METRICS_CIDRS: "127.0.0.1/32", COACHWIRE_METRICS_CACHE_MS: "60000" });
+  const room = useRoomFixture({ COACHWIRE_METRICS_CIDRS: "127.0.0.1/32", COACHWIRE_METRICS_CACHE_MS: "60000", COACHWIRE_METRICS_RATE_PER_MIN: "1000000" });
 
   test("32 parallel scrapers in another process are answered while another client's acks keep arriving in order", async () => {
     const { server, roomId } = room;
@@ -93,6 +93,20 @@ describe("GET /metrics on the main port", () => {
     const res = await getFrom(`${room.server.url}/metrics`, "127.0.0.2");
     assert.equal(res.status, 403);
     assert.equal((JSON.parse(res.body) as { error: { code: string } }).error.code, "FORBIDDEN");
+  });
+});
+
+describe("GET /metrics per client IP", () => {
+  const room = useRoomFixture({ COACHWIRE_METRICS_RATE_PER_MIN: "3", COACHWIRE_METRICS_PORT: "0" });
+
+  test("past COACHWIRE_METRICS_RATE_PER_MIN an IP's scrapes are RATE_LIMITED, on the metrics port too; another IP has its own budget", async () => {
+    const url = `http://127.0.0.1:${room.server.metricsPort}/metrics`;
+    const statuses = [];
+    for (let i = 0; i < 4; i++) statuses.push((await getFrom(url, "127.0.0.2")).status);
+    assert.deepEqual(statuses, [200, 200, 200, 429]);
+    const refused = await getFrom(url, "127.0.0.2");
+    assert.equal((JSON.parse(refused.body) as { error: { code: string } }).error.code, "RATE_LIMITED");
+    assert.equal((await getFrom(url, "127.0.0.3")).status, 200);
   });
 });
 
