@@ -1,5 +1,6 @@
 import { spawn, type ChildProcess } from "node:child_process";
 import { randomBytes } from "node:crypto";
+import { loadavg } from "node:os";
 import { fileURLToPath } from "node:url";
 import type { Db } from "../db/db.ts";
 import { openDb } from "../db/open.ts";
@@ -32,6 +33,8 @@ export interface NoisyNeighbourReport {
   scenario: NoisyNeighbourScenario;
   startedAt: string;
   command: string;
+  /** The machine's 1-minute load average when the run started and ended (the machine may be shared). */
+  loadAverage: { start: number; end: number };
   phases: PhaseResult[];
 }
 
@@ -111,6 +114,7 @@ export async function runNoisyNeighbour(
   const schema = `bench_nn_${runId}`;
   const secret = randomBytes(36).toString("base64url");
   const startedAt = new Date().toISOString();
+  const loadAtStart = loadavg()[0]!;
   o.log(`== noisy-neighbour: starting one server (schema ${schema}) …`);
   const server = await startServer(o.databaseUrl, schema, secret);
   let db: Db | undefined;
@@ -190,7 +194,7 @@ export async function runNoisyNeighbour(
     chatting = false;
     await Promise.all(senders);
     compareWithNeighbours(phases);
-    return { scenario: s, startedAt, command: o.command, phases };
+    return { scenario: s, startedAt, command: o.command, loadAverage: { start: loadAtStart, end: loadavg()[0]! }, phases };
   } finally {
     for (const c of clients) c.close();
     server.child.kill("SIGTERM");
@@ -238,7 +242,7 @@ export function noisyNeighbourMarkdown(report: NoisyNeighbourReport, machine: st
     "",
     `${s.description}. Each phase: the flood runs ${s.warmupMs} ms before and during ${s.phaseSeconds} s of measurement. ` +
       "Delivery = from the sender's send call to each other member's `event` (all members in the bench process). " +
-      `Machine: ${machine}.`,
+      `Machine: ${machine}; 1-minute load average ${report.loadAverage.start.toFixed(1)} at the start, ${report.loadAverage.end.toFixed(1)} at the end.`,
     "",
     "| phase | deliveries | p50 ms | p99 ms | p99 vs no flood around it | ack p99 ms | send errors | server CPU s | server RSS MiB | what the flood got |",
     "|---|---|---|---|---|---|---|---|---|---|",

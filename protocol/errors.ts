@@ -51,7 +51,12 @@ export class CoachwireError extends Error {
 
   constructor(code: ErrorCode, message?: string) {
     const entry = ERROR_CATALOG[code];
+    // A catalog error is an answer, not a bug: no stack trace to capture (it is most of the cost
+    // of a refusal, and floods are refused by the thousand).
+    const limit = Error.stackTraceLimit;
+    Error.stackTraceLimit = 0;
     super(message ?? entry.message);
+    Error.stackTraceLimit = limit;
     this.name = "CoachwireError";
     this.code = code;
     this.retryable = entry.retryable;
