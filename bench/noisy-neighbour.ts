@@ -156,6 +156,7 @@ export async function runNoisyNeighbour(
       }
     });
 
+    await sleep(s.settleMs);
     const phases: PhaseResult[] = [];
     for (const [i, phase] of s.phases.entries()) {
       const floodMs = s.warmupMs + s.phaseSeconds * 1000;
@@ -240,7 +241,7 @@ export function noisyNeighbourMarkdown(report: NoisyNeighbourReport, machine: st
     report.command,
     "```",
     "",
-    `${s.description}. Each phase: the flood runs ${s.warmupMs} ms before and during ${s.phaseSeconds} s of measurement. ` +
+    `${s.description}. The room chats ${s.settleMs} ms unmeasured first; each phase: the flood runs ${s.warmupMs} ms before and during ${s.phaseSeconds} s of measurement. ` +
       "Delivery = from the sender's send call to each other member's `event` (all members in the bench process). " +
       `Machine: ${machine}; 1-minute load average ${report.loadAverage.start.toFixed(1)} at the start, ${report.loadAverage.end.toFixed(1)} at the end.`,
     "",

@@ -13,6 +13,8 @@ export interface NoisyNeighbourScenario {
   roomSize: number;
   /** Each member sends a chat message this often (with ±50% jitter). */
   sendIntervalMs: number;
+  /** The room chats this long, unmeasured, before the first phase (JIT, pools and caches warm up). */
+  settleMs: number;
   /** The flood starts this long before a phase is measured (the attacker is already at it). */
   warmupMs: number;
   /** Length of each measured phase. */
@@ -45,6 +47,7 @@ export const noisyNeighbour: NoisyNeighbourScenario = {
     "the floods run at nice 19 (an attacker on another machine does not take the server's cores); delivery p99 per phase",
   roomSize: 10,
   sendIntervalMs: 500,
+  settleMs: 10_000,
   warmupMs: 3000,
   phaseSeconds: 15,
   pauseMs: 2000,
@@ -64,5 +67,5 @@ export const noisyNeighbour: NoisyNeighbourScenario = {
 
 /** The short form for `--smoke`. */
 export function smokeNoisyNeighbour(s: NoisyNeighbourScenario): NoisyNeighbourScenario {
-  return { ...s, warmupMs: 1000, phaseSeconds: 4, pauseMs: 500 };
+  return { ...s, settleMs: 2000, warmupMs: 1000, phaseSeconds: 4, pauseMs: 500 };
 }
