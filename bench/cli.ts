@@ -9,8 +9,10 @@ import { audit } from "./audit.ts";
 import { BullJobQueue, bullPrefix } from "../worker/bullmq-runner.ts";
 import { toHtml } from "./report/html.ts";
 import { compareRuns, toMarkdown, type BenchReport, type ReportedRun } from "./report/report.ts";
+import { noisyNeighbourMarkdown, runNoisyNeighbour } from "./noisy-neighbour.ts";
 import { runScenario } from "./run.ts";
 import { SCENARIOS } from "./scenarios/index.ts";
+import { noisyNeighbour, smokeNoisyNeighbour } from "./scenarios/noisy-neighbour.ts";
 import { hasCoaching, smoke, withoutCoaching, type Scenario } from "./scenarios/scenario.ts";
 import { seedUsers } from "./seed.ts";
 import { attachTarget, DEFAULT_REMINDER_OFFSETS_MIN, newRunId, startTarget, type Target } from "./target.ts";
@@ -19,12 +21,13 @@ import { attachTarget, DEFAULT_REMINDER_OFFSETS_MIN, newRunId, startTarget, type
 // Redis) on free loopback ports, seeds users, drives them from client processes with the SDK,
 // audits every acked send, and writes bench/results/<run>/report.{json,md,html}.
 
-const USAGE = `usage: npm run bench -- [--scenario coaching-day|saturation|storm] [--users N] [--duration S]
+const USAGE = `usage: npm run bench -- [--scenario coaching-day|saturation|storm|noisy-neighbour] [--users N] [--duration S]
        [--procs N] [--compare reference] [--smoke] [--parser msgpack|json] [--workers N] [--balancers N] [--out DIR]
        [--profile DIR]   (write a --cpu-prof profile of every server process into DIR)
        [--target URL --schema S [--servers URL,URL] [--reminder-offsets MIN,MIN]]   (drive a stack that is already
                          running: seed into and audit schema S of DATABASE_URL; measure the listed server processes;
                          its servers' COACHWIRE_REMINDER_OFFSETS_MIN, default ${DEFAULT_REMINDER_OFFSETS_MIN.join(",")})
+noisy-neighbour: one server, a room of 10 chatting, floods beside it; --duration is seconds per phase, --smoke shortens it.
 Traffic goes only to 127.0.0.1. Exit code 1 when an audit finds a lost or duplicated event.`;
 
 const { values: args } = parseArgs({
@@ -49,6 +52,23 @@ const { values: args } = parseArgs({
 });
 if (args.help) {
   process.stdout.write(USAGE + "\n");
+  process.exit(0);
+}
+if (args.scenario === "noisy-neighbour") {
+  // One server, one well-behaved room, floods beside it: a harness of its own (bench/noisy-neighbour.ts).
+  const s = args.smoke ? smokeNoisyNeighbour(noisyNeighbour) : noisyNeighbour;
+  const scenario = args.duration ? { ...s, phaseSeconds: Number(args.duration) } : s;
+  const report = await runNoisyNeighbour(scenario, {
+    databaseUrl: process.env["DATABASE_URL"] ?? "postgres://postgres@127.0.0.1:5432/postgres",
+    command: `npm run bench -- ${process.argv.slice(2).join(" ")}`.trim(),
+    log: (line) => process.stdout.write(`${line}\n`),
+  });
+  const dir = args.out ?? join("bench", "results", `${new Date().toISOString().replace(/[:.]/g, "-")}-noisy-neighbour`);
+  mkdirSync(dir, { recursive: true });
+  const markdown = noisyNeighbourMarkdown(report, `${availableParallelism()} CPUs, ${Math.round(totalmem() / 2 ** 30)} GiB, Node ${process.version}`);
+  writeFileSync(join(dir, "report.json"), JSON.stringify(report, null, 2));
+  writeFileSync(join(dir, "report.md"), markdown);
+  process.stdout.write(`\n${markdown}\nReport: ${dir}/report.{json,md}\n`);
   process.exit(0);
 }
 const base = SCENARIOS[args.scenario as Scenario["name"]];

@@ -12,6 +12,7 @@ import type {
   RoomMember,
   SendResult,
   ServerToClientEvents,
+  SessionClosing,
   TaskResult,
 } from "./events.ts";
 import type { RoomSummary, TaskBoard } from "./coaching.ts";
@@ -131,7 +132,7 @@ export class CoachClient extends Emitter<Record<string, never>, Record<string, n
   private readonly rooms = new Map<string, RoomState>();
   private tokens: Tokens;
   private closedFor: string | undefined;
-  private lastNotice: { reason: DisconnectReason; reconnect: boolean } | undefined;
+  private lastNotice: SessionClosing | undefined;
   private readonly opts: Required<Omit<CoachClientOptions, "tokens" | "refresh">>;
   private readonly refresher: (() => Promise<Tokens | undefined>) | undefined;
 
@@ -409,12 +410,13 @@ export class CoachClient extends Emitter<Record<string, never>, Record<string, n
       this.emitReserved("closed", notice?.reason ?? "banned");
       return;
     }
-    void this.reconnectAfterServerClose(notice.reason);
+    void this.reconnectAfterServerClose(notice.reason, notice.retryAfterMs ?? 0);
   }
 
-  private async reconnectAfterServerClose(reason: DisconnectReason): Promise<void> {
+  private async reconnectAfterServerClose(reason: DisconnectReason, retryAfterMs: number): Promise<void> {
     if (reason === "token expired") await this.refreshTokens();
-    await sleep(Math.random() * this.opts.reconnectJitterMs);
+    // "rate limited" comes with a backoff: a handshake sooner than that is refused.
+    await sleep(retryAfterMs + Math.random() * this.opts.reconnectJitterMs);
     if (!this.closedFor) this.socket.connect();
   }
 

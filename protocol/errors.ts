@@ -35,6 +35,8 @@ export const ERROR_CATALOG = {
   CONFLICT: { status: 409, retryable: false, message: "The request conflicts with the current state" },
   METHOD_NOT_ALLOWED: { status: 405, retryable: false, message: "Method not allowed on this resource" },
   RATE_LIMITED: { status: 429, retryable: true, message: "Too many requests; slow down" },
+  QUOTA_EXCEEDED: { status: 429, retryable: true, message: "You have made as many of these as allowed for now" },
+  TOO_MANY_CONNECTIONS: { status: 429, retryable: false, message: "This user has as many connections open as allowed; close one first" },
   UNAVAILABLE: { status: 503, retryable: true, message: "The server is not accepting this right now" },
   // Not retryable: the server did not understand what went wrong, so the same request would fail
   // again. Failures a retry may outlive (a lost database connection) are UNAVAILABLE.
@@ -59,7 +61,12 @@ export class CoachwireError extends Error {
 
   constructor(code: ErrorCode, message?: string) {
     const entry = ERROR_CATALOG[code];
+    // A catalog error is an answer, not a bug: no stack trace to capture (it is most of the cost
+    // of a refusal, and floods are refused by the thousand).
+    const limit = Error.stackTraceLimit;
+    Error.stackTraceLimit = 0;
     super(message ?? entry.message);
+    Error.stackTraceLimit = limit;
     this.name = "CoachwireError";
     this.code = code;
     this.retryable = entry.retryable;

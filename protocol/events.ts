@@ -123,7 +123,7 @@ export interface ClientToServerEvents {
 export interface ServerToClientEvents {
   "room:event": (event: RoomEvent) => void;
   /** Sent just before the server closes the connection, saying why and whether to come back. */
-  "session:closing": (notice: { reason: DisconnectReason; reconnect: boolean }) => void;
+  "session:closing": (notice: SessionClosing) => void;
   /** Broadcasts may have been lost (the server's Redis link recovered): check every room for gaps. */
   "session:resync": () => void;
   /** A user's first connection in the room arrived (online) or their last one left. */
@@ -153,6 +153,7 @@ export type DisconnectReason =
   | "server draining"
   | "slow consumer"
   | "token expired"
+  | "rate limited"
   | "token revoked"
   | "account deactivated"
   | "banned";
@@ -162,4 +163,13 @@ export const RECONNECT_REASONS: ReadonlySet<DisconnectReason> = new Set<Disconne
   "server draining",
   "slow consumer",
   "token expired",
+  "rate limited",
 ]);
+
+/** The `session:closing` notice. */
+export interface SessionClosing {
+  reason: DisconnectReason;
+  reconnect: boolean;
+  /** Set with "rate limited": wait at least this long before connecting again (a sooner handshake is refused). */
+  retryAfterMs?: number;
+}

@@ -18,6 +18,7 @@ import { Mailer } from "./mail/mailer.ts";
 import { authRoutes } from "./http/auth-routes.ts";
 import { healthRoutes } from "./http/health-routes.ts";
 import { metricsRoutes } from "./http/metrics-routes.ts";
+import { startMetricsServer, type MetricsServer } from "./http/metrics-server.ts";
 import { roomRoutes } from "./http/room-routes.ts";
 import { taskRoutes } from "./http/task-routes.ts";
 import { familyPrivacyRoutes } from "./family-privacy.ts";
@@ -27,11 +28,17 @@ import { loadStaticSite } from "./http/static-files.ts";
 import { coachChannel, userChannel } from "./log/audience.ts";
 import { Persister, type CommitSink } from "./log/persister.ts";
 import { Metrics } from "./metrics/metrics.ts";
+import { MetricsGate } from "./metrics/metrics-gate.ts";
+import { MetricsSnapshot } from "./metrics/metrics-snapshot.ts";
 import { PresenceTracker } from "./presence/presence-tracker.ts";
+import { CreationQuota } from "./ratelimit/creation-quota.ts";
+import { LoginGuard } from "./ratelimit/login-guard.ts";
 import { trustedSources } from "./ratelimit/trusted-sources.ts";
 import { roomBroadcaster } from "./realtime/broadcaster.ts";
 import { requireAccessToken } from "./realtime/handshake.ts";
 import { coachingEvents } from "./realtime/coaching-handlers.ts";
+import { FloodGuard } from "./realtime/flood-guard.ts";
+import { HandshakeGuard } from "./realtime/handshake-guard.ts";
 import { createIo } from "./realtime/io.ts";
 import { messageEvents } from "./realtime/message-handlers.ts";
 import { RequestRouter } from "./realtime/request-handler.ts";
@@ -40,6 +47,7 @@ import { Sessions } from "./realtime/sessions.ts";
 import { watchSlowConsumers } from "./realtime/slow-consumers.ts";
 import type { CoachServer } from "./realtime/socket-types.ts";
 import { TypingRelay } from "./realtime/typing-handlers.ts";
+import { UserSocketCap } from "./realtime/user-socket-cap.ts";
 import { RoomRegistry } from "./rooms/room-registry.ts";
 import { createNodeTransport } from "./transport/node-transport.ts";
 import type { Transport, TransportOptions } from "./transport/transport.ts";
@@ -49,6 +57,8 @@ import { createUwsTransport } from "./transport/uws-transport.ts";
 export interface RunningServer {
   port: number;
   transport: Transport["kind"];
+  /** Where GET /metrics is served when COACHWIRE_METRICS_PORT is set. */
+  metricsPort: number | undefined;
   io: CoachServer;
   db: Db;
   auth: AuthService;
@@ -88,6 +98,8 @@ export async function startServer(config: Config, options: StartOptions): Promis
     : undefined;
   const state = createClusterState(config, log("cluster-state"), metrics);
   const isTrusted = trustedSources(config.limits.trustedCidrs);
+  const snapshot = metrics ? new MetricsSnapshot(metrics.registry, config.metricsAccess.cacheMs) : undefined;
+  const metricsGate = new MetricsGate({ ratePerMin: config.metricsAccess.ratePerMin, isAllowed: trustedSources(config.metricsAccess.cidrs), isTrusted });
   const auth = new AuthService(db, state.denylist, config.auth, state.cutoffs);
 
   // Committed events go to the room's sockets, whichever path (chat persister or coaching) wrote them.
@@ -101,6 +113,7 @@ export async function startServer(config: Config, options: StartOptions): Promis
     db,
     cache: state.cache,
     config: config.coaching,
+    quota: new CreationQuota(state.createLimiter),
     sink: broadcast,
     readSink: (marks) => marks.forEach((mark) => io?.to(mark.roomId).emit("read", mark)),
     onTaskChange: (task, change) => void scheduler.schedule(task, change),
@@ -118,7 +131,18 @@ export async function startServer(config: Config, options: StartOptions): Promis
   const authed = { auth, userLimiter: state.eventLimiter, isTrusted };
   const routes: Route[] = [
     ...healthRoutes({ db, isDraining: () => draining }),
-    ...authRoutes({ auth, loginLimiter: state.loginLimiter, isTrusted, refreshTtlS: config.auth.refreshTtlS }),
+    ...authRoutes({
+      auth,
+      loginLimiter: state.loginLimiter,
+      loginGuard: new LoginGuard({
+        pairLimiter: state.loginAccountIpLimiter,
+        accountLimiter: state.loginAccountLimiter,
+        cache: state.cache,
+        knownSourceMs: config.limits.loginKnownSourceMs,
+      }),
+      isTrusted,
+      refreshTtlS: config.auth.refreshTtlS,
+    }),
     ...roomRoutes({ ...authed, db, coaching, historyLimitMax: config.rooms.historyLimitMax }),
     ...taskRoutes({ ...authed, coaching }),
     ...accountRoutes({ ...authed, db, accounts, consents, loginLimiter: state.loginLimiter, refreshTtlS: config.auth.refreshTtlS }),
@@ -135,7 +159,7 @@ export async function startServer(config: Config, options: StartOptions): Promis
       loginLimiter: state.loginLimiter,
       logger: log("family-privacy"),
     }),
-    ...(metrics ? metricsRoutes(metrics) : []),
+    ...(snapshot && config.metricsAccess.port === undefined ? metricsRoutes(snapshot, metricsGate) : []),
   ];
   // The web app: read once here, answered before the route table (it never matches a server path).
   const site = loadStaticSite();
@@ -156,7 +180,10 @@ export async function startServer(config: Config, options: StartOptions): Promis
     { handle, trustProxy: config.limits.trustProxy, slowConsumerBytes: config.wire.slowConsumerBytes },
     log("transport"),
   );
-  io = createIo(config, transport, log("io"));
+  const guard = new HandshakeGuard({ ...config.handshake, trustProxy: config.limits.trustProxy, isTrusted });
+  const flood = new FloodGuard(config.flood);
+  const socketCap = new UserSocketCap(config.limits.socketsPerUser);
+  io = createIo(config, transport, guard, log("io"));
   const server = io;
   state.attachAdapter(server);
   broadcaster = roomBroadcaster(server, metrics);
@@ -175,7 +202,20 @@ export async function startServer(config: Config, options: StartOptions): Promis
   });
   const rooms = new RoomRegistry({ db, append: (draft) => persister.append(draft) });
   const presence = new PresenceTracker(server, state.presence, config.presence.ttlMs, log("presence"));
-  const router = new RequestRouter({ limiter: state.eventLimiter, isTrusted, logger: log("requests"), metrics });
+  const router = new RequestRouter({
+    limiter: state.eventLimiter,
+    isTrusted,
+    logger: log("requests"),
+    metrics,
+    flood,
+    onFlood(socket) {
+      if (!socket.connected) return;
+      const backoffMs = flood.banish(socket.data.principal.userId, performance.now());
+      log("requests").warn({ user: socket.data.principal.userId, ip: socket.data.ip, backoffMs }, "closing a connection that stayed over its request budget");
+      metrics?.floodClosed.inc();
+      sessions.close(socket, "rate limited", backoffMs);
+    },
+  });
   roomEvents(router, { db, rooms, limits: config.rooms, presence });
   messageEvents(router, { rooms });
   coachingEvents(router, { coaching, rooms });
@@ -217,7 +257,7 @@ export async function startServer(config: Config, options: StartOptions): Promis
     server.local.emit("session:resync");
   });
 
-  requireAccessToken(server, auth, () => draining, config.limits.trustProxy);
+  requireAccessToken(server, { auth, isDraining: () => draining, trustProxy: config.limits.trustProxy, guard, flood, cap: socketCap });
   server.on("connection", (socket) => {
     socket.on("error", (err) => log("io").debug({ err, socket: socket.id }, "socket error"));
     sessions.add(socket);
@@ -232,11 +272,14 @@ export async function startServer(config: Config, options: StartOptions): Promis
     : watchSlowConsumers(server, transport, sessions, config.wire.slowConsumerBytes, log("slow-consumers"), metrics);
 
   const port = await transport.listen(config.host, config.port);
+  const metricsServer: MetricsServer | undefined =
+    snapshot && config.metricsAccess.port !== undefined ? await startMetricsServer(snapshot, metricsGate, config.host, config.metricsAccess.port) : undefined;
   log("app").info({ port, transport: transport.kind, db: db.driver, redis: state.shared, parser: config.wire.parser }, "listening");
 
   return {
     port,
     transport: transport.kind,
+    metricsPort: metricsServer?.port,
     io: server,
     db,
     auth,
@@ -254,10 +297,18 @@ export async function startServer(config: Config, options: StartOptions): Promis
       const deadline = Date.now() + config.drain.ms;
       while (server.of("/").sockets.size > 0 && Date.now() < deadline) await sleep(50);
       stopSweep();
+      guard.close();
+      flood.close();
+      await metricsServer?.close();
+      await metricsGate.close();
       await presence.close();
       rooms.close();
       await new Promise<void>((resolve) => server.close(() => resolve()));
-      await Promise.all([state.denylist.close(), state.cutoffs.close(), state.loginLimiter.close(), state.eventLimiter.close(), state.httpLimiter.close()]);
+      await Promise.all(
+        [state.loginLimiter, state.eventLimiter, state.httpLimiter, state.loginAccountIpLimiter, state.loginAccountLimiter, state.createLimiter]
+          .map((l) => l.close())
+          .concat(state.denylist.close(), state.cutoffs.close()),
+      );
       await state.presence.close();
       await state.close();
       if (!options.db) await db.close();

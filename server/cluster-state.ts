@@ -36,6 +36,11 @@ export interface ClusterState {
   loginLimiter: RateLimiter;
   eventLimiter: RateLimiter;
   httpLimiter: RateLimiter;
+  /** Failed logins per (account, IP), and per account from unknown sources (see login-guard.ts). */
+  loginAccountIpLimiter: RateLimiter;
+  loginAccountLimiter: RateLimiter;
+  /** Creations per user and kind (see creation-quota.ts). */
+  createLimiter: RateLimiter;
   presence: Presence;
   cache: Cache;
   /** Installs the adapter on the Socket.IO server (Redis only; the default adapter is in-process). */
@@ -49,12 +54,18 @@ export interface ClusterState {
 const packr = new Packr({ useRecords: false, mapsAsObjects: true, moreTypes: false });
 export const adapterParser = { encode: (msg: unknown) => packr.pack(msg), decode: (buf: Buffer) => packr.unpack(buf) };
 
-function rules(config: Config): Record<"login" | "event" | "http", RateLimitRule> {
-  const { loginPerMin, sendBurst, sendPerS, httpPerMin } = config.limits;
+type RuleName = "login" | "event" | "http" | "loginAccountIp" | "loginAccount" | "create";
+
+function rules(config: Config): Record<RuleName, RateLimitRule> {
+  const { loginPerMin, sendBurst, sendPerS, httpPerMin, loginAccountIpAttempts, loginAccountAttempts, loginAccountWindowS, createQuota, createQuotaWindowS } =
+    config.limits;
   return {
     login: { capacity: loginPerMin, refillPerSec: loginPerMin / 60 },
     event: { capacity: sendBurst, refillPerSec: sendPerS },
     http: { capacity: httpPerMin, refillPerSec: httpPerMin / 60 },
+    loginAccountIp: { capacity: loginAccountIpAttempts, refillPerSec: loginAccountIpAttempts / loginAccountWindowS },
+    loginAccount: { capacity: loginAccountAttempts, refillPerSec: loginAccountAttempts / loginAccountWindowS },
+    create: { capacity: createQuota, refillPerSec: createQuota / createQuotaWindowS },
   };
 }
 
@@ -68,6 +79,9 @@ export function createClusterState(config: Config, logger: Logger, metrics: Metr
       loginLimiter: new LocalRateLimiter(rule.login),
       eventLimiter: new LocalRateLimiter(rule.event),
       httpLimiter: new LocalRateLimiter(rule.http),
+      loginAccountIpLimiter: new LocalRateLimiter(rule.loginAccountIp),
+      loginAccountLimiter: new LocalRateLimiter(rule.loginAccount),
+      createLimiter: new LocalRateLimiter(rule.create),
       presence: new LocalPresence(config.presence.ttlMs),
       cache: new LocalCache(),
       attachAdapter() {},
@@ -101,6 +115,9 @@ export function createClusterState(config: Config, logger: Logger, metrics: Metr
     loginLimiter: limiter("login", rule.login),
     eventLimiter: limiter("event", rule.event),
     httpLimiter: limiter("http", rule.http),
+    loginAccountIpLimiter: limiter("login-account-ip", rule.loginAccountIp),
+    loginAccountLimiter: limiter("login-account", rule.loginAccount),
+    createLimiter: limiter("create", rule.create),
     presence: new RedisPresence(commands, prefix, config.presence.ttlMs),
     cache: new RedisCache(commands, prefix, () => onError("commands")),
     attachAdapter(io) {

@@ -42,7 +42,9 @@ let stopping = false;
 function fork(slot: Slot): void {
   slot.startedAt = Date.now();
   const port = config.cluster.portBase + slot.index;
-  const worker = cluster.fork({ COACHWIRE_PORT: String(port) });
+  // With a metrics port of their own, worker i serves /metrics on COACHWIRE_METRICS_PORT + i.
+  const metricsPort = config.metricsAccess.port ? { COACHWIRE_METRICS_PORT: String(config.metricsAccess.port + slot.index) } : {};
+  const worker = cluster.fork({ COACHWIRE_PORT: String(port), ...metricsPort });
   slot.worker = worker;
   worker.on("exit", (code, signal) => {
     slot.worker = undefined;

@@ -87,6 +87,25 @@ const ENV_SCHEMA = z.object({
   COACHWIRE_PASSWORD_MIN_LENGTH: int(8, 128).default(10),
   COACHWIRE_TERMS_VERSION: z.string().regex(/^[A-Za-z0-9._-]{1,64}$/, "must be 1-64 of A-Z a-z 0-9 . _ -").default("2026-12-01"),
   COACHWIRE_PARENT_DIGEST_WEEKDAY: int(0, 6).default(0),
+  COACHWIRE_METRICS_PORT: int(0, 65535).optional(),
+  COACHWIRE_METRICS_CIDRS: z
+    .string()
+    .default("127.0.0.0/8,::1/128")
+    .refine((v) => parseCidrList(v) !== undefined, "must be a comma-separated list of CIDR ranges, e.g. 127.0.0.0/8,10.0.0.0/8"),
+  COACHWIRE_METRICS_CACHE_MS: int(0, 60_000).default(1000),
+  COACHWIRE_METRICS_RATE_PER_MIN: int(1, 1_000_000).default(120),
+  COACHWIRE_HANDSHAKE_TIMEOUT_MS: int(100, 120_000).default(5000),
+  COACHWIRE_HANDSHAKE_FAILURES_PER_MIN: int(1, 100_000).default(30),
+  COACHWIRE_PENDING_PER_IP_MAX: int(1, 100_000).default(32),
+  COACHWIRE_SOCKETS_PER_USER_MAX: int(1, 100_000).default(20),
+  COACHWIRE_FLOOD_GRACE_MS: int(1000, 600_000).default(5000),
+  COACHWIRE_FLOOD_BACKOFF_MS: int(0, 3_600_000).default(30_000),
+  COACHWIRE_LOGIN_ACCOUNT_IP_ATTEMPTS: int(1, 100_000).default(5),
+  COACHWIRE_LOGIN_ACCOUNT_ATTEMPTS: int(1, 1_000_000).default(30),
+  COACHWIRE_LOGIN_ACCOUNT_WINDOW_S: int(1, 86_400).default(900),
+  COACHWIRE_LOGIN_KNOWN_SOURCE_DAYS: int(0, 3650).default(30),
+  COACHWIRE_CREATE_QUOTA: int(1, 1_000_000).default(100),
+  COACHWIRE_CREATE_QUOTA_WINDOW_S: int(1, 604_800).default(3600),
 });
 
 type Env = z.infer<typeof ENV_SCHEMA>;
@@ -117,7 +136,23 @@ export interface Config {
     trustProxy: boolean;
     /** Source ranges exempt from rate limits (a local bench, monitoring). */
     trustedCidrs: readonly string[];
+    /** Per (account, client IP): login attempts per `loginAccountWindowS`; the backoff a guesser meets first. */
+    loginAccountIpAttempts: number;
+    /** Per account, from sources that have not logged in to it before: the looser cap across all IPs. */
+    loginAccountAttempts: number;
+    loginAccountWindowS: number;
+    /** A source that logged in to an account stays known-good (past the per-account cap) this long; 0 turns the memory off. */
+    loginKnownSourceMs: number;
+    /** Creations (tasks, rooms, join codes, subjects) per user and kind per `createQuotaWindowS`. */
+    createQuota: number;
+    createQuotaWindowS: number;
+    /** Socket.IO sockets one user may hold open on one server process. */
+    socketsPerUser: number;
   }>;
+  /** Handshake defences: unauthenticated connections are short-lived, few per IP, and failures are rationed per IP. */
+  readonly handshake: Readonly<{ timeoutMs: number; failuresPerMin: number; pendingPerIp: number }>;
+  /** A connection over its request budget for `graceMs` is closed and told to stay away `backoffMs`. */
+  readonly flood: Readonly<{ graceMs: number; backoffMs: number }>;
   readonly redis: Readonly<{ url: string | undefined; prefix: string; adapter: "classic" | "sharded" }>;
   readonly cluster: Readonly<{ workers: number; portBase: number }>;
   readonly drain: Readonly<{ ms: number; lbWaitMs: number }>;
@@ -136,6 +171,8 @@ export interface Config {
     attempts: number;
   }>;
   readonly metrics: boolean;
+  /** Where GET /metrics is served: its own port, or the main port for `cidrs` only; rendered at most once per `cacheMs`. */
+  readonly metricsAccess: Readonly<{ port: number | undefined; cidrs: readonly string[]; cacheMs: number; ratePerMin: number }>;
   readonly demoSeed: boolean;
   /** Accounts: where mailed links point, token lifetimes, the password rule. */
   readonly accounts: Readonly<{ publicUrl: string; inviteTtlS: number; resetTtlS: number; welcomeTtlS: number; passwordMinLength: number }>;
@@ -204,6 +241,10 @@ export function loadConfig(source: Record<string, string | undefined> = process.
       problems.push(`${name}=${shown(name, picked[name])} is invalid: ${issue.message}`);
     }
   }
+  const metricsPort = picked["COACHWIRE_METRICS_PORT"];
+  if (metricsPort !== undefined && metricsPort !== "0" && metricsPort === (picked["COACHWIRE_PORT"] ?? "8080")) {
+    problems.push(`COACHWIRE_METRICS_PORT=${metricsPort} is the clients' port (COACHWIRE_PORT): give the metrics a port of their own, or leave it unset`);
+  }
   const secret = picked["COACHWIRE_JWT_SECRET"];
   if (picked["NODE_ENV"] === "production" && (secret === undefined || secret === DEFAULT_JWT_SECRET)) {
     problems.push("COACHWIRE_JWT_SECRET must be set to a secret of your own when NODE_ENV=production");
@@ -246,7 +287,20 @@ export function loadConfig(source: Record<string, string | undefined> = process.
       httpPerMin: env.COACHWIRE_HTTP_RATE_PER_MIN,
       trustProxy: env.COACHWIRE_TRUST_PROXY,
       trustedCidrs: Object.freeze(parseCidrList(env.COACHWIRE_TRUSTED_CIDRS) ?? []),
+      loginAccountIpAttempts: env.COACHWIRE_LOGIN_ACCOUNT_IP_ATTEMPTS,
+      loginAccountAttempts: env.COACHWIRE_LOGIN_ACCOUNT_ATTEMPTS,
+      loginAccountWindowS: env.COACHWIRE_LOGIN_ACCOUNT_WINDOW_S,
+      loginKnownSourceMs: env.COACHWIRE_LOGIN_KNOWN_SOURCE_DAYS * 86_400_000,
+      createQuota: env.COACHWIRE_CREATE_QUOTA,
+      createQuotaWindowS: env.COACHWIRE_CREATE_QUOTA_WINDOW_S,
+      socketsPerUser: env.COACHWIRE_SOCKETS_PER_USER_MAX,
     }),
+    handshake: Object.freeze({
+      timeoutMs: env.COACHWIRE_HANDSHAKE_TIMEOUT_MS,
+      failuresPerMin: env.COACHWIRE_HANDSHAKE_FAILURES_PER_MIN,
+      pendingPerIp: env.COACHWIRE_PENDING_PER_IP_MAX,
+    }),
+    flood: Object.freeze({ graceMs: env.COACHWIRE_FLOOD_GRACE_MS, backoffMs: env.COACHWIRE_FLOOD_BACKOFF_MS }),
     redis: Object.freeze({ url: env.REDIS_URL, prefix: env.COACHWIRE_REDIS_PREFIX, adapter: env.COACHWIRE_REDIS_ADAPTER }),
     cluster: Object.freeze({ workers: env.COACHWIRE_WORKERS ?? availableParallelism(), portBase: env.COACHWIRE_PORT_BASE }),
     drain: Object.freeze({ ms: env.COACHWIRE_DRAIN_MS, lbWaitMs: env.COACHWIRE_DRAIN_LB_WAIT_MS }),
@@ -265,6 +319,12 @@ export function loadConfig(source: Record<string, string | undefined> = process.
       attempts: env.COACHWIRE_JOB_ATTEMPTS,
     }),
     metrics: env.COACHWIRE_METRICS,
+    metricsAccess: Object.freeze({
+      port: env.COACHWIRE_METRICS_PORT,
+      cidrs: Object.freeze(parseCidrList(env.COACHWIRE_METRICS_CIDRS) ?? []),
+      cacheMs: env.COACHWIRE_METRICS_CACHE_MS,
+      ratePerMin: env.COACHWIRE_METRICS_RATE_PER_MIN,
+    }),
     demoSeed: env.COACHWIRE_DEMO_SEED ?? env.NODE_ENV !== "production",
     accounts: Object.freeze({
       publicUrl: env.COACHWIRE_PUBLIC_URL.replace(/\/+$/, ""),

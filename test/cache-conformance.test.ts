@@ -6,7 +6,10 @@ import { CoachwireError } from "../protocol/errors.ts";
 import type { Cache } from "../server/cache/cache.ts";
 import { LocalCache } from "../server/cache/local-cache.ts";
 import { RedisCache } from "../server/cache/redis-cache.ts";
-import { SubjectCatalog } from "../server/coaching/subject-catalog.ts";
+import { subjectsGenerationKey, SubjectCatalog } from "../server/coaching/subject-catalog.ts";
+
+/** The whole (small, seeded) catalog as one page. */
+const all = async (catalog: SubjectCatalog) => (await catalog.list("demo", { limit: 200 })).items;
 import { openPgliteMemory, type TestDatabase } from "./support/databases.ts";
 import { REDIS_URL, redisAvailable, redisKeyspace } from "./support/redis-keyspace.ts";
 import { eventually } from "./support/server.ts";
@@ -162,7 +165,7 @@ describe("RedisCache when Redis cannot answer", () => {
     try {
       await cache.set("subjects", ["x"], LONG_TTL_MS);
       assert.equal(await cache.get("subjects"), undefined);
-      await cache.delete("subjects");
+      await cache.delete(subjectsGenerationKey("demo"));
       assert.equal(errors.length, 3, "set, get and delete each reported their failure");
       for (const err of errors) assert.ok(err instanceof Error, `reported an Error: ${String(err)}`);
     } finally {
@@ -194,57 +197,57 @@ for (const variant of VARIANTS) {
       await tdb?.drop();
     });
 
-    test("list() is served from the cache: a row added behind its back shows only once the entry is deleted", async () => {
+    test("a page is served from the cache: a row added behind its back shows only once the entry is deleted", async () => {
       const cache = impl.cache();
       const catalog = new SubjectCatalog(tdb.db, cache, LONG_TTL_MS);
-      const first = await catalog.list("demo");
+      const first = await all(catalog);
       assert.ok(names(first).includes("Matematik / Türev"), "the seeded catalog, non-ASCII intact");
       const added = fresh();
       await insertDirectly(tdb, added);
-      assert.deepEqual(await catalog.list("demo"), first, "still the cached list");
-      await cache.delete("subjects:demo");
-      const reloaded = await catalog.list("demo");
+      assert.deepEqual(await all(catalog), first, "still the cached list");
+      await cache.delete(subjectsGenerationKey("demo"));
+      const reloaded = await all(catalog);
       assert.ok(reloaded.some((s) => s.id === added.id), "the direct row after the entry was dropped");
       assert.equal(reloaded.length, first.length + 1);
     });
 
     test("the cached list expires after the catalog's ttl", async () => {
       const catalog = new SubjectCatalog(tdb.db, impl.cache(), 50);
-      const first = await catalog.list("demo");
+      const first = await all(catalog);
       const added = fresh();
       await insertDirectly(tdb, added);
-      await eventually(async () => (await catalog.list("demo")).some((s) => s.id === added.id), "the direct row once the cached list expired");
-      assert.equal((await catalog.list("demo")).length, first.length + 1);
+      await eventually(async () => (await all(catalog)).some((s) => s.id === added.id), "the direct row once the cached list expired");
+      assert.equal((await all(catalog)).length, first.length + 1);
     });
 
     test("a list handed out is a copy: changing it changes no later list", async () => {
       const catalog = new SubjectCatalog(tdb.db, impl.cache(), LONG_TTL_MS);
-      const loaded = await catalog.list("demo"); // from the database (and now cached)
+      const loaded = await all(catalog); // from the database (and now cached)
       const expected = structuredClone(loaded);
       loaded.pop();
       loaded[0]!.name = "changed by a caller";
-      const cached = await catalog.list("demo"); // from the cache
+      const cached = await all(catalog); // from the cache
       assert.deepEqual(cached, expected);
       cached.length = 0;
-      assert.deepEqual(await catalog.list("demo"), expected);
+      assert.deepEqual(await all(catalog), expected);
     });
 
     test("create() makes the subject visible on the very next list()", async () => {
       const catalog = new SubjectCatalog(tdb.db, impl.cache(), LONG_TTL_MS);
-      const before = await catalog.list("demo");
-      const created = await catalog.create("coach", "demo", { name: "Coğrafya", topic: `İklim ${++n}` });
+      const before = await all(catalog);
+      const created = await catalog.create("u-coach", "coach", "demo", { name: "Coğrafya", topic: `İklim ${++n}` });
       assert.match(created.id, /^s_/);
-      const after = await catalog.list("demo");
+      const after = await all(catalog);
       assert.deepEqual(after.find((s) => s.id === created.id), created);
       assert.equal(after.length, before.length + 1);
     });
 
     test("a refused create (a student; a name/topic that exists) leaves the list as it was", async () => {
       const catalog = new SubjectCatalog(tdb.db, impl.cache(), LONG_TTL_MS);
-      const before = await catalog.list("demo");
-      await assert.rejects(catalog.create("student", "demo", { name: "Tarih", topic: "Osmanlı" }), (err: unknown) => err instanceof CoachwireError && err.code === "FORBIDDEN");
-      await assert.rejects(catalog.create("coach", "demo", { name: "Matematik", topic: "Türev" }), (err: unknown) => err instanceof CoachwireError && err.code === "CONFLICT");
-      assert.deepEqual(await catalog.list("demo"), before);
+      const before = await all(catalog);
+      await assert.rejects(catalog.create("u-student", "student", "demo", { name: "Tarih", topic: "Osmanlı" }), (err: unknown) => err instanceof CoachwireError && err.code === "FORBIDDEN");
+      await assert.rejects(catalog.create("u-coach", "coach", "demo", { name: "Matematik", topic: "Türev" }), (err: unknown) => err instanceof CoachwireError && err.code === "CONFLICT");
+      assert.deepEqual(await all(catalog), before);
     });
   });
 }
@@ -262,10 +265,10 @@ describe("SubjectCatalog across processes (redis, PGlite)", skipFor("redis"), ()
   test("a subject created through one process's catalog is on the other's next list", async () => {
     // Two catalogs on two Redis connections sharing the prefix, as two server processes do.
     const [a, b] = [new SubjectCatalog(tdb.db, impl.cache(0), LONG_TTL_MS), new SubjectCatalog(tdb.db, impl.cache(1), LONG_TTL_MS)];
-    const before = await b.list("demo"); // cached, for both
-    assert.deepEqual(await a.list("demo"), before);
-    const created = await a.create("admin", "demo", { name: "Felsefe", topic: "Mantık" });
-    const seenByB = await b.list("demo");
+    const before = await all(b); // cached, for both
+    assert.deepEqual(await all(a), before);
+    const created = await a.create("u-admin", "admin", "demo", { name: "Felsefe", topic: "Mantık" });
+    const seenByB = await all(b);
     assert.deepEqual(seenByB.find((s) => s.id === created.id), created);
     assert.equal(seenByB.length, before.length + 1);
   });

@@ -130,6 +130,17 @@ for (const variant of VARIANTS) {
       assert.equal((await limiter.consume("user-1")).allowed, true);
     });
 
+    test("peek says what a consume would decide and takes nothing", async () => {
+      const limiter = impl.limiter({ capacity: 2, refillPerSec: 0.01 });
+      for (let n = 0; n < 5; n++) assert.equal((await limiter.peek("user-1")).allowed, true, `peek ${n + 1} on a full bucket`);
+      assert.equal((await limiter.consume("user-1")).allowed, true);
+      assert.equal((await limiter.consume("user-1")).allowed, true, "the peeks took no token");
+      const peeked = await limiter.peek("user-1");
+      assert.equal(peeked.allowed, false, "an empty bucket peeks refused");
+      assert.ok(peeked.retryAfterMs > 0);
+      assert.equal((await limiter.consume("user-1")).allowed, false);
+    });
+
     test("a burst of 20 concurrent consumes is allowed exactly `capacity` times", async () => {
       const limiter = impl.limiter(rule);
       const decisions = await Promise.all(Array.from({ length: 20 }, () => limiter.consume("burst")));

@@ -245,6 +245,9 @@ const CASES: Case[] = [
   { name: "a task cursor with a fractional time", attempt: http("coach", "GET", `/api/rooms/{roomId}/tasks?cursor=${cursorOf([1.5, "t_x"])}`), code: VF, says: /^cursor:/ },
   { name: "limit 0", attempt: http("student", "GET", "/api/rooms?limit=0"), code: VF, says: /^limit:/ },
   { name: "an unknown query key", attempt: http("student", "GET", "/api/me/tasks?sort=due"), code: VF, says: /"sort"/ },
+  { name: "a subject cursor of the wrong shape", attempt: http("student", "GET", `/api/subjects?cursor=${cursorOf(["Matematik"])}`), code: VF, says: /^cursor:/ },
+  { name: "a subject page over 200", attempt: http("student", "GET", "/api/subjects?limit=201"), code: VF, says: /^limit:/ },
+  { name: "an unknown subject query key", attempt: http("student", "GET", "/api/subjects?all=true"), code: VF, says: /"all"/ },
 ];
 
 /** Every row of every table a coaching request can write, in key order. */

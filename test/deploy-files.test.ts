@@ -200,7 +200,7 @@ describe("docker-compose.yml", () => {
     assert.deepEqual(names.filter((n) => !knownSetting(n)), [], "unknown settings stop start-up");
   });
 
-  test("the app's environment loads, and it listens where HAProxy, Prometheus and the health checks look", () => {
+  test("the app's environment loads, and it listens where HAProxy and the health checks look, with metrics where Prometheus looks", () => {
     assert.throws(() => serviceEnv(compose.services["app"]!, {}), /COACHWIRE_JWT_SECRET/, "the secret is required, not defaulted");
     const config = loadConfig(appEnv());
     assert.equal(config.env, "production");
@@ -211,7 +211,12 @@ describe("docker-compose.yml", () => {
     // cluster.ts gives its server i the port COACHWIRE_PORT_BASE + i; with one server, the base.
     const port = config.cluster.portBase;
     assert.match(dockerCfg, new RegExp(`^\\s*server-template\\s+\\S+\\s+\\S+\\s+app:${port}\\s`, "m"));
-    assert.equal(dnsJob("app")?.dns_sd_configs?.[0]?.port, port, "Prometheus scrapes every app container on its port");
+    // Metrics on a port of their own (one server per container: the base), which HAProxy does not forward.
+    const metricsPort = config.metricsAccess.port;
+    assert.ok(metricsPort !== undefined && metricsPort !== port, `COACHWIRE_METRICS_PORT (${metricsPort}) is set apart from the clients' port`);
+    assert.equal(dnsJob("app")?.dns_sd_configs?.[0]?.port, metricsPort, "Prometheus scrapes every app container on its metrics port");
+    assert.doesNotMatch(dockerCfg, new RegExp(`app:${metricsPort}\\b`), "HAProxy never routes to the metrics port");
+    for (const cfg of [dockerCfg, rootCfg]) assert.match(cfg, /^\s*http-request deny deny_status 404 if \{ path_beg \/metrics \}/m, "the balancer refuses /metrics to clients");
     assert.ok(JSON.stringify(compose.services["app"]!.healthcheck?.test).includes(`:${port}/readyz`));
     assert.match(dockerfile, new RegExp(`^EXPOSE\\s+.*\\b${port}\\b`, "m"));
   });

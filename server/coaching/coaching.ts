@@ -3,6 +3,7 @@ import type { Cache } from "../cache/cache.ts";
 import type { Config } from "../config.ts";
 import { RoomLogWriter } from "../log/log-transaction.ts";
 import type { CommitSink } from "../log/persister.ts";
+import { UNLIMITED, type CreationQuota } from "../ratelimit/creation-quota.ts";
 import { NoticeInbox } from "./notice-inbox.ts";
 import { ProgressService, type ProgressListener } from "./progress-service.ts";
 import { ReadMarks, type ReadMark } from "./read-marks.ts";
@@ -23,6 +24,8 @@ export interface CoachingContext {
   onMembership: MembershipListener;
   onTaskChange?: TaskListener;
   onProgress?: ProgressListener;
+  /** Per-user quotas on tasks, rooms, join codes and subjects; none when left out. */
+  quota?: Pick<CreationQuota, "charge">;
 }
 
 /** The coaching services, used alike by the socket handlers and the REST routes. */
@@ -42,12 +45,13 @@ export class Coaching {
   constructor(ctx: CoachingContext) {
     const writer = (this.writer = new RoomLogWriter(ctx.db, ctx.sink));
     this.onMembership = ctx.onMembership;
-    this.rooms = new RoomService(ctx.db, writer, ctx.onMembership);
-    this.tasks = new TaskService(ctx.db, writer, ctx.onTaskChange);
+    const quota = ctx.quota ?? UNLIMITED;
+    this.rooms = new RoomService(ctx.db, writer, ctx.onMembership, quota);
+    this.tasks = new TaskService(ctx.db, writer, ctx.onTaskChange, quota);
     this.progress = new ProgressService(ctx.db, writer, ctx.onProgress);
     this.boards = new TaskBoards(ctx.db);
     this.readMarks = new ReadMarks(ctx.db, ctx.config.readFlushMs, ctx.readSink);
-    this.subjects = new SubjectCatalog(ctx.db, ctx.cache, ctx.config.subjectCacheMs);
+    this.subjects = new SubjectCatalog(ctx.db, ctx.cache, ctx.config.subjectCacheMs, quota);
     this.notices = new NoticeInbox(ctx.db);
   }
 

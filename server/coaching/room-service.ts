@@ -7,6 +7,7 @@ import type { Db, Queryable } from "../../db/db.ts";
 import { AuditLog, type AuditEntry } from "../accounts/audit-log.ts";
 import { allows, requirePermission, type UserRole } from "../accounts/roles.ts";
 import { only, type LogTransaction, type RoomLogWriter } from "../log/log-transaction.ts";
+import { UNLIMITED, type CreationQuota } from "../ratelimit/creation-quota.ts";
 import { membershipOf, requireRoomCoach } from "./access.ts";
 import { decodeCursor, pageOf } from "./cursor.ts";
 
@@ -58,6 +59,7 @@ export class RoomService {
     private readonly db: Db,
     private readonly writer: RoomLogWriter,
     private readonly onMembership: MembershipListener,
+    private readonly quota: Pick<CreationQuota, "charge"> = UNLIMITED,
   ) {}
 
   /** Coaches (and admins) create rooms; a 1:1 room asked for again is the same room. */
@@ -71,6 +73,7 @@ export class RoomService {
       if (existing) return { room: await this.summary(userId, existing), created: false };
       await this.requireStudent(userId, req.studentId!);
     }
+    await this.quota.charge("room", userId);
     const id = `r_${randomBytes(9).toString("base64url")}`;
     try {
       await this.insertRoom(id, userId, req);
@@ -222,6 +225,7 @@ export class RoomService {
   async createJoinCode(userId: string, roomId: string, req: JoinCodeCreateRequest): Promise<JoinCode> {
     await requireRoomCoach(this.db, roomId, userId);
     if ((await roomRules(this.db, roomId)).kind === "direct") throw new CoachwireError("ROOM_FULL", "A 1:1 room has no join codes");
+    await this.quota.charge("join-code", userId);
     const expiresAt = new Date(Date.now() + req.ttlSeconds * 1000);
     // 32^8 codes: a collision is rare, and a fresh code on the next try.
     for (let attempt = 0; ; attempt++) {

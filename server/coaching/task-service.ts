@@ -5,6 +5,7 @@ import { CoachwireError } from "../../protocol/errors.ts";
 import type { TaskResult } from "../../protocol/events.ts";
 import type { Db, Queryable } from "../../db/db.ts";
 import { only, type LogTransaction, type RoomLogWriter } from "../log/log-transaction.ts";
+import { UNLIMITED, type CreationQuota } from "../ratelimit/creation-quota.ts";
 import { membershipOf, requireRoomCoach } from "./access.ts";
 import { loadTask, loadTaskView } from "./task-store.ts";
 
@@ -22,6 +23,7 @@ export class TaskService {
     private readonly db: Db,
     private readonly writer: RoomLogWriter,
     private readonly onChange: TaskListener = () => {},
+    private readonly quota: Pick<CreationQuota, "charge"> = UNLIMITED,
   ) {}
 
   async create(userId: string, req: TaskCreateRequest): Promise<TaskResult> {
@@ -37,6 +39,8 @@ export class TaskService {
       if (req.dueAt !== null && req.dueAt < Date.now()) throw new CoachwireError("VALIDATION_FAILED", "dueAt: is in the past");
       await checkSubject(log.tx, req.roomId, req.subjectId);
       const assignees = await this.resolveAssignees(log.tx, req.roomId, req.assignees);
+      // Last, once nothing else refuses it: a repeat or a refused request costs no quota.
+      await this.quota.charge("task", userId);
       const id = `t_${randomBytes(9).toString("base64url")}`;
       await log.tx.query(
         `INSERT INTO tasks (id, room_id, created_by, title, details, subject_id, target, due_at, urgent, assign_all, created_seq)

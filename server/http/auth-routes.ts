@@ -1,6 +1,7 @@
 import { CoachwireError } from "../../protocol/errors.ts";
 import { loginSchema, refreshSchema } from "../../protocol/schemas.ts";
 import type { AuthService, ClientInfo } from "../auth/auth-service.ts";
+import type { LoginGuard } from "../ratelimit/login-guard.ts";
 import type { RateLimiter } from "../ratelimit/rate-limiter.ts";
 import { bearerToken, errorReply, readJson, type HttpReply, type HttpRequest, type Route } from "./route.ts";
 import { checkSameOrigin, clearRefreshCookie, refreshFromCookie, setRefreshCookie, wantsCookie } from "./session-cookie.ts";
@@ -10,6 +11,8 @@ export interface AuthRoutesContext {
   auth: AuthService;
   /** Keyed by client IP; guards login and refresh against guessing. */
   loginLimiter: RateLimiter;
+  /** Failed logins per account (and per account and IP), charged only for wrong passwords. */
+  loginGuard: LoginGuard;
   /** Sources exempt from the limit (COACHWIRE_TRUSTED_CIDRS). */
   isTrusted(ip: string): boolean;
   /** Lifetime of the browser's refresh cookie (COACHWIRE_REFRESH_TOKEN_TTL_S). */
@@ -47,7 +50,9 @@ export function authRoutes(ctx: AuthRoutesContext): Route[] {
         await limitByIp(ctx, req);
         if (wantsCookie(req)) checkSameOrigin(req);
         const { email, password } = readJson(req, loginSchema);
-        return pairReply(ctx, req, await ctx.auth.login(email, password, clientInfo(req)));
+        const login = () => ctx.auth.login(email, password, clientInfo(req));
+        const pair = ctx.isTrusted(req.ip) ? await login() : await ctx.loginGuard.attempt(email, req.ip, login);
+        return pairReply(ctx, req, pair);
       },
     },
     {

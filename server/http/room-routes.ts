@@ -88,7 +88,7 @@ export function roomRoutes(ctx: RoomRoutesContext): Route[] {
       return ok({ joinCode: await coaching.rooms.createJoinCode(p.userId, roomId, readJson(req, joinCodeCreateSchema, {})) }, 201);
     }),
     route("POST", "/api/join", async (req, p) => ok(await coaching.rooms.redeemJoinCode(p.userId, p.role, readJson(req, joinCodeRedeemSchema).code))),
-    route("GET", "/api/subjects", async (_req, p) => ok({ items: await coaching.subjects.list(p.institutionId) })),
-    route("POST", "/api/subjects", async (req, p) => ok({ subject: await coaching.subjects.create(p.role, p.institutionId, readJson(req, subjectCreateSchema)) }, 201)),
+    route("GET", "/api/subjects", async (req, p) => ok(await coaching.subjects.list(p.institutionId, readQuery(req, pageQuerySchema)))),
+    route("POST", "/api/subjects", async (req, p) => ok({ subject: await coaching.subjects.create(p.userId, p.role, p.institutionId, readJson(req, subjectCreateSchema)) }, 201)),
   ];
 }

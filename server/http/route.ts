@@ -46,7 +46,40 @@ export const MAX_BODY_BYTES = 64 * 1024;
 export function matchPath(pattern: string, path: string): Record<string, string> | undefined {
   const want = pattern.split("/");
   const got = path.split("/");
-  if (want.length !== got.length) return undefined;
+  return want.length === got.length ? matchSegments(want, got) : undefined;
+}
+
+/** The route pattern a path matched (for metrics labels that do not grow with ids), or "other". */
+export function routeLabel(routes: readonly Route[], path: string): string {
+  return routesFor(routes, path)[0]?.route.path ?? "other";
+}
+
+/** Routes by segment count, each pattern split once: a request splits its path once and looks only at routes of its length. */
+const tables = new WeakMap<readonly Route[], Map<number, Array<{ route: Route; segments: string[] }>>>();
+
+/** The routes whose pattern fits `path`, with their `:name` values, in table order. */
+function routesFor(routes: readonly Route[], path: string): Array<{ route: Route; params: Record<string, string> }> {
+  let table = tables.get(routes);
+  if (!table) {
+    table = new Map();
+    for (const route of routes) {
+      const segments = route.path.split("/");
+      const list = table.get(segments.length) ?? [];
+      list.push({ route, segments });
+      table.set(segments.length, list);
+    }
+    tables.set(routes, table);
+  }
+  const got = path.split("/");
+  const found: Array<{ route: Route; params: Record<string, string> }> = [];
+  for (const { route, segments } of table.get(got.length) ?? []) {
+    const params = matchSegments(segments, got);
+    if (params) found.push({ route, params });
+  }
+  return found;
+}
+
+function matchSegments(want: string[], got: string[]): Record<string, string> | undefined {
   const params: Record<string, string> = {};
   for (const [i, segment] of want.entries()) {
     const value = got[i]!;
@@ -64,20 +97,12 @@ export function matchPath(pattern: string, path: string): Record<string, string>
   return params;
 }
 
-/** The route pattern a path matched (for metrics labels that do not grow with ids), or "other". */
-export function routeLabel(routes: readonly Route[], path: string): string {
-  return routes.find((r) => matchPath(r.path, path))?.path ?? "other";
-}
-
 /**
  * Finds the route and runs it; every failure becomes a catalog error body with its status.
  * Anything thrown that is not a catalog error (a bug, a database failure) also goes to `onUnexpected`.
  */
 export async function dispatch(routes: readonly Route[], req: HttpRequest, onUnexpected?: (err: unknown) => void): Promise<HttpReply> {
-  const forPath = routes.flatMap((route) => {
-    const params = matchPath(route.path, req.path);
-    return params ? [{ route, params }] : [];
-  });
+  const forPath = routesFor(routes, req.path);
   const found = forPath.find((r) => r.route.method === req.method);
   try {
     if (!found) throw new CoachwireError(forPath.length > 0 ? "METHOD_NOT_ALLOWED" : "NOT_FOUND");

@@ -11,7 +11,7 @@ export interface MetricsSources {
 }
 
 /**
- * Every Prometheus metric of a server process, on its own registry (served at GET /metrics).
+ * Every Prometheus metric of a server process, on its own registry (served at GET /metrics, see metrics-routes.ts).
  * Default Node metrics (CPU, memory, event-loop lag, GC) come with it.
  */
 export class Metrics {
@@ -67,6 +67,11 @@ export class Metrics {
   readonly slowConsumers = new Counter({
     name: "coachwire_slow_consumers_total",
     help: "Sockets closed because they did not read fast enough",
+    registers: [this.registry],
+  });
+  readonly floodClosed = new Counter({
+    name: "coachwire_flood_closed_total",
+    help: "Connections closed because they stayed over their request budget (COACHWIRE_FLOOD_GRACE_MS)",
     registers: [this.registry],
   });
   readonly httpRequests = new Counter({

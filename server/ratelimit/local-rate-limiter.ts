@@ -13,13 +13,21 @@ export class LocalRateLimiter implements RateLimiter {
   constructor(private readonly rule: RateLimitRule) {}
 
   async consume(key: string): Promise<RateDecision> {
+    return this.decide(key, 1);
+  }
+
+  async peek(key: string): Promise<RateDecision> {
+    return this.decide(key, 0);
+  }
+
+  private decide(key: string, cost: 0 | 1): RateDecision {
     const now = performance.now();
     const bucket = this.buckets.get(key) ?? { tokens: this.rule.capacity, at: now };
     bucket.tokens = Math.min(this.rule.capacity, bucket.tokens + ((now - bucket.at) / 1000) * this.rule.refillPerSec);
     bucket.at = now;
-    this.buckets.set(key, bucket);
+    if (cost > 0) this.buckets.set(key, bucket);
     if (bucket.tokens >= 1) {
-      bucket.tokens -= 1;
+      bucket.tokens -= cost;
       return { allowed: true, retryAfterMs: 0 };
     }
     return { allowed: false, retryAfterMs: Math.ceil(((1 - bucket.tokens) / this.rule.refillPerSec) * 1000) };

@@ -16,5 +16,7 @@ export interface RateDecision {
  */
 export interface RateLimiter {
   consume(key: string): Promise<RateDecision>;
+  /** What a consume would decide now, without taking a token (to check before work that is charged only when it fails). */
+  peek(key: string): Promise<RateDecision>;
   close(): Promise<void>;
 }

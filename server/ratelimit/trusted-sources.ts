@@ -19,9 +19,16 @@ export function trustedSources(cidrs: readonly string[]): (ip: string) => boolea
     const [address, bits] = cidr.split("/") as [string, string];
     list.addSubnet(address, Number(bits), isIPv4(address) ? "ipv4" : "ipv6");
   }
+  // BlockList.check builds address objects on every call; the same few addresses ask again and
+  // again (every request of a client), so answers are remembered, the memory bounded.
+  const known = new Map<string, boolean>();
   return (ip: string) => {
+    const cached = known.get(ip);
+    if (cached !== undefined) return cached;
     const plain = ip.startsWith("::ffff:") && isIPv4(ip.slice(7)) ? ip.slice(7) : ip;
-    if (isIPv4(plain)) return list.check(plain, "ipv4");
-    return isIPv6(plain) && list.check(plain, "ipv6");
+    const answer = isIPv4(plain) ? list.check(plain, "ipv4") : isIPv6(plain) && list.check(plain, "ipv6");
+    if (known.size >= 10_000) known.clear();
+    known.set(ip, answer);
+    return answer;
   };
 }

@@ -3,25 +3,77 @@ import { CoachwireError, toWireError } from "../../protocol/errors.ts";
 import type { AuthService } from "../auth/auth-service.ts";
 import { catalogError } from "../error-mapping.ts";
 import { clientIp } from "../http/route.ts";
-import type { CoachServer } from "./socket-types.ts";
+import type { FloodGuard } from "./flood-guard.ts";
+import type { HandshakeGuard } from "./handshake-guard.ts";
+import type { CoachServer, CoachSocket } from "./socket-types.ts";
+import type { UserSocketCap } from "./user-socket-cap.ts";
+
+/** What the handshake checks besides the token. */
+export interface HandshakeContext {
+  auth: AuthService;
+  isDraining(): boolean;
+  trustProxy: boolean;
+  guard: HandshakeGuard;
+  flood: FloodGuard;
+  cap: UserSocketCap;
+}
 
 /**
- * Refuses any connection without a valid, unexpired, unrevoked access token in
- * `auth.token`. The client's `connect_error` carries the catalog error in `err.data`.
+ * Refuses any connection without a valid, unexpired, unrevoked access token in `auth.token`.
+ * The client's `connect_error` carries the catalog error in `err.data`, and then the server
+ * closes the connection: a refused client cannot keep sending CONNECT packets on it. In order,
+ * before any token is verified: one CONNECT per connection (a second one closes the connection
+ * without an answer), not while draining, and not from an
+ * IP out of failed-handshake budget; after it: not for a user in flood backoff, and not past the
+ * user's socket cap. Every refusal but draining is charged to the IP's failure budget.
  */
-export function requireAccessToken(io: CoachServer, auth: AuthService, isDraining: () => boolean, trustProxy: boolean): void {
+export function requireAccessToken(io: CoachServer, ctx: HandshakeContext): void {
+  const attempted = new WeakSet<object>();
+  const repeated = new WeakSet<object>();
   io.use((socket, next) => {
-    socket.data.ip = clientIp(socket.handshake.address, socket.handshake.headers as Record<string, string>, trustProxy);
-    if (isDraining()) return next(refusal(new CoachwireError("UNAVAILABLE", "The server is draining; connect again")));
+    const ip = clientIp(socket.handshake.address, socket.handshake.headers as Record<string, string>, ctx.trustProxy);
+    socket.data.ip = ip;
+    const refuse = (err: CoachwireError | unknown, charge = true) => {
+      if (charge) ctx.guard.failed(ip);
+      next(refusal(err));
+      // After Socket.IO has written the CONNECT_ERROR (it does so on the next tick): engine.io
+      // flushes what is queued, then closes.
+      setImmediate(() => socket.conn.close());
+    };
+    if (attempted.has(socket.conn)) {
+      // A second CONNECT on one connection: a protocol violation, answered by closing at once
+      // (no CONNECT_ERROR for each of a burst), and charged once.
+      if (!repeated.has(socket.conn)) ctx.guard.failed(ip);
+      repeated.add(socket.conn);
+      socket.conn.close();
+      return next(refusal(new CoachwireError("BAD_REQUEST", "One handshake per connection")));
+    }
+    attempted.add(socket.conn);
+    if (ctx.isDraining()) return refuse(new CoachwireError("UNAVAILABLE", "The server is draining; connect again"), false);
+    const wait = ctx.guard.retryAfterMs(ip);
+    if (wait > 0) return refuse(new CoachwireError("RATE_LIMITED", `Too many failed handshakes from this address; retry in ${wait} ms`), false);
     const token = (socket.handshake.auth as Record<string, unknown> | undefined)?.["token"];
-    auth.verify(token).then(
+    ctx.auth.verify(token).then(
       (principal) => {
+        // Closed meanwhile (a second CONNECT, the handshake timeout): take no slot it would never give back.
+        if (socket.conn.readyState !== "open") return next(refusal(new CoachwireError("BAD_REQUEST", "The connection closed")));
+        const backoff = ctx.flood.backoffMs(principal.userId, performance.now());
+        if (backoff > 0) return refuse(new CoachwireError("RATE_LIMITED", `Closed for flooding; retry in ${backoff} ms`));
+        const release = ctx.cap.take(principal.userId);
+        if (!release) return refuse(new CoachwireError("TOO_MANY_CONNECTIONS"));
+        holdSlot(socket, release);
         socket.data.principal = principal;
         next();
       },
-      (err) => next(refusal(err)),
+      (err) => refuse(err),
     );
   });
+}
+
+/** Gives the user's socket slot back when the socket goes, or its connection closes before it ever connected. */
+function holdSlot(socket: CoachSocket, release: () => void): void {
+  socket.once("disconnect", release);
+  socket.conn.once("close", release);
 }
 
 function refusal(err: unknown): ExtendedError {

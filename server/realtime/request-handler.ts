@@ -6,6 +6,7 @@ import { catalogError } from "../error-mapping.ts";
 import { describeIssues, refuseNul } from "../http/route.ts";
 import type { Metrics } from "../metrics/metrics.ts";
 import type { RateLimiter } from "../ratelimit/rate-limiter.ts";
+import { rateLimited, type FloodGuard } from "./flood-guard.ts";
 import type { CoachSocket } from "./socket-types.ts";
 
 /** What every request handler gets besides its payload. */
@@ -21,6 +22,10 @@ export interface RequestGuards {
   isTrusted(ip: string): boolean;
   logger: Logger;
   metrics: Metrics | undefined;
+  /** Answers a connection inside a refusal cheaply, and says when it has flooded long enough to be closed. */
+  flood: FloodGuard;
+  /** Closes a connection that stayed over its budget (session:closing "rate limited", with the backoff). */
+  onFlood(socket: CoachSocket): void;
 }
 
 type ResultOf<E extends keyof ClientToServerEvents> =
@@ -34,7 +39,9 @@ type Handler = (payload: unknown, ctx: RequestContext) => Promise<object>;
  * closure per event per connection: memory per connection matters at 10,000 sockets).
  * Each request: the ack callback is checked, then the per-user rate limit, then the payload
  * schema; the handler runs; the answer is `{ok:true,…}` or `{ok:false,error}`. Nothing reaches a
- * handler unvalidated, and nothing a handler throws escapes as a crash.
+ * handler unvalidated, and nothing a handler throws escapes as a crash. A connection the limiter
+ * has just refused is refused again without asking it until the retry time (see FloodGuard),
+ * and is closed once it has stayed over budget for COACHWIRE_FLOOD_GRACE_MS.
  */
 export class RequestRouter {
   private readonly routes = new Map<string, { schema: z.ZodType; handler: Handler }>();
@@ -75,9 +82,20 @@ export class RequestRouter {
     const reply = (res: Ack<object>) => {
       if (socket.connected) ack(res);
     };
+    if (this.limited.has(socket)) {
+      // The cheap path first: inside a refusal already given, no limiter call, no decoding of the payload.
+      let refusedFor = guards.flood.refusedFor(socket, performance.now());
+      if (refusedFor === 0) {
+        const decision = await guards.limiter.consume(userId);
+        if (!decision.allowed) refusedFor = Math.max(1, decision.retryAfterMs);
+      }
+      if (guards.flood.record(socket, performance.now(), refusedFor)) return guards.onFlood(socket);
+      if (refusedFor > 0) {
+        guards.metrics?.requestsFailed.inc({ event, code: "RATE_LIMITED" });
+        return reply({ ok: false, error: rateLimited(refusedFor) });
+      }
+    }
     try {
-      const decision = this.limited.has(socket) ? await guards.limiter.consume(userId) : { allowed: true, retryAfterMs: 0 };
-      if (!decision.allowed) throw new CoachwireError("RATE_LIMITED", `Too many requests; retry in ${decision.retryAfterMs} ms`);
       if (args.length !== 2) throw new CoachwireError("VALIDATION_FAILED", "expected exactly one payload argument");
       refuseNul(args[0]);
       const parsed = route.schema.safeParse(args[0]);

@@ -65,10 +65,11 @@ export class Sessions {
     for (const socket of this.io.of("/").sockets.values()) this.close(socket, reason);
   }
 
-  close(socket: CoachSocket, reason: DisconnectReason): void {
+  /** Says why (`session:closing`, with a backoff hint when given), then disconnects. */
+  close(socket: CoachSocket, reason: DisconnectReason, retryAfterMs?: number): void {
     if (!socket.connected) return;
     this.logger.debug({ socket: socket.id, user: socket.data.principal.userId, reason }, "closing session");
-    socket.emit("session:closing", { reason, reconnect: RECONNECT_REASONS.has(reason) });
+    socket.emit("session:closing", { reason, reconnect: RECONNECT_REASONS.has(reason), ...(retryAfterMs !== undefined ? { retryAfterMs } : {}) });
     socket.disconnect(true);
   }
 

@@ -105,6 +105,8 @@ export async function startTestStack(options: { redisUrl?: string } = {}): Promi
       COACHWIRE_SEND_BURST: "1000",
       COACHWIRE_DEMO_SEED: "false",
       COACHWIRE_DRAIN_MS: "5000",
+      // The tests read coachwire_connections as a live probe: no render cache between reads.
+      COACHWIRE_METRICS_CACHE_MS: "0",
     },
   }).catch(async (err: unknown) => {
     await cleanUp();
