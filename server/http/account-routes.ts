@@ -6,7 +6,7 @@ import { limitByIp, type AuthRoutesContext } from "./auth-routes.ts";
 import { authenticatedRoutes, ok, type AuthenticatedContext } from "./authenticated.ts";
 import { readJson, type HttpRequest, type HttpReply, type Route } from "./route.ts";
 
-export interface AccountRoutesContext extends AuthenticatedContext, AuthRoutesContext {
+export interface AccountRoutesContext extends AuthenticatedContext, Omit<AuthRoutesContext, "loginGuard"> {
   db: Db;
   accounts: Accounts;
   /** Consent records: an acceptance may carry the terms version the invitee accepts. */

@@ -35,7 +35,7 @@ export default function TaskForm({ roomId }: { roomId: string }) {
   const [error, setError] = useState<string | null>(null);
   const [busy, setBusy] = useState(false);
   useEffect(() => {
-    void api<{ items: SubjectView[] }>("GET", "/api/subjects").then((r) => setSubjects(r.items), () => undefined);
+    void api<{ items: SubjectView[] }>("GET", "/api/subjects?limit=200").then((r) => setSubjects(r.items), () => undefined);
   }, []);
   const set = (patch: Partial<typeof form>) => setForm((f) => ({ ...f, ...patch }));
 

@@ -239,6 +239,8 @@ export const en = {
   "error.NOT_FOUND": "Not found.",
   "error.MUTED": "You are muted in this room.",
   "error.ROOM_FULL": "A 1:1 room takes no other members.",
+  "error.QUOTA_EXCEEDED": "You have created too many of these for now. Try again later.",
+  "error.TOO_MANY_CONNECTIONS": "This account is open in too many tabs or devices. Close one and try again.",
   "error.NOT_ASSIGNED": "This task is not assigned to you.",
   "error.TASK_NOT_FOUND": "There is no such task.",
   "error.TASK_CANCELLED": "This task was cancelled.",

@@ -239,6 +239,8 @@ export const tr: Record<MessageKey, Message> = {
   "error.NOT_FOUND": "Bulunamadı.",
   "error.MUTED": "Bu odada susturuldunuz.",
   "error.ROOM_FULL": "Birebir odaya başka üye eklenemez.",
+  "error.QUOTA_EXCEEDED": "Şimdilik bunlardan çok fazla oluşturdunuz. Daha sonra yeniden deneyin.",
+  "error.TOO_MANY_CONNECTIONS": "Bu hesap çok fazla sekmede veya cihazda açık. Birini kapatıp yeniden deneyin.",
   "error.NOT_ASSIGNED": "Bu görev size atanmadı.",
   "error.TASK_NOT_FOUND": "Böyle bir görev yok.",
   "error.TASK_CANCELLED": "Bu görev iptal edildi.",
