@@ -137,6 +137,8 @@ export interface ServerToClientEvents {
 export interface InterServerEvents {
   /** Close every socket of this access token on the receiving process too. */
   "session:close-token": (jti: string, reason: DisconnectReason) => void;
+  /** Close every socket of this refresh-token family (logout, detected reuse) on the receiving process too. */
+  "session:close-family": (familyId: string, reason: DisconnectReason) => void;
   /** A room's members changed: drop cached membership; a removed user's sockets leave the room. */
   "room:membership": (roomId: string, removedUserId: string | null) => void;
 }

@@ -2,7 +2,8 @@ import type { Logger } from "pino";
 import type { Db } from "../db/db.ts";
 import { openDb } from "../db/open.ts";
 import { CoachwireError } from "../protocol/errors.ts";
-import { AuthService } from "./auth/auth-service.ts";
+import { AuthService, type Revocation } from "./auth/auth-service.ts";
+import { installationJwtSecret } from "./auth/jwt-secret.ts";
 import { createClusterState } from "./cluster-state.ts";
 import type { Config } from "./config.ts";
 import { EmbeddedRunner } from "../worker/embedded-runner.ts";
@@ -77,9 +78,11 @@ export async function startServer(config: Config, options: StartOptions): Promis
   const metrics = config.metrics
     ? new Metrics({ connections: () => io?.of("/").sockets.size ?? 0, poolStats: () => db.poolStats(), poolMax: config.db.poolSize })
     : undefined;
-  const state = createClusterState(config, log("cluster-state"), metrics);
+  const state = createClusterState(config, db, log("cluster-state"), metrics);
   const isTrusted = trustedSources(config.limits.trustedCidrs);
-  const auth = new AuthService(db, state.denylist, config.auth);
+  if (!config.auth.jwtSecret) log("auth").info("no COACHWIRE_JWT_SECRET: signing with this installation's generated secret (server_secrets)");
+  const jwtSecret = config.auth.jwtSecret ?? (await installationJwtSecret(db));
+  const auth = new AuthService(db, state.denylist, { ...config.auth, jwtSecret });
 
   // Committed events go to the room's sockets, whichever path (chat persister or coaching) wrote them.
   let broadcaster: CommitSink | undefined;
@@ -148,11 +151,17 @@ export async function startServer(config: Config, options: StartOptions): Promis
   coachingEvents(router, { coaching, rooms });
 
   // Revocation reaches every process: locally at once, elsewhere through the adapter.
-  auth.on("revoked", (principal) => {
-    sessions.closeToken(principal.jti, "token revoked");
-    if (state.shared) server.serverSideEmit("session:close-token", principal.jti, "token revoked");
+  auth.on("revoked", (revocation: Revocation) => {
+    if ("jti" in revocation) {
+      sessions.closeToken(revocation.jti, "token revoked");
+      if (state.shared) server.serverSideEmit("session:close-token", revocation.jti, "token revoked");
+    } else {
+      sessions.closeFamily(revocation.familyId, "token revoked");
+      if (state.shared) server.serverSideEmit("session:close-family", revocation.familyId, "token revoked");
+    }
   });
   server.on("session:close-token", (jti, reason) => sessions.closeToken(jti, reason));
+  server.on("session:close-family", (familyId, reason) => sessions.closeFamily(familyId, reason));
   server.on("room:membership", (roomId, removedUserId) => void membershipChanged(roomId, removedUserId));
 
   /** A room's members changed (here or on another process): drop the cached members; a removed user's sockets leave. */

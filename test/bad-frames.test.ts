@@ -78,7 +78,7 @@ for (const driver of await availableDrivers()) {
       const outcome = await within(Promise.race([answered, closed.then(() => "closed" as const)]), "answer or close");
       if (outcome === "answered") {
         const { sub, jti, exp } = decodeJwt(accessToken);
-        await server.auth.logout({ userId: sub!, role: member.role, jti: jti!, expiresAt: exp! * 1000 });
+        await server.auth.logout({ userId: sub!, role: member.role, jti: jti!, familyId: undefined, expiresAt: exp! * 1000 });
         // logout → "revoked" → Sessions.closeToken disconnects synchronously.
         assert.ok(!server.io.of("/").sockets.has(id), "the revoked token's socket is still connected");
       } else {
