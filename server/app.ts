@@ -11,6 +11,7 @@ import { jobQueueFor } from "../worker/job-queue-for.ts";
 import { TaskScheduler } from "../worker/task-plan.ts";
 import { Coaching } from "./coaching/coaching.ts";
 import { authRoutes } from "./http/auth-routes.ts";
+import { clientAddress } from "./http/client-address.ts";
 import { healthRoutes } from "./http/health-routes.ts";
 import { metricsRoutes } from "./http/metrics-routes.ts";
 import { roomRoutes } from "./http/room-routes.ts";
@@ -80,6 +81,7 @@ export async function startServer(config: Config, options: StartOptions): Promis
     : undefined;
   const state = createClusterState(config, db, log("cluster-state"), metrics);
   const isTrusted = trustedSources(config.limits.trustedCidrs);
+  const clientIp = clientAddress(config.limits);
   if (!config.auth.jwtSecret) log("auth").info("no COACHWIRE_JWT_SECRET: signing with this installation's generated secret (server_secrets)");
   const jwtSecret = config.auth.jwtSecret ?? (await installationJwtSecret(db));
   const auth = new AuthService(db, state.denylist, { ...config.auth, jwtSecret });
@@ -124,7 +126,7 @@ export async function startServer(config: Config, options: StartOptions): Promis
   };
   const transport = createTransport(
     config,
-    { handle, trustProxy: config.limits.trustProxy, slowConsumerBytes: config.wire.slowConsumerBytes },
+    { handle, clientIp, slowConsumerBytes: config.wire.slowConsumerBytes },
     log("transport"),
   );
   io = createIo(config, transport, log("io"));
@@ -182,7 +184,7 @@ export async function startServer(config: Config, options: StartOptions): Promis
     server.local.emit("session:resync");
   });
 
-  requireAccessToken(server, auth, () => draining, config.limits.trustProxy);
+  requireAccessToken(server, auth, () => draining, clientIp);
   server.on("connection", (socket) => {
     socket.on("error", (err) => log("io").debug({ err, socket: socket.id }, "socket error"));
     sessions.add(socket);

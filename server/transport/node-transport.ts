@@ -2,7 +2,7 @@ import { createServer, type IncomingMessage, type ServerResponse } from "node:ht
 import type { AddressInfo } from "node:net";
 import type { Server, Socket } from "socket.io";
 import { CoachwireError } from "../../protocol/errors.ts";
-import { MAX_BODY_BYTES, clientIp, errorReply } from "../http/route.ts";
+import { MAX_BODY_BYTES, errorReply } from "../http/route.ts";
 import { replyPayload, type Transport, type TransportOptions } from "./transport.ts";
 
 /** The fallback when uWS cannot load: Socket.IO on node:http with the `ws` engine. */
@@ -20,7 +20,8 @@ export function createNodeTransport(options: TransportOptions): Transport {
       const headers = Object.fromEntries(
         Object.entries(req.headers).map(([k, v]) => [k, Array.isArray(v) ? v.join(", ") : (v ?? "")]),
       );
-      const ip = clientIp(req.socket.remoteAddress ?? "", headers, options.trustProxy);
+      // node:http has already joined repeated X-Forwarded-For headers with ", ".
+      const ip = options.clientIp(req.socket.remoteAddress ?? "", headers["x-forwarded-for"]);
       const url = new URL(req.url ?? "/", "http://localhost");
       const reply =
         size > MAX_BODY_BYTES

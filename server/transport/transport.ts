@@ -1,4 +1,5 @@
 import type { Server, Socket } from "socket.io";
+import type { ClientAddress } from "../http/client-address.ts";
 import type { HttpReply, HttpRequest } from "../http/route.ts";
 
 /** Turns a transport-neutral request into a reply (the route table behind dispatch). */
@@ -6,7 +7,8 @@ export type RequestHandler = (req: HttpRequest) => Promise<HttpReply>;
 
 export interface TransportOptions {
   handle: RequestHandler;
-  trustProxy: boolean;
+  /** Turns the peer address and X-Forwarded-For into the request's `ip`. */
+  clientIp: ClientAddress;
   /** Bytes a socket may have queued before it counts as a slow consumer and is closed. */
   slowConsumerBytes: number;
 }

@@ -2,11 +2,21 @@ import { createRequire } from "node:module";
 import { STATUS_CODES } from "node:http";
 import type { Server, Socket } from "socket.io";
 import { CoachwireError } from "../../protocol/errors.ts";
-import { MAX_BODY_BYTES, clientIp, errorReply, type HttpReply } from "../http/route.ts";
+import { MAX_BODY_BYTES, errorReply, type HttpReply } from "../http/route.ts";
 import { replyPayload, type Transport, type TransportOptions } from "./transport.ts";
 
 type Uws = typeof import("@trufflesuite/uws-js-unofficial");
 type HttpResponse = import("@trufflesuite/uws-js-unofficial").HttpResponse;
+type UwsRequest = import("@trufflesuite/uws-js-unofficial").HttpRequest;
+
+const FORWARDED_FOR = "x-forwarded-for";
+
+/** Every X-Forwarded-For header of the request, joined with ", " in order, as node:http does (uWS gives each line separately). */
+function forwardedFor(req: UwsRequest): string | undefined {
+  const values: string[] = [];
+  req.forEach((key, value) => key === FORWARDED_FOR && values.push(value));
+  return values.length > 0 ? values.join(", ") : undefined;
+}
 
 /** Loads uWebSockets.js; throws when its native binary does not fit this platform or Node. */
 export function loadUws(): Uws {
@@ -37,6 +47,8 @@ export function createUwsTransport(options: TransportOptions): Transport {
     const query = new URLSearchParams(req.getQuery() ?? "");
     const headers: Record<string, string> = {};
     req.forEach((key, value) => (headers[key] = value));
+    const forwarded = forwardedFor(req);
+    if (forwarded !== undefined) headers[FORWARDED_FOR] = forwarded;
     const remote = Buffer.from(res.getRemoteAddressAsText()).toString();
     let aborted = false;
     res.onAborted(() => (aborted = true));
@@ -51,7 +63,7 @@ export function createUwsTransport(options: TransportOptions): Transport {
       chunks.push(Buffer.from(chunk.slice(0))); // uWS reuses the chunk's memory
       if (!isLast) return;
       const body = Buffer.concat(chunks);
-      const ip = clientIp(remote, headers, options.trustProxy);
+      const ip = options.clientIp(remote, forwarded);
       options.handle({ method, path, query, params: {}, headers, ip, body }).then(finish, (err) => finish(errorReply(err)));
     });
   });
@@ -67,6 +79,15 @@ export function createUwsTransport(options: TransportOptions): Transport {
       app.ws = ((pattern: string, behavior: Record<string, unknown>) =>
         ws(pattern, { ...behavior, closeOnBackpressureLimit: 1 } as never)) as typeof app.ws;
       io.attachApp(app, { maxBackpressure: options.slowConsumerBytes } as Parameters<Server["attachApp"]>[1]);
+      // engine.io's uWS server keeps only the last of repeated headers in the handshake's
+      // headers; join X-Forwarded-For lines as for routes, so the handshake sees every hop.
+      const engine = io.engine as unknown as { prepare(req: UwsRequest & { headers: Record<string, string> }, res: unknown): void };
+      const prepare = engine.prepare.bind(engine);
+      engine.prepare = (req, res) => {
+        prepare(req, res);
+        const forwarded = forwardedFor(req);
+        if (forwarded !== undefined) req.headers[FORWARDED_FOR] = forwarded;
+      };
     },
     closesSlowConsumers: true,
     listen(host, port) {
