@@ -3,7 +3,7 @@ import type { AddressInfo } from "node:net";
 import type { Server, Socket } from "socket.io";
 import { CoachwireError } from "../../protocol/errors.ts";
 import { MAX_BODY_BYTES, errorReply } from "../http/route.ts";
-import { replyPayload, type Transport, type TransportOptions } from "./transport.ts";
+import { PortInUseError, replyPayload, type Transport, type TransportOptions } from "./transport.ts";
 
 /** The fallback when uWS cannot load: Socket.IO on node:http with the `ws` engine. */
 export function createNodeTransport(options: TransportOptions): Transport {
@@ -43,8 +43,9 @@ export function createNodeTransport(options: TransportOptions): Transport {
     },
     listen(host, port) {
       return new Promise((resolve, reject) => {
-        server.once("error", reject);
-        server.listen(port, host, () => resolve((server.address() as AddressInfo).port));
+        server.once("error", (err: NodeJS.ErrnoException) => reject(err.code === "EADDRINUSE" ? new PortInUseError(host, port) : err));
+        // exclusive: in a node:cluster worker, do not share the primary's handle with siblings.
+        server.listen({ port, host, exclusive: true }, () => resolve((server.address() as AddressInfo).port));
       });
     },
     close() {

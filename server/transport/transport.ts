@@ -21,7 +21,11 @@ export interface TransportOptions {
 export interface Transport {
   readonly kind: "uws" | "node";
   attach(io: Server): void;
-  /** Starts listening; resolves with the bound port (useful with port 0). */
+  /**
+   * Starts listening, exclusively (no SO_REUSEPORT: a second server on the same port is an
+   * error, not a silent split of the connections); resolves with the bound port (useful with
+   * port 0), rejects with {@link PortInUseError} when the port is taken.
+   */
   listen(host: string, port: number): Promise<number>;
   /** Stops accepting connections (open sockets are closed by Socket.IO). */
   close(): void;
@@ -29,6 +33,15 @@ export interface Transport {
   bufferedAmount(socket: Socket): number;
   /** True when the transport itself closes a socket past slowConsumerBytes (uWS); else a sweep must. */
   readonly closesSlowConsumers: boolean;
+}
+
+/** Thrown by `listen` when the address is taken: another server (or program) listens there already. */
+export class PortInUseError extends Error {
+  override name = "PortInUseError";
+
+  constructor(host: string, port: number) {
+    super(`port ${port} on ${host} is already in use by another process (another coachwire server?); stop it or set COACHWIRE_PORT`);
+  }
 }
 
 /** Serialises a reply body. */

@@ -1,9 +1,10 @@
 import { createRequire } from "node:module";
+import { createServer } from "node:net";
 import { STATUS_CODES } from "node:http";
 import type { Server, Socket } from "socket.io";
 import { CoachwireError } from "../../protocol/errors.ts";
 import { MAX_BODY_BYTES, errorReply, type HttpReply } from "../http/route.ts";
-import { replyPayload, type Transport, type TransportOptions } from "./transport.ts";
+import { PortInUseError, replyPayload, type Transport, type TransportOptions } from "./transport.ts";
 
 type Uws = typeof import("@trufflesuite/uws-js-unofficial");
 type HttpResponse = import("@trufflesuite/uws-js-unofficial").HttpResponse;
@@ -21,6 +22,15 @@ function forwardedFor(req: UwsRequest): string | undefined {
 /** Loads uWebSockets.js; throws when its native binary does not fit this platform or Node. */
 export function loadUws(): Uws {
   return createRequire(import.meta.url)("@trufflesuite/uws-js-unofficial") as Uws;
+}
+
+/** True when listening on host:port fails with EADDRINUSE. */
+function portTaken(host: string, port: number): Promise<boolean> {
+  return new Promise((resolve) => {
+    const probe = createServer();
+    probe.once("error", (err: NodeJS.ErrnoException) => resolve(err.code === "EADDRINUSE"));
+    probe.listen({ host, port, exclusive: true }, () => probe.close(() => resolve(false)));
+  });
 }
 
 function send(res: HttpResponse, reply: HttpReply): void {
@@ -92,10 +102,17 @@ export function createUwsTransport(options: TransportOptions): Transport {
     closesSlowConsumers: true,
     listen(host, port) {
       return new Promise((resolve, reject) => {
-        app.listen(host, port, (socket) => {
-          if (!socket) return reject(new Error(`could not listen on ${host}:${port}`));
-          listenSocket = socket;
-          resolve(uws.us_socket_local_port(socket));
+        // uWS listens with SO_REUSEPORT unless told otherwise, so a second process on the same
+        // port would share its connections. The native listen takes (host, port, options, cb);
+        // the typings only know (port, options, cb).
+        const exclusiveListen = app.listen as unknown as (h: string, p: number, o: number, cb: (s: unknown) => void) => void;
+        exclusiveListen.call(app, host, port, (uws as unknown as { LIBUS_LISTEN_EXCLUSIVE_PORT: number }).LIBUS_LISTEN_EXCLUSIVE_PORT, (socket) => {
+          if (socket) {
+            listenSocket = socket;
+            return resolve(uws.us_socket_local_port(socket as never));
+          }
+          // uWS says only "no"; ask the kernel whether the address is taken.
+          void portTaken(host, port).then((taken) => reject(taken ? new PortInUseError(host, port) : new Error(`could not listen on ${host}:${port}`)));
         });
       });
     },
