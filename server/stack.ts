@@ -172,6 +172,9 @@ export function stackEnvironment(o: StackOptions, given: Record<string, string>,
     must("COACHWIRE_PORT_BASE", String(o.portBase), "the balancers are configured for those ports"),
     must("COACHWIRE_TRUST_PROXY", "true", "HAProxy is in front and appends X-Forwarded-For"),
   ]);
+  if (userEnv["COACHWIRE_WORKER_METRICS_PORT"] && o.jobWorkers > 0) {
+    overridden.push(`COACHWIRE_WORKER_METRICS_PORT=${userEnv["COACHWIRE_WORKER_METRICS_PORT"]} is replaced: each job worker gets a free port of its own (printed below)`);
+  }
   if (userEnv["COACHWIRE_PORT"]) overridden.push(`COACHWIRE_PORT=${userEnv["COACHWIRE_PORT"]} is ignored: server process i listens on ${o.portBase} + i; STACK_PORT sets the balancers' port`);
   const { COACHWIRE_PORT: _port, ...withoutPort } = base;
   return {

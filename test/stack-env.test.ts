@@ -49,6 +49,7 @@ describe("stackEnvironment: what the stack's children run with", () => {
       COACHWIRE_TRUST_PROXY: "false",
       COACHWIRE_HOST: "0.0.0.0",
       COACHWIRE_PORT: "7000",
+      COACHWIRE_WORKER_METRICS_PORT: "9464",
       REDIS_URL: "redis://:hunter2@elsewhere:6379",
     };
     const env = stackEnvironment(options, {}, user);
@@ -60,7 +61,7 @@ describe("stackEnvironment: what the stack's children run with", () => {
     assert.equal(env.cluster["REDIS_URL"], options.redisUrl);
     assert.equal(env.jobWorker(9999)["COACHWIRE_WORKER_METRICS_PORT"], "9999");
     const said = env.overridden.join("\n");
-    for (const name of ["COACHWIRE_WORKERS=4", "COACHWIRE_PORT_BASE=9000", "COACHWIRE_TRUST_PROXY=false", "COACHWIRE_HOST=0.0.0.0", "COACHWIRE_PORT=7000", "REDIS_URL="]) {
+    for (const name of ["COACHWIRE_WORKERS=4", "COACHWIRE_PORT_BASE=9000", "COACHWIRE_TRUST_PROXY=false", "COACHWIRE_HOST=0.0.0.0", "COACHWIRE_PORT=7000", "COACHWIRE_WORKER_METRICS_PORT=9464", "REDIS_URL="]) {
       assert.ok(said.includes(name), `the override of ${name} is reported:\n${said}`);
     }
     assert.match(said, /STACK_WORKERS/);
