@@ -1,4 +1,4 @@
-import { closeSync, existsSync, openSync, readFileSync, unlinkSync, writeFileSync, writeSync } from "node:fs";
+import { existsSync, linkSync, readFileSync, renameSync, unlinkSync, writeFileSync } from "node:fs";
 import { hostname } from "node:os";
 import { join, resolve } from "node:path";
 
@@ -36,21 +36,26 @@ export function lockDataDir(dataDir: string): () => void {
   const owner: LockOwner = { pid: process.pid, hostname: hostname(), startedAt: new Date().toISOString() };
   for (let attempt = 0; ; attempt++) {
     try {
-      const fd = openSync(path, "wx");
-      writeSync(fd, JSON.stringify(owner));
-      closeSync(fd);
+      // Written in full under a name of our own, then linked into place: link fails if the lock
+      // exists, and nobody ever reads a half-written lock (which would look stale).
+      const mine = `${path}.${process.pid}`;
+      writeFileSync(mine, JSON.stringify(owner));
+      try {
+        linkSync(mine, path);
+      } finally {
+        unlinkSync(mine);
+      }
       held.set(path, owner);
       return () => {
         removeIfOurs(path);
         held.delete(path);
       };
     } catch (err) {
-      if ((err as NodeJS.ErrnoException).code !== "EEXIST" || attempt > 0) throw lockedOrRethrow(err, path, dataDir);
+      if ((err as NodeJS.ErrnoException).code !== "EEXIST" || attempt >= 2) throw lockedOrRethrow(err, path, dataDir);
     }
     const other = readOwner(path);
     if (other && (held.has(path) || isLive(other))) throw lockedError(other, path, dataDir);
-    // Stale (or unreadable: a crash while writing it): take it over.
-    unlinkSync(path);
+    removeStale(path, dataDir);
   }
 }
 
@@ -60,7 +65,35 @@ export function noteOwnerPort(dataDir: string, port: number): void {
   const owner = held.get(path);
   if (!owner) return;
   owner.port = port;
-  writeFileSync(path, JSON.stringify(owner));
+  // Replaced in one step (rename), so a second server never reads it half-written.
+  const next = `${path}.${process.pid}`;
+  writeFileSync(next, JSON.stringify(owner));
+  renameSync(next, path);
+}
+
+/**
+ * Moves a lock judged stale out of the way. Another server may have taken the stale lock over
+ * between our look and the move: then what we moved is its live lock, which goes back.
+ */
+function removeStale(path: string, dataDir: string): void {
+  const grave = `${path}.stale.${process.pid}`;
+  try {
+    renameSync(path, grave);
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === "ENOENT") return; // someone else removed it first
+    throw err;
+  }
+  const moved = readOwner(grave);
+  if (moved && isLive(moved)) {
+    try {
+      linkSync(grave, path);
+    } catch {
+      // A third server holds it now; its lock stands.
+    }
+    unlinkSync(grave);
+    throw lockedError(moved, path, dataDir);
+  }
+  unlinkSync(grave);
 }
 
 function lockedOrRethrow(err: unknown, path: string, dataDir: string): unknown {

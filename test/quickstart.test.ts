@@ -184,9 +184,11 @@ describe("a second server on the same port or the same data directory is refused
       await waitForOutput(next, /listening on http:\/\/\S+/);
       const lock = JSON.parse(readFileSync(join(dataDir, LOCK_FILE), "utf8")) as { pid: number };
       assert.equal(lock.pid, next.pid);
-      const stopped = new Promise((resolve) => next.once("exit", resolve));
+      let stderr = "";
+      next.stderr.on("data", (c: Buffer) => (stderr += c.toString()));
+      const stopped = new Promise((resolve) => next.once("exit", (code, signal) => resolve(code ?? signal)));
       next.kill("SIGTERM");
-      assert.equal(await stopped, 0);
+      assert.equal(await stopped, 0, stderr);
       assert.equal(existsSync(join(dataDir, LOCK_FILE)), false, "a clean stop removes the lock");
     } finally {
       next.kill("SIGKILL");
