@@ -3,7 +3,6 @@ import { availableParallelism, totalmem } from "node:os";
 import { join } from "node:path";
 import { parseArgs } from "node:util";
 import { Redis } from "ioredis";
-import { DEFAULT_JWT_SECRET } from "../server/config.ts";
 import { deleteKeys } from "../server/redis/delete-keys.ts";
 import { audit } from "./audit.ts";
 import { BullJobQueue, bullPrefix } from "../worker/bullmq-runner.ts";
@@ -125,6 +124,7 @@ async function benchOne(label: Target["label"], redis: Redis): Promise<ReportedR
         serverUrls: args.servers?.split(",").filter(Boolean) ?? [],
         idPrefix,
         reminderOffsetsMin: targetReminderOffsets,
+        jwtSecret: process.env["COACHWIRE_JWT_SECRET"] || undefined,
       })
     : await startTarget(label, {
     databaseUrl,
@@ -141,7 +141,7 @@ async function benchOne(label: Target["label"], redis: Redis): Promise<ReportedR
     const users = await seedUsers(target.db, {
       users: scenario.users,
       roomSize: scenario.roomSize,
-      jwtSecret: process.env["COACHWIRE_JWT_SECRET"] ?? DEFAULT_JWT_SECRET,
+      jwtSecret: target.jwtSecret,
       tokenTtlS: 86_400,
       runId: idPrefix.slice(1),
     });

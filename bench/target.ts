@@ -1,6 +1,7 @@
 import { randomBytes } from "node:crypto";
 import type { Db } from "../db/db.ts";
 import { openDb } from "../db/open.ts";
+import { storedJwtSecret } from "../server/auth/jwt-secret.ts";
 import { freePortRun, startStack, type Stack } from "../server/stack.ts";
 import { pidsNamed, type ProcessGroup } from "./proc-stats.ts";
 
@@ -14,6 +15,8 @@ export interface Target {
   /** The reminder offsets its servers plan with (COACHWIRE_REMINDER_OFFSETS_MIN, in ms): what the notice audit expects. */
   reminderOffsetsMs: readonly number[];
   redisPrefix: string;
+  /** The secret its servers sign with: the bench mints its users' tokens with it. */
+  jwtSecret: string;
   /** Processes whose CPU is measured, by role. */
   processGroups(): Promise<ProcessGroup[]>;
   stop(): Promise<void>;
@@ -48,6 +51,7 @@ export async function startTarget(label: Target["label"], o: TargetOptions): Pro
   const schema = `bench_${o.runId}`;
   const redisPrefix = `bench:${o.runId}:${label}:`;
   const base = await freePortRun(1 + o.balancers + o.workers);
+  const jwtSecret = randomBytes(32).toString("base64url");
   const stack: Stack = await startStack({
     stdio: "ignore",
     workers: o.workers,
@@ -65,6 +69,7 @@ export async function startTarget(label: Target["label"], o: TargetOptions): Pro
       COACHWIRE_LOG_LEVEL: "warn",
       COACHWIRE_DEMO_SEED: "false",
       COACHWIRE_TRUSTED_CIDRS: "127.0.0.0/8,::1/128",
+      COACHWIRE_JWT_SECRET: jwtSecret,
       // The bench mints tokens for the whole run; keep sockets from expiring mid-run.
       COACHWIRE_ACCESS_TOKEN_TTL_S: "86400",
       // startStack gives serverEnv to the job worker too: it runs what the servers planned.
@@ -80,6 +85,7 @@ export async function startTarget(label: Target["label"], o: TargetOptions): Pro
     db,
     reminderOffsetsMs: label === "coachwire" ? offsetsMs(o.reminderOffsetsMin ?? DEFAULT_REMINDER_OFFSETS_MIN) : [],
     redisPrefix,
+    jwtSecret,
     async processGroups() {
       return [
         { name: "server", pids: await serverPids(stack.serverUrls) },
@@ -106,9 +112,22 @@ export async function startTarget(label: Target["label"], o: TargetOptions): Pro
  */
 export async function attachTarget(
   url: string,
-  o: { databaseUrl: string; schema: string; serverUrls: string[]; idPrefix: string; reminderOffsetsMin: readonly number[] },
+  o: {
+    databaseUrl: string;
+    schema: string;
+    serverUrls: string[];
+    idPrefix: string;
+    reminderOffsetsMin: readonly number[];
+    /** COACHWIRE_JWT_SECRET of the target; absent: the secret it generated into its database. */
+    jwtSecret: string | undefined;
+  },
 ): Promise<Target> {
   const db = await openDb({ url: o.databaseUrl, schema: o.schema, poolSize: 4 });
+  const jwtSecret = o.jwtSecret ?? (await storedJwtSecret(db));
+  if (!jwtSecret) {
+    await db.close();
+    throw new Error(`the target's schema ${o.schema} has no generated JWT secret: set COACHWIRE_JWT_SECRET to the one it runs with`);
+  }
   return {
     label: "coachwire",
     url,
@@ -116,6 +135,7 @@ export async function attachTarget(
     db,
     reminderOffsetsMs: offsetsMs(o.reminderOffsetsMin),
     redisPrefix: `bench-target-unused:${o.idPrefix}:`,
+    jwtSecret,
     async processGroups() {
       return [
         { name: "server", pids: await serverPids(o.serverUrls) },

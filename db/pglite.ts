@@ -1,5 +1,6 @@
 import { PGlite, types as pgliteTypes } from "@electric-sql/pglite";
 import { mkdirSync } from "node:fs";
+import { lockDataDir } from "./data-dir-lock.ts";
 import type { Db, DbOptions, Queryable, QueryResult } from "./db.ts";
 
 interface PgliteLike {
@@ -20,13 +21,27 @@ function wrap(conn: PgliteLike): Queryable {
   };
 }
 
-/** Opens the embedded PostgreSQL (one WASM instance, so one connection; queries queue). */
+/**
+ * Opens the embedded PostgreSQL (one WASM instance, so one connection; queries queue). A data
+ * directory on disk is locked for this process first (data-dir-lock.ts): a second server on it
+ * is refused with DataDirLockedError.
+ */
 export async function openPglite(options: DbOptions): Promise<Db> {
   const dataDir = options.dataDir ?? "./data";
-  if (!dataDir.includes("://")) mkdirSync(dataDir, { recursive: true });
-  const pglite = await PGlite.create(dataDir, {
-    parsers: { [pgliteTypes.INT8]: (value: string) => Number(value) },
-  });
+  let unlock = () => {};
+  if (!dataDir.includes("://")) {
+    mkdirSync(dataDir, { recursive: true });
+    unlock = lockDataDir(dataDir);
+  }
+  let pglite: PGlite;
+  try {
+    pglite = await PGlite.create(dataDir, {
+      parsers: { [pgliteTypes.INT8]: (value: string) => Number(value) },
+    });
+  } catch (err) {
+    unlock();
+    throw err;
+  }
   if (options.schema) {
     await pglite.exec(`CREATE SCHEMA IF NOT EXISTS "${options.schema}"; SET search_path TO "${options.schema}"`);
   }
@@ -45,7 +60,11 @@ export async function openPglite(options: DbOptions): Promise<Db> {
       return { total: 1, idle: 1, waiting: 0 };
     },
     async close() {
-      await pglite.close();
+      try {
+        await pglite.close();
+      } finally {
+        unlock();
+      }
     },
   };
 }

@@ -2,7 +2,8 @@ import type { Logger } from "pino";
 import type { Db } from "../db/db.ts";
 import { openDb } from "../db/open.ts";
 import { CoachwireError } from "../protocol/errors.ts";
-import { AuthService } from "./auth/auth-service.ts";
+import { AuthService, type Principal } from "./auth/auth-service.ts";
+import { installationJwtSecret } from "./auth/jwt-secret.ts";
 import { createClusterState } from "./cluster-state.ts";
 import type { Config } from "./config.ts";
 import type { DisconnectReason } from "../protocol/events.ts";
@@ -16,6 +17,7 @@ import { adminRoutes } from "./http/admin-routes.ts";
 import { mailContext } from "./mail/mail-context.ts";
 import { Mailer } from "./mail/mailer.ts";
 import { authRoutes } from "./http/auth-routes.ts";
+import { clientAddress } from "./http/client-address.ts";
 import { healthRoutes } from "./http/health-routes.ts";
 import { metricsRoutes } from "./http/metrics-routes.ts";
 import { startMetricsServer, type MetricsServer } from "./http/metrics-server.ts";
@@ -96,11 +98,14 @@ export async function startServer(config: Config, options: StartOptions): Promis
   const metrics = config.metrics
     ? new Metrics({ connections: () => io?.of("/").sockets.size ?? 0, poolStats: () => db.poolStats(), poolMax: config.db.poolSize })
     : undefined;
-  const state = createClusterState(config, log("cluster-state"), metrics);
+  const state = createClusterState(config, db, log("cluster-state"), metrics);
   const isTrusted = trustedSources(config.limits.trustedCidrs);
   const snapshot = metrics ? new MetricsSnapshot(metrics.registry, config.metricsAccess.cacheMs) : undefined;
   const metricsGate = new MetricsGate({ ratePerMin: config.metricsAccess.ratePerMin, isAllowed: trustedSources(config.metricsAccess.cidrs), isTrusted });
-  const auth = new AuthService(db, state.denylist, config.auth, state.cutoffs);
+  const clientIp = clientAddress(config.limits);
+  if (!config.auth.jwtSecret) log("auth").info("no COACHWIRE_JWT_SECRET: signing with this installation's generated secret (server_secrets)");
+  const jwtSecret = config.auth.jwtSecret ?? (await installationJwtSecret(db));
+  const auth = new AuthService(db, state.denylist, { ...config.auth, jwtSecret }, state.cutoffs);
 
   // Committed events go to the room's sockets, whichever path (chat persister or coaching) wrote them.
   let broadcaster: CommitSink | undefined;
@@ -177,10 +182,10 @@ export async function startServer(config: Config, options: StartOptions): Promis
   };
   const transport = createTransport(
     config,
-    { handle, trustProxy: config.limits.trustProxy, slowConsumerBytes: config.wire.slowConsumerBytes },
+    { handle, clientIp, slowConsumerBytes: config.wire.slowConsumerBytes },
     log("transport"),
   );
-  const guard = new HandshakeGuard({ ...config.handshake, trustProxy: config.limits.trustProxy, isTrusted });
+  const guard = new HandshakeGuard({ ...config.handshake, clientIp, isTrusted });
   const flood = new FloodGuard(config.flood);
   const socketCap = new UserSocketCap(config.limits.socketsPerUser);
   io = createIo(config, transport, guard, log("io"));
@@ -222,7 +227,7 @@ export async function startServer(config: Config, options: StartOptions): Promis
   const typing = new TypingRelay({ io: server, rooms, limiter: state.eventLimiter, isTrusted, throttleMs: config.presence.typingThrottleMs });
 
   // Revocation reaches every process: locally at once, elsewhere through the adapter.
-  auth.on("revoked", (principal) => {
+  auth.on("revoked", (principal: Principal) => {
     sessions.closeToken(principal.jti, "token revoked");
     if (state.shared) server.serverSideEmit("session:close-token", principal.jti, "token revoked");
   });
@@ -257,7 +262,7 @@ export async function startServer(config: Config, options: StartOptions): Promis
     server.local.emit("session:resync");
   });
 
-  requireAccessToken(server, { auth, isDraining: () => draining, trustProxy: config.limits.trustProxy, guard, flood, cap: socketCap });
+  requireAccessToken(server, { auth, isDraining: () => draining, clientIp, guard, flood, cap: socketCap });
   server.on("connection", (socket) => {
     socket.on("error", (err) => log("io").debug({ err, socket: socket.id }, "socket error"));
     sessions.add(socket);

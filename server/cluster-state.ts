@@ -2,14 +2,15 @@ import { createAdapter, createShardedAdapter } from "@socket.io/redis-adapter";
 import type { Redis } from "ioredis";
 import { Packr } from "msgpackr";
 import type { Logger } from "pino";
+import type { Db } from "../db/db.ts";
 import type { Cache } from "./cache/cache.ts";
 import { LocalCache } from "./cache/local-cache.ts";
 import { RedisCache } from "./cache/redis-cache.ts";
 import type { Config } from "./config.ts";
 import type { Denylist } from "./denylist/denylist.ts";
-import { LocalDenylist } from "./denylist/local-denylist.ts";
+import { DatabaseDenylist } from "./denylist/database-denylist.ts";
 import { RedisDenylist } from "./denylist/redis-denylist.ts";
-import { LocalSessionCutoffs } from "./denylist/local-session-cutoffs.ts";
+import { DatabaseSessionCutoffs } from "./denylist/database-session-cutoffs.ts";
 import { RedisSessionCutoffs } from "./denylist/redis-session-cutoffs.ts";
 import type { SessionCutoffs } from "./denylist/session-cutoffs.ts";
 import type { Metrics } from "./metrics/metrics.ts";
@@ -25,8 +26,9 @@ import { connectRedis } from "./redis/redis-connection.ts";
 /**
  * The state a process shares with its siblings: token denylist, rate limits, presence, and
  * the Socket.IO adapter. Without REDIS_URL each is the in-process implementation (the
- * embedded default); with it, each lives in Redis and broadcasts cross processes through
- * @socket.io/redis-adapter.
+ * embedded default) except the denylist, which is kept in the database so that a restart does
+ * not forget a logout; with REDIS_URL each lives in Redis and broadcasts cross processes
+ * through @socket.io/redis-adapter.
  */
 export interface ClusterState {
   readonly shared: boolean;
@@ -69,13 +71,13 @@ function rules(config: Config): Record<RuleName, RateLimitRule> {
   };
 }
 
-export function createClusterState(config: Config, logger: Logger, metrics: Metrics | undefined): ClusterState {
+export function createClusterState(config: Config, db: Db, logger: Logger, metrics: Metrics | undefined): ClusterState {
   const rule = rules(config);
   if (!config.redis.url) {
     return {
       shared: false,
-      denylist: new LocalDenylist(),
-      cutoffs: new LocalSessionCutoffs(),
+      denylist: new DatabaseDenylist(db),
+      cutoffs: new DatabaseSessionCutoffs(db),
       loginLimiter: new LocalRateLimiter(rule.login),
       eventLimiter: new LocalRateLimiter(rule.event),
       httpLimiter: new LocalRateLimiter(rule.http),

@@ -2,7 +2,7 @@ import cluster, { type Worker } from "node:cluster";
 import { fileURLToPath } from "node:url";
 import { openDb } from "../db/open.ts";
 import { ConfigError } from "./config.ts";
-import { configOrExit } from "./config-or-exit.ts";
+import { configOrExit, EXIT_REFUSED, orExitIfTaken } from "./config-or-exit.ts";
 import { startBanner } from "./banner.ts";
 import { seedDemo } from "./demo-seed.ts";
 import { createLogger } from "./logger.ts";
@@ -24,7 +24,7 @@ const config = configOrExit((c) => {
 const logger = createLogger(config.logLevel).child({ module: "cluster" });
 
 // Migrate and seed once here, so workers do not race to do it.
-const db = await openDb(config.db);
+const db = await orExitIfTaken(openDb(config.db));
 if (config.demoSeed) await seedDemo(db);
 await db.close();
 
@@ -49,6 +49,12 @@ function fork(slot: Slot): void {
   worker.on("exit", (code, signal) => {
     slot.worker = undefined;
     if (stopping) return;
+    if (code === EXIT_REFUSED) {
+      // Its port or data is taken (or its settings are wrong): a restart would only fail again.
+      logger.error({ worker: slot.index, port }, "a server process refused to start; stopping the cluster");
+      void shutdown("SIGTERM", EXIT_REFUSED);
+      return;
+    }
     slot.failures = Date.now() - slot.startedAt > STABLE_MS ? 1 : slot.failures + 1;
     const delay = Math.min(MAX_BACKOFF_MS, 250 * 2 ** (slot.failures - 1));
     logger.warn({ worker: slot.index, port, code, signal, restartInMs: delay }, "server process exited; restarting");
@@ -59,10 +65,10 @@ function fork(slot: Slot): void {
 for (const slot of slots) fork(slot);
 const ports = slots.map((s) => config.cluster.portBase + s.index);
 process.stdout.write(
-  startBanner(config, `${slots.length} server processes on ports ${ports.join(", ")}`, `http://localhost:${ports[0]}`),
+  startBanner(config, `${slots.length} server processes on ports ${ports.join(", ")}`, config.publicUrl ?? `http://localhost:${ports[0]}`),
 );
 
-async function shutdown(signal: NodeJS.Signals): Promise<void> {
+async function shutdown(signal: NodeJS.Signals, exitCode = 0): Promise<void> {
   if (stopping) return;
   stopping = true;
   logger.info({ signal }, "stopping: draining every server process");
@@ -72,7 +78,7 @@ async function shutdown(signal: NodeJS.Signals): Promise<void> {
   const hardStop = setTimeout(() => live.forEach((w) => w.process.kill("SIGKILL")), config.drain.ms + config.drain.lbWaitMs + 5000);
   await Promise.all(exited);
   clearTimeout(hardStop);
-  process.exit(0);
+  process.exit(exitCode);
 }
 process.on("SIGTERM", () => void shutdown("SIGTERM"));
 process.on("SIGINT", () => void shutdown("SIGINT"));

@@ -7,8 +7,20 @@ import { parseCidrList } from "./ratelimit/trusted-sources.ts";
  * and returns a frozen object that is passed down; nothing else reads `process.env`.
  */
 
-/** The JWT secret used when none is configured; refused with NODE_ENV=production. */
-export const DEFAULT_JWT_SECRET = "coachwire-dev-secret-change-me-0123456789";
+/**
+ * The JWT secret earlier versions fell back to. It is public (it was in the source), so it is
+ * refused everywhere; without COACHWIRE_JWT_SECRET each installation generates its own.
+ */
+export const RETIRED_JWT_SECRET = "coachwire-dev-secret-change-me-0123456789";
+
+/** Who may write X-Forwarded-For when COACHWIRE_TRUST_PROXY is on, unless COACHWIRE_TRUSTED_PROXIES says otherwise: loopback and private ranges. */
+export const DEFAULT_TRUSTED_PROXIES = "127.0.0.0/8,::1/128,10.0.0.0/8,172.16.0.0/12,192.168.0.0/16,fc00::/7";
+
+const cidrList = (fallback: string) =>
+  z
+    .string()
+    .default(fallback)
+    .refine((v) => parseCidrList(v) !== undefined, "must be a comma-separated list of CIDR ranges, e.g. 127.0.0.0/8,::1/128");
 
 const int = (min: number, max: number) =>
   z
@@ -31,7 +43,11 @@ const ENV_SCHEMA = z.object({
   COACHWIRE_DB_POOL_SIZE: int(1, 500).default(10),
   COACHWIRE_DB_SCHEMA: z.string().regex(/^[a-z_][a-z0-9_]{0,62}$/, "must be a lowercase SQL identifier").optional(),
   COACHWIRE_DATA_DIR: z.string().min(1).default("./data"),
-  COACHWIRE_JWT_SECRET: z.string().min(32, "must be at least 32 characters").default(DEFAULT_JWT_SECRET),
+  COACHWIRE_JWT_SECRET: z
+    .string()
+    .min(32, "must be at least 32 characters")
+    .refine((v) => v !== RETIRED_JWT_SECRET, "is the old public default; choose a secret of your own, or unset it to have one generated")
+    .optional(),
   COACHWIRE_ACCESS_TOKEN_TTL_S: int(10, 86_400).default(900),
   COACHWIRE_REFRESH_TOKEN_TTL_S: int(60, 31_536_000).default(2_592_000),
   COACHWIRE_PARSER: z.enum(["msgpack", "json"]).default("msgpack"),
@@ -46,6 +62,8 @@ const ENV_SCHEMA = z.object({
   COACHWIRE_SEND_BURST: int(1, 100_000).default(40),
   COACHWIRE_SLOW_CONSUMER_BYTES: int(16_384, 256 * 1024 * 1024).default(1_048_576),
   COACHWIRE_TRUST_PROXY: bool.default(false),
+  COACHWIRE_TRUSTED_PROXIES: cidrList(DEFAULT_TRUSTED_PROXIES),
+  COACHWIRE_PUBLIC_URL: z.url({ protocol: /^https?$/ }).optional(),
   COACHWIRE_DEMO_SEED: bool.optional(),
   REDIS_URL: z.url({ protocol: /^rediss?$/ }).optional(),
   COACHWIRE_REDIS_PREFIX: z.string().regex(/^[A-Za-z0-9:_-]{0,64}$/, "must be up to 64 of A-Z a-z 0-9 : _ -").default("coachwire:"),
@@ -73,12 +91,8 @@ const ENV_SCHEMA = z.object({
   COACHWIRE_JOB_POLL_MS: int(50, 600_000).default(1000),
   COACHWIRE_JOB_ATTEMPTS: int(1, 100).default(5),
   COACHWIRE_HTTP_RATE_PER_MIN: int(1, 1_000_000).default(100),
-  COACHWIRE_TRUSTED_CIDRS: z
-    .string()
-    .default("")
-    .refine((v) => parseCidrList(v) !== undefined, "must be a comma-separated list of CIDR ranges, e.g. 127.0.0.0/8,::1/128"),
+  COACHWIRE_TRUSTED_CIDRS: cidrList(""),
   COACHWIRE_METRICS: bool.default(true),
-  COACHWIRE_PUBLIC_URL: z.url({ protocol: /^https?$/ }).default("http://localhost:8080"),
   COACHWIRE_SMTP_URL: z.url({ protocol: /^smtps?$/ }).optional(),
   COACHWIRE_MAIL_FROM: z.string().min(3).max(200).default("coachwire <no-reply@coachwire.invalid>"),
   COACHWIRE_INVITE_TTL_S: int(300, 30 * 86_400).default(7 * 86_400),
@@ -124,7 +138,8 @@ export interface Config {
     schema: string | undefined;
     dataDir: string;
   }>;
-  readonly auth: Readonly<{ jwtSecret: string; accessTtlS: number; refreshTtlS: number }>;
+  /** `jwtSecret` undefined: the installation's own generated secret (server/auth/jwt-secret.ts). */
+  readonly auth: Readonly<{ jwtSecret: string | undefined; accessTtlS: number; refreshTtlS: number }>;
   readonly wire: Readonly<{ parser: "msgpack" | "json"; maxPayloadBytes: number; slowConsumerBytes: number }>;
   readonly persister: Readonly<{ flushMs: number; flushMaxEvents: number }>;
   readonly rooms: Readonly<{ joinBacklogMax: number; joinRecent: number; historyLimitMax: number }>;
@@ -134,6 +149,8 @@ export interface Config {
     sendBurst: number;
     httpPerMin: number;
     trustProxy: boolean;
+    /** The proxies whose X-Forwarded-For entries are believed (with trustProxy). */
+    trustedProxies: readonly string[];
     /** Source ranges exempt from rate limits (a local bench, monitoring). */
     trustedCidrs: readonly string[];
     /** Per (account, client IP): login attempts per `loginAccountWindowS`; the backoff a guesser meets first. */
@@ -182,6 +199,8 @@ export interface Config {
   readonly privacy: Readonly<{ termsVersion: string }>;
   /** The weekly parent digest: the local weekday it goes out on (0 = Sunday), at jobs.digestHour. */
   readonly parents: Readonly<{ digestWeekday: number }>;
+  /** Where clients reach this server (a balancer in front of it), for the start banner; undefined: the listening port. */
+  readonly publicUrl: string | undefined;
 }
 
 /** Thrown when the environment is invalid; the message names every offending variable. */
@@ -246,7 +265,8 @@ export function loadConfig(source: Record<string, string | undefined> = process.
     problems.push(`COACHWIRE_METRICS_PORT=${metricsPort} is the clients' port (COACHWIRE_PORT): give the metrics a port of their own, or leave it unset`);
   }
   const secret = picked["COACHWIRE_JWT_SECRET"];
-  if (picked["NODE_ENV"] === "production" && (secret === undefined || secret === DEFAULT_JWT_SECRET)) {
+  // Several hosts on one database would share a generated secret, but production manages its own.
+  if (picked["NODE_ENV"] === "production" && secret === undefined) {
     problems.push("COACHWIRE_JWT_SECRET must be set to a secret of your own when NODE_ENV=production");
   }
   if (problems.length > 0 || !parsed.success) throw new ConfigError(`invalid configuration:\n  ${problems.join("\n  ")}`);
@@ -286,6 +306,7 @@ export function loadConfig(source: Record<string, string | undefined> = process.
       sendBurst: env.COACHWIRE_SEND_BURST,
       httpPerMin: env.COACHWIRE_HTTP_RATE_PER_MIN,
       trustProxy: env.COACHWIRE_TRUST_PROXY,
+      trustedProxies: Object.freeze(parseCidrList(env.COACHWIRE_TRUSTED_PROXIES) ?? []),
       trustedCidrs: Object.freeze(parseCidrList(env.COACHWIRE_TRUSTED_CIDRS) ?? []),
       loginAccountIpAttempts: env.COACHWIRE_LOGIN_ACCOUNT_IP_ATTEMPTS,
       loginAccountAttempts: env.COACHWIRE_LOGIN_ACCOUNT_ATTEMPTS,
@@ -327,7 +348,7 @@ export function loadConfig(source: Record<string, string | undefined> = process.
     }),
     demoSeed: env.COACHWIRE_DEMO_SEED ?? env.NODE_ENV !== "production",
     accounts: Object.freeze({
-      publicUrl: env.COACHWIRE_PUBLIC_URL.replace(/\/+$/, ""),
+      publicUrl: (env.COACHWIRE_PUBLIC_URL ?? `http://localhost:${env.COACHWIRE_PORT}`).replace(/\/+$/, ""),
       inviteTtlS: env.COACHWIRE_INVITE_TTL_S,
       resetTtlS: env.COACHWIRE_RESET_TTL_S,
       welcomeTtlS: env.COACHWIRE_WELCOME_TTL_S,
@@ -336,6 +357,7 @@ export function loadConfig(source: Record<string, string | undefined> = process.
     mail: Object.freeze({ smtpUrl: env.COACHWIRE_SMTP_URL, from: env.COACHWIRE_MAIL_FROM }),
     privacy: Object.freeze({ termsVersion: env.COACHWIRE_TERMS_VERSION }),
     parents: Object.freeze({ digestWeekday: env.COACHWIRE_PARENT_DIGEST_WEEKDAY }),
+    publicUrl: env.COACHWIRE_PUBLIC_URL?.replace(/\/+$/, ""),
   };
   return Object.freeze(config);
 }

@@ -1,9 +1,10 @@
 import cluster from "node:cluster";
-import { configOrExit } from "./config-or-exit.ts";
+import { configOrExit, orExitIfTaken } from "./config-or-exit.ts";
 import { createLogger } from "./logger.ts";
 import { startServer } from "./app.ts";
 import { startBanner } from "./banner.ts";
 import { seedDemo } from "./demo-seed.ts";
+import { noteOwnerPort } from "../db/data-dir-lock.ts";
 import { openDb } from "../db/open.ts";
 
 // Entry point of one server process: config → database → server → listen; SIGTERM/SIGINT
@@ -11,12 +12,14 @@ import { openDb } from "../db/open.ts";
 
 const config = configOrExit();
 const logger = createLogger(config.logLevel);
-const db = await openDb(config.db);
+const db = await orExitIfTaken(openDb(config.db));
 if (config.demoSeed && cluster.isPrimary) await seedDemo(db);
-const server = await startServer(config, { logger, db });
+const server = await orExitIfTaken(startServer(config, { logger, db }));
+// A second server on the same data directory can then say where this one listens.
+if (db.driver === "pglite") noteOwnerPort(config.db.dataDir, server.port);
 if (cluster.isPrimary) {
   const where = `${db.driver === "pglite" ? `embedded PGlite in ${config.db.dataDir}` : "PostgreSQL"}, ${server.transport} transport`;
-  process.stdout.write(startBanner(config, where, `http://localhost:${server.port}`));
+  process.stdout.write(startBanner(config, where, config.publicUrl ?? `http://localhost:${server.port}`));
 }
 
 let stopping = false;

@@ -27,7 +27,11 @@ export interface StackOptions {
   portBase: number;
   databaseUrl: string;
   redisUrl: string;
-  /** Extra environment for the server processes (COACHWIRE_* settings). */
+  /**
+   * Environment for the server processes and job workers (COACHWIRE_* settings). In
+   * STACK_DEFAULTS these are defaults under the user's own COACHWIRE_* variables; given to
+   * startStack (tests, the bench) they win over the user's. See {@link stackEnvironment}.
+   */
   serverEnv: Record<string, string>;
   /** Source ranges exempt from HAProxy's per-IP limits. */
   lbTrusted: string[];
@@ -69,7 +73,12 @@ export const STACK_DEFAULTS: StackOptions = {
   portBase: 8081,
   databaseUrl: "postgres://postgres@127.0.0.1:5432/postgres",
   redisUrl: "redis://127.0.0.1:6379",
-  serverEnv: { COACHWIRE_DB_SCHEMA: "coachwire", COACHWIRE_TRUSTED_CIDRS: "127.0.0.0/8,::1/128" },
+  serverEnv: {
+    COACHWIRE_DB_SCHEMA: "coachwire",
+    COACHWIRE_TRUSTED_CIDRS: "127.0.0.0/8,::1/128",
+    // HAProxy checks every 1 s and needs 2 failures: wait that long before moving clients.
+    COACHWIRE_DRAIN_LB_WAIT_MS: "2500",
+  },
   lbTrusted: ["127.0.0.0/8", "::1/128"],
   stdio: "inherit",
   clusterEntry: "server/cluster.ts",
@@ -129,31 +138,65 @@ function exited(child: ChildProcess): Promise<void> {
   return child.exitCode !== null || child.signalCode !== null ? Promise.resolve() : new Promise((r) => child.once("exit", () => r()));
 }
 
+/** The environments of the stack's children, and the user's settings the stack replaced. */
+export interface StackEnvironment {
+  cluster: NodeJS.ProcessEnv;
+  jobWorker(metricsPort: number): NodeJS.ProcessEnv;
+  overridden: string[];
+}
+
+/**
+ * What the stack's children run with, lowest first: the user's environment (every COACHWIRE_*
+ * variable passes through) over the stack's defaults (STACK_DEFAULTS.serverEnv), then the
+ * `serverEnv` a caller gives, then what the stack must set for its shape to work: the database,
+ * Redis and host it was given, the server processes' count and ports (the balancers' config
+ * names them), and that a proxy is in front. A user value replaced by one of those is
+ * reported in `overridden`, saying which STACK_* variable to use instead.
+ */
+export function stackEnvironment(o: StackOptions, given: Record<string, string>, userEnv: NodeJS.ProcessEnv): StackEnvironment {
+  const overridden: string[] = [];
+  const shown = (value: string) => value.replace(/\/\/[^@/]*@/, "//(credentials hidden)@");
+  const must = (name: string, value: string, instead: string): [string, string] => {
+    const theirs = userEnv[name];
+    if (theirs !== undefined && theirs !== "" && theirs !== value) overridden.push(`${name}=${shown(theirs)} is replaced by ${shown(value)}: ${instead}`);
+    return [name, value];
+  };
+  const base = { ...STACK_DEFAULTS.serverEnv, ...userEnv, ...given };
+  const shared = Object.fromEntries([
+    must("DATABASE_URL", o.databaseUrl, "the stack's database (set DATABASE_URL for `npm run stack` itself)"),
+    must("REDIS_URL", o.redisUrl, "the stack's Redis (set REDIS_URL for `npm run stack` itself)"),
+    must("COACHWIRE_HOST", o.host, "the balancers reach the servers there"),
+  ]);
+  const cluster = Object.fromEntries([
+    must("COACHWIRE_WORKERS", String(o.workers), "the balancers are configured for that many server processes (set STACK_WORKERS)"),
+    must("COACHWIRE_PORT_BASE", String(o.portBase), "the balancers are configured for those ports"),
+    must("COACHWIRE_TRUST_PROXY", "true", "HAProxy is in front and appends X-Forwarded-For"),
+  ]);
+  if (userEnv["COACHWIRE_WORKER_METRICS_PORT"] && o.jobWorkers > 0) {
+    overridden.push(`COACHWIRE_WORKER_METRICS_PORT=${userEnv["COACHWIRE_WORKER_METRICS_PORT"]} is replaced: each job worker gets a free port of its own (printed below)`);
+  }
+  if (userEnv["COACHWIRE_PORT"]) overridden.push(`COACHWIRE_PORT=${userEnv["COACHWIRE_PORT"]} is ignored: server process i listens on ${o.portBase} + i; STACK_PORT sets the balancers' port`);
+  const { COACHWIRE_PORT: _port, ...withoutPort } = base;
+  return {
+    cluster: { COACHWIRE_PUBLIC_URL: `http://${o.host}:${o.lbPort}`, ...withoutPort, ...shared, ...cluster },
+    jobWorker: (metricsPort) => ({ ...withoutPort, ...shared, COACHWIRE_WORKER_METRICS_PORT: String(metricsPort) }),
+    overridden,
+  };
+}
+
 /** Starts the cluster, the job workers and the balancers; resolves once HAProxy routes /readyz to a server. */
 export async function startStack(overrides: Partial<StackOptions> = {}): Promise<Stack> {
-  const o = { ...STACK_DEFAULTS, ...overrides, serverEnv: { ...STACK_DEFAULTS.serverEnv, ...overrides.serverEnv } };
+  const o = { ...STACK_DEFAULTS, ...overrides };
+  const env = stackEnvironment(o, overrides.serverEnv ?? {}, process.env);
   const jobWorkerCount = overrides.jobWorkers ?? (o.clusterEntry === STACK_DEFAULTS.clusterEntry ? STACK_DEFAULTS.jobWorkers : 0);
   if (!haproxyInstalled()) throw new Error("HAProxy is not installed. On Debian/Ubuntu: apt-get install -y haproxy");
   const serverUrls = Array.from({ length: o.workers }, (_, i) => `http://${o.host}:${o.portBase + i}`);
   const jobWorkerPortBase = jobWorkerCount === 0 ? 0 : o.jobWorkerPortBase || (await freePortRun(jobWorkerCount));
   const jobWorkerUrls = Array.from({ length: jobWorkerCount }, (_, i) => `http://${o.host}:${jobWorkerPortBase + i}`);
-  const inherited = Object.fromEntries(
-    Object.entries(process.env).filter(([k]) => !k.startsWith("COACHWIRE_") && k !== "DATABASE_URL" && k !== "REDIS_URL"),
-  );
-  // What the servers and the job workers share: the same database, Redis and host.
-  const appEnv = { ...inherited, DATABASE_URL: o.databaseUrl, REDIS_URL: o.redisUrl, COACHWIRE_HOST: o.host };
   const cluster = spawn(process.execPath, [...o.nodeArgs, "--import", "tsx", join(ROOT, o.clusterEntry)], {
     cwd: ROOT,
     stdio: o.stdio,
-    env: {
-      ...appEnv,
-      COACHWIRE_WORKERS: String(o.workers),
-      COACHWIRE_PORT_BASE: String(o.portBase),
-      COACHWIRE_TRUST_PROXY: "true",
-      // HAProxy checks every 1 s and needs 2 failures: wait that long before moving clients.
-      COACHWIRE_DRAIN_LB_WAIT_MS: "2500",
-      ...o.serverEnv,
-    },
+    env: env.cluster,
   });
   const balancers: ChildProcess[] = [];
   const jobWorkers: ChildProcess[] = [];
@@ -176,11 +219,7 @@ export async function startStack(overrides: Partial<StackOptions> = {}): Promise
       const jobWorker = spawn(process.execPath, ["--import", "tsx", join(ROOT, "worker/main.ts")], {
         cwd: ROOT,
         stdio: o.stdio,
-        env: {
-          ...appEnv,
-          ...o.serverEnv,
-          COACHWIRE_WORKER_METRICS_PORT: String(jobWorkerPortBase + i),
-        },
+        env: env.jobWorker(jobWorkerPortBase + i),
       });
       jobWorkers.push(jobWorker);
       await waitForOk(`${url}/healthz`, `job worker ${i + 1}`, jobWorker);
@@ -188,14 +227,14 @@ export async function startStack(overrides: Partial<StackOptions> = {}): Promise
     const configPath = join(dir, "haproxy.cfg");
     writeFileSync(configPath, haproxyConfig(o.workers));
     for (let i = 0; i < o.balancers; i++) {
-      const env: Record<string, string> = {
-        ...inherited,
+      const lbEnv: NodeJS.ProcessEnv = {
+        ...process.env,
         CW_LB_BIND: `${o.host}:${o.lbPort}`,
         CW_LB_STATS_BIND: `${o.host}:${o.statsPortBase + i}`,
         CW_LB_TRUSTED: o.lbTrusted.join(" "),
       };
-      serverUrls.forEach((url, n) => (env[`CW_APP${n + 1}`] = url.replace("http://", "")));
-      const balancer = spawn("haproxy", ["-db", "-f", configPath], { stdio: o.stdio, env });
+      serverUrls.forEach((url, n) => (lbEnv[`CW_APP${n + 1}`] = url.replace("http://", "")));
+      const balancer = spawn("haproxy", ["-db", "-f", configPath], { stdio: o.stdio, env: lbEnv });
       balancers.push(balancer);
       await waitForOk(`http://${o.host}:${o.statsPortBase + i}/stats`, `HAProxy ${i + 1}`, balancer, 15_000);
     }
@@ -216,18 +255,24 @@ export async function startStack(overrides: Partial<StackOptions> = {}): Promise
   };
 }
 
-/** `npm run stack`: the options come from STACK_* variables (never COACHWIRE_*, which the servers own). */
+/** `npm run stack`: its shape comes from STACK_* variables; COACHWIRE_* variables pass through to the servers and job workers. */
 async function main(): Promise<void> {
   const env = process.env;
   const num = (name: string, fallback: number) => (env[name] ? Number(env[name]) : fallback);
-  const stack = await startStack({
+  const options: Partial<StackOptions> = {
     workers: num("STACK_WORKERS", STACK_DEFAULTS.workers),
     balancers: num("STACK_BALANCERS", STACK_DEFAULTS.balancers),
     lbPort: num("STACK_PORT", STACK_DEFAULTS.lbPort),
     jobWorkers: num("STACK_JOB_WORKERS", STACK_DEFAULTS.jobWorkers),
     databaseUrl: env["DATABASE_URL"] ?? STACK_DEFAULTS.databaseUrl,
     redisUrl: env["REDIS_URL"] ?? STACK_DEFAULTS.redisUrl,
-  });
+  };
+  const passed = Object.keys(env).filter((k) => k.startsWith("COACHWIRE_")).sort();
+  if (passed.length > 0) process.stdout.write(`coachwire stack: passing your settings to the servers and job workers: ${passed.join(", ")}\n`);
+  for (const line of stackEnvironment({ ...STACK_DEFAULTS, ...options }, {}, env).overridden) {
+    process.stderr.write(`coachwire stack: ${line}\n`);
+  }
+  const stack = await startStack(options);
   process.stdout.write(
     [
       "",

@@ -5,11 +5,11 @@ import { SignJWT } from "jose";
 import type { Socket } from "socket.io-client";
 import type { CoachClient } from "../protocol/client.ts";
 import { ERROR_CATALOG, type ErrorCode, type WireError } from "../protocol/errors.ts";
-import { DEFAULT_JWT_SECRET } from "../server/config.ts";
+import { RETIRED_JWT_SECRET } from "../server/config.ts";
 import { MAX_BODY_BYTES } from "../server/http/route.ts";
 import { availableDrivers, openTestDatabase, type TestDatabase } from "./support/databases.ts";
 import { createRoom, createUser, type TestUser } from "./support/fixtures.ts";
-import { connectRaw, eventually, startTestServer, type TestServer } from "./support/server.ts";
+import { connectRaw, eventually, startTestServer, TEST_JWT_SECRET, type TestServer } from "./support/server.ts";
 
 // Login, refresh, logout and the socket handshake, end to end over real HTTP and real
 // Socket.IO clients, on every available database.
@@ -82,7 +82,7 @@ async function handshakeRefusal(socket: Socket): Promise<WireError> {
 }
 
 /** An access token signed like the server's, expiring `seconds` from now (whole seconds, as JWT `exp`). */
-async function accessTokenExpiringIn(user: TestUser, seconds: number, secret = DEFAULT_JWT_SECRET) {
+async function accessTokenExpiringIn(user: Pick<TestUser, "id" | "role" | "institutionId">, seconds: number, secret = TEST_JWT_SECRET) {
   const jti = randomUUID();
   const token = await new SignJWT({ role: user.role, inst: user.institutionId })
     .setProtectedHeader({ alg: "HS256" })
@@ -258,6 +258,111 @@ for (const driver of await availableDrivers()) {
       bobClient.close();
     });
 
+    test("logout ends the whole family: a sibling access token from a refresh, and its socket, are revoked too", async () => {
+      const user = await createUser(tdb.db);
+      const first = await loggedIn(user);
+      const second = assertTokenPair(await refresh(first.refreshToken)); // same family, a sibling access token
+      const otherDevice = await loggedIn(user);
+      const sockets = [server.rawSocket({ token: first.accessToken }), server.rawSocket({ token: second.accessToken })];
+      const notices: unknown[][] = sockets.map(() => []);
+      sockets.forEach((s, i) => s.on("session:closing", (n) => notices[i]!.push(n)));
+      for (const s of sockets) await connectRaw(s);
+      const bystander = server.rawSocket({ token: otherDevice.accessToken });
+      await connectRaw(bystander);
+
+      // Log out with the newer access token only (no refresh token in the body).
+      assert.deepEqual(await logout(second.accessToken), { status: 200, body: { ok: true } });
+      await eventually(() => sockets.every((s) => !s.connected), "every socket of the family is disconnected");
+      assert.deepEqual(notices, [[{ reason: "token revoked", reconnect: false }], [{ reason: "token revoked", reconnect: false }]]);
+      for (const token of [first.accessToken, second.accessToken]) {
+        assert.equal((await handshakeRefusal(server.rawSocket({ token }))).code, "TOKEN_REVOKED");
+        assertError(await http(server.url, "GET", "/api/rooms", { token }), "TOKEN_REVOKED");
+      }
+      assertError(await refresh(second.refreshToken), "TOKEN_REVOKED");
+      // The other login is another family: untouched.
+      assert.equal(bystander.connected, true);
+      assert.equal((await http(server.url, "GET", "/api/rooms", { token: otherDevice.accessToken })).status, 200);
+      assertTokenPair(await refresh(otherDevice.refreshToken));
+      bystander.disconnect();
+    });
+
+    test("a detected refresh-token reuse revokes the family's live access tokens and closes their sockets", async () => {
+      const user = await createUser(tdb.db);
+      const first = await loggedIn(user);
+      const second = assertTokenPair(await refresh(first.refreshToken));
+      const socket = server.rawSocket({ token: second.accessToken });
+      const notices: unknown[] = [];
+      socket.on("session:closing", (n) => notices.push(n));
+      await connectRaw(socket);
+
+      assertError(await refresh(first.refreshToken), "TOKEN_REVOKED"); // the spent token again: reuse
+      await eventually(() => !socket.connected, "the family's socket is disconnected");
+      assert.deepEqual(notices, [{ reason: "token revoked", reconnect: false }]);
+      assert.equal((await handshakeRefusal(server.rawSocket({ token: second.accessToken }))).code, "TOKEN_REVOKED");
+      assertError(await http(server.url, "GET", "/api/rooms", { token: second.accessToken }), "TOKEN_REVOKED");
+      assertError(await refresh(second.refreshToken), "TOKEN_REVOKED");
+    });
+
+    test("a logout survives a restart: the denylist is in the database when there is no Redis", async () => {
+      const user = await createUser(tdb.db);
+      const first = await startTestServer(tdb.db, { COACHWIRE_LOGIN_RATE_PER_MIN: "100000" });
+      const session = assertTokenPair(await http(first.url, "POST", "/api/auth/login", { body: { email: user.email, password: user.password } }));
+      // A token minted outside login (no family claim) is revoked by its own id only.
+      const minted = await accessTokenExpiringIn(user, 600);
+      assert.equal((await http(first.url, "POST", "/api/auth/logout", { token: session.accessToken })).status, 200);
+      assert.equal((await http(first.url, "POST", "/api/auth/logout", { token: minted.token })).status, 200);
+      await first.close();
+
+      const restarted = await startTestServer(tdb.db);
+      try {
+        for (const token of [session.accessToken, minted.token]) {
+          assert.equal((await handshakeRefusal(restarted.rawSocket({ token }))).code, "TOKEN_REVOKED");
+          assertError(await http(restarted.url, "GET", "/api/rooms", { token }), "TOKEN_REVOKED");
+        }
+      } finally {
+        await restarted.close();
+      }
+    });
+
+    test("a password change survives a restart: the user's session cutoff is in the database when there is no Redis", async () => {
+      const user = await createUser(tdb.db);
+      const first = await startTestServer(tdb.db, { COACHWIRE_LOGIN_RATE_PER_MIN: "100000" });
+      const login = () => http(first.url, "POST", "/api/auth/login", { body: { email: user.email, password: user.password } });
+      const otherDevice = assertTokenPair(await login());
+      const here = assertTokenPair(await login());
+      const newPassword = `Changed-${randomUUID()}`;
+      const changed = assertTokenPair(
+        await http(first.url, "POST", "/api/me/password", { token: here.accessToken, body: { currentPassword: user.password, newPassword } }),
+      );
+      await first.close();
+
+      const restarted = await startTestServer(tdb.db);
+      try {
+        // The other device's access token was signed before the change: still refused after the restart.
+        assert.equal((await handshakeRefusal(restarted.rawSocket({ token: otherDevice.accessToken }))).code, "TOKEN_REVOKED");
+        assertError(await http(restarted.url, "GET", "/api/rooms", { token: otherDevice.accessToken }), "TOKEN_REVOKED");
+        // The pair the change answered is the one that still works.
+        assert.equal((await http(restarted.url, "GET", "/api/rooms", { token: changed.accessToken })).status, 200);
+      } finally {
+        await restarted.close();
+      }
+    });
+
+    test("a well-signed token for a user id that does not exist is 401 TOKEN_INVALID on REST and at the handshake, never 500", async () => {
+      const ghost = { id: `ghost-${randomUUID()}`, role: "coach" as const, institutionId: "demo" };
+      const { token } = await accessTokenExpiringIn(ghost, 600);
+      assert.equal((await handshakeRefusal(server.rawSocket({ token }))).code, "TOKEN_INVALID");
+      // Creating a room as the ghost used to reach the database's foreign key: 500 INTERNAL, retryable.
+      assertError(await http(server.url, "POST", "/api/rooms", { token, body: { name: "haunted" } }), "TOKEN_INVALID");
+      assertError(await http(server.url, "GET", "/api/rooms", { token }), "TOKEN_INVALID");
+      assertError(await logout(token), "TOKEN_INVALID");
+      // A user deleted after their token was signed: the same.
+      const gone = await createUser(tdb.db);
+      const goneToken = (await accessTokenExpiringIn(gone, 600)).token;
+      await tdb.db.query("DELETE FROM users WHERE id = $1", [gone.id]);
+      assertError(await http(server.url, "GET", "/api/rooms", { token: goneToken }), "TOKEN_INVALID");
+    });
+
     test("logout with someone else's refresh token does not revoke it", async () => {
       const alice = await createUser(tdb.db);
       const bob = await createUser(tdb.db);
@@ -324,6 +429,49 @@ for (const driver of await availableDrivers()) {
       // The SDK rotated the refresh token: the one it started with is spent.
       assertError(await refresh(session.refreshToken), "TOKEN_REVOKED");
       client.close();
+    });
+
+    describe("the JWT secret without COACHWIRE_JWT_SECRET", () => {
+      test("is generated per installation and kept in its database across restarts; the retired public default verifies nothing", async () => {
+        const user = await createUser(tdb.db);
+        const stored = async (db = tdb.db) => (await db.query<{ value: string }>("SELECT value FROM server_secrets WHERE name = 'jwt'")).rows;
+        // The suite's own server signs with TEST_JWT_SECRET; its database has no generated secret yet.
+        await tdb.db.query("DELETE FROM server_secrets");
+        const first = await startTestServer(tdb.db, { COACHWIRE_JWT_SECRET: "" });
+        const token = await first.tokenFor(user);
+        await first.close();
+        const rows = await stored();
+        assert.equal(rows.length, 1, "one generated secret");
+        const secret = rows[0]!.value;
+        assert.ok(secret.length >= 32, `a secret of ${secret.length} characters`);
+        assert.notEqual(secret, RETIRED_JWT_SECRET);
+        assert.notEqual(secret, TEST_JWT_SECRET);
+
+        const restarted = await startTestServer(tdb.db, { COACHWIRE_JWT_SECRET: "" });
+        const elsewhere = await openTestDatabase(driver);
+        try {
+          assert.deepEqual(await stored(), rows, "a restart keeps the secret");
+          const again = restarted.rawSocket({ token });
+          await connectRaw(again); // the token signed before the restart still verifies
+          again.disconnect();
+          const own = await accessTokenExpiringIn(user, 600, secret);
+          assert.equal((await http(restarted.url, "GET", "/api/rooms", { token: own.token })).status, 200);
+          for (const other of [RETIRED_JWT_SECRET, TEST_JWT_SECRET]) {
+            const forged = await accessTokenExpiringIn(user, 600, other);
+            assert.equal((await handshakeRefusal(restarted.rawSocket({ token: forged.token }))).code, "TOKEN_INVALID");
+            assertError(await http(restarted.url, "GET", "/api/rooms", { token: forged.token }), "TOKEN_INVALID");
+          }
+          // Another installation (another database) makes a secret of its own.
+          const another = await startTestServer(elsewhere.db, { COACHWIRE_JWT_SECRET: "" });
+          await another.close();
+          const theirs = await stored(elsewhere.db);
+          assert.equal(theirs.length, 1);
+          assert.notEqual(theirs[0]!.value, secret);
+        } finally {
+          await restarted.close();
+          await elsewhere.drop();
+        }
+      });
     });
 
     describe("login rate limit per IP", () => {

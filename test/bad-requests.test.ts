@@ -3,10 +3,10 @@ import { randomUUID } from "node:crypto";
 import { after, before, describe, test } from "node:test";
 import { SignJWT } from "jose";
 import { MAX_TEXT_LENGTH } from "../protocol/schemas.ts";
-import { DEFAULT_JWT_SECRET } from "../server/config.ts";
+import { RETIRED_JWT_SECRET } from "../server/config.ts";
 import { availableDrivers, openTestDatabase, type TestDatabase } from "./support/databases.ts";
 import { createRoom, createUser, storedEvents, type TestUser } from "./support/fixtures.ts";
-import { connectRaw, startTestServer, type TestServer } from "./support/server.ts";
+import { connectRaw, startTestServer, TEST_JWT_SECRET, type TestServer } from "./support/server.ts";
 import {
   assertCodedError,
   describeBadInputs,
@@ -31,16 +31,16 @@ const inRoom = (ctx: Ctx) => [{ roomId: ctx.roomId }];
 
 /** Handshake auth with an HS256 token for the member, signed with the server's secret unless told otherwise. */
 const signed =
-  (o: { role?: string; iss?: string; exp?: number; secret?: string; inst?: unknown; ims?: number }) =>
+  (o: { role?: string; iss?: string; exp?: number; secret?: string; inst?: unknown; ims?: number; sub?: string }) =>
   async (ctx: Ctx): Promise<Record<string, unknown>> => ({
     token: await new SignJWT({ role: o.role ?? "student", ...("inst" in o ? (o.inst === undefined ? {} : { inst: o.inst }) : { inst: ctx.member.institutionId }), ...(o.ims ? { ims: o.ims } : {}) })
       .setProtectedHeader({ alg: "HS256" })
       .setIssuer(o.iss ?? "coachwire")
-      .setSubject(ctx.member.id)
+      .setSubject(o.sub ?? ctx.member.id)
       .setJti(randomUUID())
       .setIssuedAt(Math.min(nowS(), (o.exp ?? Infinity) - 60))
       .setExpirationTime(o.exp ?? nowS() + 600)
-      .sign(new TextEncoder().encode(o.secret ?? DEFAULT_JWT_SECRET)),
+      .sign(new TextEncoder().encode(o.secret ?? TEST_JWT_SECRET)),
   });
 
 function unsignedToken(ctx: Ctx): string {
@@ -102,6 +102,9 @@ const BAD_REQUESTS: BadInput[] = [
   { kind: "handshake", name: "a token that is not a string", auth: async () => ({ token: 12345 }), code: "UNAUTHENTICATED" },
   { kind: "handshake", name: "a garbage token", auth: async () => ({ token: "not.a.jwt" }), code: "TOKEN_INVALID" },
   { kind: "handshake", name: "a token signed with a different secret", auth: signed({ secret: "x".repeat(40) }), code: "TOKEN_INVALID" },
+  { kind: "handshake", name: "a token signed with the retired public default secret", auth: signed({ secret: RETIRED_JWT_SECRET }), code: "TOKEN_INVALID" },
+  { kind: "handshake", name: "a well-signed token for a user id that does not exist", auth: signed({ sub: "no-such-user" }), code: "TOKEN_INVALID" },
+  { kind: "handshake", name: "a well-signed token whose user id holds U+0000", auth: signed({ sub: "a\u0000b" }), code: "TOKEN_INVALID" },
   { kind: "handshake", name: "an expired token", auth: signed({ exp: nowS() - 60 }), code: "TOKEN_EXPIRED" },
   { kind: "handshake", name: "a token with a bogus role claim", auth: signed({ role: "superuser" }), code: "TOKEN_INVALID" },
   { kind: "handshake", name: "a token from another issuer", auth: signed({ iss: "someone-else" }), code: "TOKEN_INVALID" },

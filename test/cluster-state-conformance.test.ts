@@ -1,9 +1,9 @@
 import assert from "node:assert/strict";
 import { setTimeout as sleep } from "node:timers/promises";
-import { afterEach, describe, test } from "node:test";
+import { after, afterEach, before, beforeEach, describe, test } from "node:test";
 import { Redis } from "ioredis";
+import { DatabaseDenylist } from "../server/denylist/database-denylist.ts";
 import type { Denylist } from "../server/denylist/denylist.ts";
-import { LocalDenylist } from "../server/denylist/local-denylist.ts";
 import { RedisDenylist } from "../server/denylist/redis-denylist.ts";
 import { LocalPresence } from "../server/presence/local-presence.ts";
 import type { Presence, PresenceEntry } from "../server/presence/presence.ts";
@@ -11,10 +11,12 @@ import { RedisPresence } from "../server/presence/redis-presence.ts";
 import { LocalRateLimiter } from "../server/ratelimit/local-rate-limiter.ts";
 import type { RateLimiter, RateLimitRule } from "../server/ratelimit/rate-limiter.ts";
 import { RedisRateLimiter } from "../server/ratelimit/redis-rate-limiter.ts";
+import { availableDrivers, openTestDatabase, type TestDatabase } from "./support/databases.ts";
 import { REDIS_URL, redisAvailable, redisKeyspace } from "./support/redis-keyspace.ts";
 
 // The state a cluster shares — revoked tokens, rate limits, presence — sits behind three seams,
-// each with an in-process and a Redis implementation. Every implementation passes the one
+// each with two implementations: rate limits and presence in-process or in Redis, revoked tokens
+// in the database (PGlite or PostgreSQL, when there is no Redis) or in Redis. Every implementation passes the one
 // suite of its seam (STYLE.md rule 5, like Phoenix PubSub's shared test): a difference between
 // "local" and "redis" is a failure here. Waits are for TTLs and refills to pass; nothing here
 // asserts how long anything took.
@@ -37,7 +39,6 @@ function implementations(variant: Variant) {
   const track = <T extends { close(): Promise<void> }>(impl: T): T => (opened.push(impl), impl);
 
   return {
-    denylist: (): Denylist => track(keyspace ? new RedisDenylist(keyspace.redis, keyspace.prefix) : new LocalDenylist()),
     limiter: (rule: RateLimitRule): RateLimiter =>
       track(keyspace ? new RedisRateLimiter(keyspace.redis, `${keyspace.prefix}rl:test:`, rule) : new LocalRateLimiter(rule)),
     /**
@@ -60,43 +61,89 @@ const sorted = (users: string[]) => [...users].sort();
 const sortedGone = (gone: Array<{ roomId: string; userId: string }>) =>
   gone.map(({ roomId, userId }) => `${roomId}/${userId}`).sort();
 
-for (const variant of VARIANTS) {
-  describe(`Denylist conformance (${variant})`, skipFor(variant), () => {
-    const impl = implementations(variant);
+type DenylistVariant = "pglite" | "pg" | "redis";
+const denylistVariants: DenylistVariant[] = [...(await availableDrivers()), "redis"];
 
-    test("an unknown jti is not revoked", async () => {
-      assert.equal(await impl.denylist().has("never-added"), false);
+for (const variant of denylistVariants) {
+  describe(`Denylist conformance (${variant})`, variant === "redis" ? skipFor("redis") : {}, () => {
+    // The database variants share one test database per suite; each test uses keys of its own.
+    let tdb: TestDatabase | undefined;
+    const keyspace = variant === "redis" ? redisKeyspace(1) : undefined;
+    const opened: Denylist[] = [];
+    before(async () => {
+      if (variant !== "redis") tdb = await openTestDatabase(variant);
+    });
+    after(async () => {
+      await tdb?.drop();
+    });
+    afterEach(async () => {
+      await Promise.all(opened.splice(0).map((d) => d.close()));
+    });
+    let n = 0;
+    const key = (name: string) => `${name}-${n}`;
+    beforeEach(() => void n++);
+    const denylist = (): Denylist => {
+      const made = keyspace ? new RedisDenylist(keyspace.redis, keyspace.prefix) : new DatabaseDenylist(tdb!.db);
+      opened.push(made);
+      return made;
+    };
+
+    test("an unknown key is not revoked; no keys at all is not revoked", async () => {
+      assert.equal(await denylist().hasAny([key("never-added")]), false);
+      assert.equal(await denylist().hasAny([]), false);
     });
 
-    test("an added jti is revoked, and only that one", async () => {
-      const denylist = impl.denylist();
-      await denylist.add("jti-a", Date.now() + 60_000);
-      assert.equal(await denylist.has("jti-a"), true);
-      assert.equal(await denylist.has("jti-b"), false);
-      await denylist.add("jti-b", Date.now() + 60_000);
-      assert.equal(await denylist.has("jti-a"), true);
-      assert.equal(await denylist.has("jti-b"), true);
+    test("an added key is revoked, and only that one; any revoked key among several counts", async () => {
+      const list = denylist();
+      await list.add(key("a"), Date.now() + 60_000);
+      assert.equal(await list.hasAny([key("a")]), true);
+      assert.equal(await list.hasAny([key("b")]), false);
+      assert.equal(await list.hasAny([key("b"), key("a")]), true);
+      assert.equal(await list.hasAny([key("b"), key("c")]), false);
+      await list.add(key("b"), Date.now() + 60_000);
+      assert.equal(await list.hasAny([key("a")]), true);
+      assert.equal(await list.hasAny([key("b")]), true);
     });
 
     test("an entry is forgotten once its expiry has passed; a later one is not", async () => {
-      const denylist = impl.denylist();
-      await denylist.add("short", Date.now() + 300);
-      await denylist.add("long", Date.now() + 60_000);
-      assert.equal(await denylist.has("short"), true);
+      const list = denylist();
+      await list.add(key("short"), Date.now() + 300);
+      await list.add(key("long"), Date.now() + 60_000);
+      assert.equal(await list.hasAny([key("short")]), true);
       await sleep(400);
-      assert.equal(await denylist.has("short"), false);
-      assert.equal(await denylist.has("long"), true);
+      assert.equal(await list.hasAny([key("short")]), false);
+      assert.equal(await list.hasAny([key("long")]), true);
+    });
+
+    test("adding a key again extends its entry but never shortens it", async () => {
+      const list = denylist();
+      await list.add(key("x"), Date.now() + 60_000);
+      await list.add(key("x"), Date.now() + 300); // a shorter one later must not cut the first short
+      await list.add(key("y"), Date.now() + 300);
+      await list.add(key("y"), Date.now() + 60_000);
+      await sleep(400);
+      assert.equal(await list.hasAny([key("x")]), true);
+      assert.equal(await list.hasAny([key("y")]), true);
     });
 
     test("an entry whose expiry is already past is never reported", async () => {
       // Revoking a token that has already expired (say, logout with a stale token) must not
       // report it as revoked: "revoked until expiresAtMs" is over before it began.
-      const denylist = impl.denylist();
-      await denylist.add("stale", Date.now() - 60_000);
-      assert.equal(await denylist.has("stale"), false);
+      const list = denylist();
+      await list.add(key("stale"), Date.now() - 60_000);
+      assert.equal(await list.hasAny([key("stale")]), false);
+    });
+
+    test("a second handle (another process, a restart) sees what the first one added", async () => {
+      const first = denylist();
+      await first.add(key("shared"), Date.now() + 60_000);
+      await first.close();
+      assert.equal(await denylist().hasAny([key("shared")]), true);
     });
   });
+}
 
+for (const variant of VARIANTS) {
   describe(`RateLimiter conformance (${variant})`, skipFor(variant), () => {
     const impl = implementations(variant);
     const rule: RateLimitRule = { capacity: 3, refillPerSec: 10 };

@@ -128,6 +128,38 @@ describe("cluster: 2 HAProxy → 2 server processes on PostgreSQL and Redis", { 
     }
   });
 
+  test("logout on one process ends the whole token family: a sibling access token's socket on the other process closes too", async () => {
+    await t.fullStrength();
+    const { users: [user], roomId } = await room(t, 1);
+    const [onA, onB] = t.stack.serverUrls as [string, string];
+    const post = (url: string, path: string, body: unknown, token?: string) =>
+      fetch(`${url}${path}`, {
+        method: "POST",
+        headers: { "content-type": "application/json", ...(token ? { authorization: `Bearer ${token}` } : {}) },
+        body: JSON.stringify(body),
+      });
+    const first = (await (await post(onA, "/api/auth/login", { email: user!.email, password: user!.password })).json()) as {
+      accessToken: string;
+      refreshToken: string;
+    };
+    // A refresh on the other process: a sibling access token of the same family.
+    const second = (await (await post(onB, "/api/auth/refresh", { refreshToken: first.refreshToken })).json()) as { accessToken: string };
+    const clients = [await t.client(onA, user!, { tokens: { accessToken: first.accessToken } }), await t.client(onB, user!, { tokens: { accessToken: second.accessToken } })];
+    await joinAll(clients, roomId);
+    const reasons: string[] = [];
+    for (const c of clients) c.on("closed", (reason) => reasons.push(reason));
+
+    const res = await post(onA, "/api/auth/logout", {}, first.accessToken);
+    assert.equal(res.status, 200, await res.text());
+    await eventually(() => reasons.length === 2, "both of the family's sockets, one per process, are closed");
+    assert.deepEqual(reasons, ["token revoked", "token revoked"]);
+    for (const url of t.stack.serverUrls) {
+      for (const token of [first.accessToken, second.accessToken]) {
+        await assert.rejects(t.client(url, user!, { tokens: { accessToken: token } }), /TOKEN_REVOKED/, `${url} refuses every token of the family`);
+      }
+    }
+  });
+
   test("presence crosses processes, and two tabs on two processes are one person", async () => {
     await t.fullStrength();
     const { users: [x, y, z, w], roomId } = await room(t, 4);

@@ -1,7 +1,7 @@
 import { availableParallelism } from "node:os";
 import assert from "node:assert/strict";
 import { describe, test } from "node:test";
-import { ConfigError, DEFAULT_JWT_SECRET, loadConfig, type Config } from "../server/config.ts";
+import { ConfigError, DEFAULT_TRUSTED_PROXIES, loadConfig, RETIRED_JWT_SECRET, type Config } from "../server/config.ts";
 
 // loadConfig is pure over its source: every case passes its own env object, never process.env.
 
@@ -36,7 +36,8 @@ describe("loadConfig", () => {
       transport: "uws",
       logLevel: "info",
       db: { url: undefined, replicaUrl: undefined, poolSize: 10, schema: undefined, dataDir: "./data" },
-      auth: { jwtSecret: DEFAULT_JWT_SECRET, accessTtlS: 900, refreshTtlS: 2_592_000 },
+      // No secret configured: each installation generates its own (server/auth/jwt-secret.ts).
+      auth: { jwtSecret: undefined, accessTtlS: 900, refreshTtlS: 2_592_000 },
       wire: { parser: "msgpack", maxPayloadBytes: 65_536, slowConsumerBytes: 1_048_576 },
       persister: { flushMs: 2, flushMaxEvents: 300 },
       rooms: { joinBacklogMax: 500, joinRecent: 50, historyLimitMax: 200 },
@@ -46,6 +47,7 @@ describe("loadConfig", () => {
         sendBurst: 40,
         httpPerMin: 100,
         trustProxy: false,
+        trustedProxies: DEFAULT_TRUSTED_PROXIES.split(","),
         trustedCidrs: [],
         loginAccountIpAttempts: 5,
         loginAccountAttempts: 30,
@@ -79,6 +81,7 @@ describe("loadConfig", () => {
       mail: { smtpUrl: undefined, from: "coachwire <no-reply@coachwire.invalid>" },
       privacy: { termsVersion: "2026-12-01" },
       parents: { digestWeekday: 0 },
+      publicUrl: undefined,
     } satisfies Config);
   });
 
@@ -137,6 +140,9 @@ describe("loadConfig", () => {
     ["a JWT secret shorter than 32 characters", { COACHWIRE_JWT_SECRET: "x".repeat(31) }],
     ["an access token TTL under the 10 s minimum", { COACHWIRE_ACCESS_TOKEN_TTL_S: "9" }],
     ["a boolean that is not one", { COACHWIRE_TRUST_PROXY: "yes" }],
+    ["a trusted proxy that is not a CIDR range", { COACHWIRE_TRUSTED_PROXIES: "10.0.0.0/8,proxy.internal" }],
+    ["a public URL that is not http(s)", { COACHWIRE_PUBLIC_URL: "ws://lb:8080" }],
+    ["the retired public default JWT secret, outside production too", { COACHWIRE_JWT_SECRET: RETIRED_JWT_SECRET }],
     ["an unknown NODE_ENV", { NODE_ENV: "staging" }],
     ["an SMTP URL that is not smtp(s)", { COACHWIRE_SMTP_URL: "http://mail.example" }],
     ["a password minimum under 8", { COACHWIRE_PASSWORD_MIN_LENGTH: "7" }],
@@ -189,7 +195,7 @@ describe("loadConfig", () => {
   test("NODE_ENV=production without COACHWIRE_JWT_SECRET is refused", () => {
     assertRefused({ NODE_ENV: "production" }, problemAbout("COACHWIRE_JWT_SECRET"), "production");
     assertRefused({ NODE_ENV: "production", COACHWIRE_JWT_SECRET: "" }, problemAbout("COACHWIRE_JWT_SECRET"));
-    assertRefused({ NODE_ENV: "production", COACHWIRE_JWT_SECRET: DEFAULT_JWT_SECRET }, problemAbout("COACHWIRE_JWT_SECRET"));
+    assertRefused({ NODE_ENV: "production", COACHWIRE_JWT_SECRET: RETIRED_JWT_SECRET }, problemAbout("COACHWIRE_JWT_SECRET"));
   });
 
   test("NODE_ENV=production with a secret of its own starts", () => {

@@ -3,7 +3,7 @@ import { EventEmitter } from "node:events";
 import { errors as joseErrors, jwtVerify, SignJWT } from "jose";
 import { CoachwireError } from "../../protocol/errors.ts";
 import type { Db } from "../../db/db.ts";
-import type { Denylist } from "../denylist/denylist.ts";
+import { familyKey, tokenKey, type Denylist } from "../denylist/denylist.ts";
 import type { SessionCutoffs } from "../denylist/session-cutoffs.ts";
 import type { DisconnectReason } from "../../protocol/events.ts";
 import { isRole, type UserRole } from "../accounts/roles.ts";
@@ -46,8 +46,9 @@ export interface AuthOptions {
 }
 
 const ISSUER = "coachwire";
-/** Denylist key of a revoked refresh-token family: every access token carrying it is refused. */
-const familyKey = (familyId: string) => `family:${familyId}`;
+// A family's denylist entry outlives its newest access token by this much (clocks of the
+// processes that signed and that verify may differ a little).
+const CLOCK_MARGIN_MS = 60_000;
 const sha256 = (value: string) => createHash("sha256").update(value).digest("base64url");
 
 /** A users row as the auth service reads it. */
@@ -118,11 +119,8 @@ export class AuthService extends EventEmitter {
       );
       const row = found.rows[0];
       if (!row) return { error: new CoachwireError("TOKEN_INVALID") };
-      if (row.revoked_at) {
-        // Reuse of a rotated token: someone else may hold the family. End it.
-        await tx.query("UPDATE refresh_tokens SET revoked_at = now() WHERE family_id = $1 AND revoked_at IS NULL", [row.family_id]);
-        return { error: new CoachwireError("TOKEN_REVOKED") };
-      }
+      // Reuse of a rotated token: someone else may hold the family. It is ended below.
+      if (row.revoked_at) return { error: new CoachwireError("TOKEN_REVOKED"), reusedFamily: row.family_id, reusedUser: row.user_id };
       if (row.expires_at.getTime() <= Date.now()) return { error: new CoachwireError("TOKEN_EXPIRED", "The refresh token has expired; log in again") };
       const next = await this.insertRefreshToken(tx, row.user_id, row.family_id);
       await tx.query("UPDATE refresh_tokens SET revoked_at = now(), replaced_by = $2 WHERE token_hash = $1", [hash, sha256(next)]);
@@ -134,44 +132,53 @@ export class AuthService extends EventEmitter {
       if (user.rows[0]!.status !== "active") return { error: new CoachwireError("ACCOUNT_DEACTIVATED") };
       return { user: user.rows[0]!, next, familyId: row.family_id };
     });
-    // The family revocation above must commit, so the error is thrown after the transaction.
-    if ("error" in outcome) throw outcome.error;
+    // The reused family is ended after the transaction (which wrote nothing), so its revocation stands.
+    if ("error" in outcome) {
+      if (outcome.reusedFamily) await this.revokeFamily(outcome.reusedUser!, outcome.reusedFamily);
+      throw outcome.error;
+    }
     return this.pair(outcome.user, outcome.next, outcome.familyId);
   }
 
   /**
    * Ends one login session of a user: its refresh tokens are revoked, every access token issued
-   * for it is refused from now on, and its live sockets close (the "family-revoked" event).
-   * False when the user has no such session (another user's family answers the same).
+   * for it is refused from now on, and its live sockets close (the "family-revoked" event), on
+   * every process. False when the user has no such session (another user's family answers the same).
    */
   async revokeFamily(userId: string, familyId: string): Promise<boolean> {
-    const res = await this.db.query<{ family_id: string }>(
-      `UPDATE session_families SET revoked_at = coalesce(revoked_at, now()) WHERE family_id = $1 AND user_id = $2 RETURNING family_id`,
-      [familyId, userId],
-    );
-    const tokens = await this.db.query(
-      "UPDATE refresh_tokens SET revoked_at = now() WHERE family_id = $1 AND user_id = $2 AND revoked_at IS NULL RETURNING token_hash",
-      [familyId, userId],
-    );
-    if (res.rows.length === 0 && tokens.rows.length === 0) return false;
-    // Access tokens of the family live at most one access TTL more: deny the family that long.
-    await this.denylist.add(familyKey(familyId), Date.now() + this.options.accessTtlS * 1000);
+    const owned = await this.db.query("SELECT 1 FROM refresh_tokens WHERE family_id = $1 AND user_id = $2 LIMIT 1", [familyId, userId]);
+    if (owned.rows.length === 0) return false;
+    // Access tokens first: they stop at once. The last one issued expires within the TTL.
+    await this.denylist.add(familyKey(familyId), Date.now() + this.options.accessTtlS * 1000 + CLOCK_MARGIN_MS);
     this.emit("family-revoked", familyId);
+    await this.db.query("UPDATE session_families SET revoked_at = coalesce(revoked_at, now()) WHERE family_id = $1 AND user_id = $2", [familyId, userId]);
+    // Twice, on purpose: a refresh that held the newest token's row lock when the first UPDATE
+    // came commits a new token the first statement's snapshot cannot see; the second one sees it.
+    // A refresh that comes after the first finds its token revoked (reuse: the family ends again).
+    const revoke = "UPDATE refresh_tokens SET revoked_at = now() WHERE family_id = $1 AND user_id = $2 AND revoked_at IS NULL";
+    await this.db.query(revoke, [familyId, userId]);
+    await this.db.query(revoke, [familyId, userId]);
     return true;
   }
 
-  /** Revokes the access token (everywhere it is in use) and, if given, its refresh-token family. */
+  /**
+   * Ends the session: the access token, its family (every refresh token and every access token
+   * issued with it, and their sockets, on every process) and, if given, the family of
+   * `refreshToken` when it is the same user's.
+   */
   async logout(principal: Principal, refreshToken?: string): Promise<void> {
+    const families = new Set<string>();
+    if (principal.familyId) families.add(principal.familyId);
     if (refreshToken) {
-      await this.db.query(
-        `UPDATE refresh_tokens SET revoked_at = now()
-          WHERE revoked_at IS NULL AND user_id = $2
-            AND family_id = (SELECT family_id FROM refresh_tokens WHERE token_hash = $1)`,
+      const found = await this.db.query<{ family_id: string }>(
+        "SELECT family_id FROM refresh_tokens WHERE token_hash = $1 AND user_id = $2",
         [sha256(refreshToken), principal.userId],
       );
+      if (found.rows[0]) families.add(found.rows[0].family_id);
     }
-    await this.denylist.add(principal.jti, principal.expiresAt);
+    await this.denylist.add(tokenKey(principal.jti), principal.expiresAt);
     this.emit("revoked", principal);
+    for (const familyId of families) await this.revokeFamily(principal.userId, familyId);
   }
 
   /** Verifies an access token: signature, expiry, and that it was not revoked. */
@@ -185,30 +192,28 @@ export class AuthService extends EventEmitter {
       throw new CoachwireError("TOKEN_INVALID");
     }
     const { sub, role, jti, exp, iat, inst, ims, fid } = payload;
-    if (
-      typeof sub !== "string" ||
-      typeof jti !== "string" ||
-      typeof exp !== "number" ||
-      !isRole(role) ||
-      typeof inst !== "string" ||
-      (fid !== undefined && typeof fid !== "string")
-    ) {
+    if (!isId(sub) || !isId(jti) || typeof exp !== "number" || !isRole(role) || !isId(inst) || (fid !== undefined && !isId(fid))) {
       throw new CoachwireError("TOKEN_INVALID");
     }
     const issuedAt = typeof ims === "number" ? ims : (iat ?? 0) * 1000;
+    const keys = fid === undefined ? [tokenKey(jti)] : [tokenKey(jti), familyKey(fid)];
     let revoked: boolean;
+    let userExists: boolean;
     try {
-      const [denied, cutoff, familyDenied] = await Promise.all([
-        this.denylist.has(jti),
+      const [denied, cutoff, exists] = await Promise.all([
+        this.denylist.hasAny(keys),
         this.cutoffs.cutoff(sub),
-        fid === undefined ? false : this.denylist.has(familyKey(fid)),
+        this.db.query("SELECT 1 FROM users WHERE id = $1", [sub]).then((r) => r.rows.length > 0),
       ]);
-      revoked = denied || issuedAt < cutoff || familyDenied;
+      revoked = denied || issuedAt < cutoff;
+      userExists = exists;
     } catch {
-      // The denylist (Redis) is unreachable: refuse for now, retryably, rather than let a revoked token in.
+      // The denylist or the database is unreachable: refuse for now, retryably, rather than let a revoked token in.
       throw new CoachwireError("UNAVAILABLE", "Cannot check the token right now; retry shortly");
     }
     if (revoked) throw new CoachwireError("TOKEN_REVOKED");
+    // A well-signed token for an id that is not (or no longer) a user speaks for nobody.
+    if (!userExists) throw new CoachwireError("TOKEN_INVALID", "The token's user does not exist");
     return { userId: sub, role, institutionId: inst, jti, issuedAt, expiresAt: exp * 1000, ...(fid !== undefined ? { familyId: fid } : {}) };
   }
 
@@ -268,4 +273,9 @@ export class AuthService extends EventEmitter {
     );
     return token;
   }
+}
+
+/** A claim the server will look up: a non-empty string without U+0000 (which PostgreSQL text cannot hold). */
+function isId(value: unknown): value is string {
+  return typeof value === "string" && value.length > 0 && value.length <= 200 && !value.includes("\u0000");
 }

@@ -13,7 +13,7 @@ export interface HttpRequest {
   params: Record<string, string>;
   /** Lower-case header names. */
   headers: Record<string, string>;
-  /** The peer address (or the first X-Forwarded-For hop when proxies are trusted). */
+  /** The client address: the peer, or behind trusted proxies the X-Forwarded-For hop they vouch for (client-address.ts). */
   ip: string;
   body: Buffer;
 }
@@ -189,10 +189,4 @@ export function describeIssues(error: z.ZodError): string {
 export function bearerToken(req: HttpRequest): string | undefined {
   const match = /^bearer\s+(\S+)\s*$/i.exec(req.headers["authorization"] ?? "");
   return match?.[1];
-}
-
-/** The client address: the first X-Forwarded-For hop when the proxy in front is trusted. */
-export function clientIp(remote: string, headers: Record<string, string>, trustProxy: boolean): string {
-  const forwarded = trustProxy ? headers["x-forwarded-for"]?.split(",")[0]?.trim() : undefined;
-  return forwarded || remote;
 }

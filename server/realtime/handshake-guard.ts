@@ -1,5 +1,5 @@
 import type { IncomingHttpHeaders } from "node:http";
-import { clientIp } from "../http/route.ts";
+import type { ClientAddress } from "../http/client-address.ts";
 
 /** What the guard needs from the configuration. */
 export interface HandshakeGuardOptions {
@@ -7,7 +7,8 @@ export interface HandshakeGuardOptions {
   failuresPerMin: number;
   /** Connections from one IP that have not completed the handshake, at a time. */
   pendingPerIp: number;
-  trustProxy: boolean;
+  /** How the client address is found (COACHWIRE_TRUST_PROXY, COACHWIRE_TRUSTED_PROXIES). */
+  clientIp: ClientAddress;
   /** Sources exempt from both limits (COACHWIRE_TRUSTED_CIDRS). */
   isTrusted(ip: string): boolean;
 }
@@ -51,8 +52,8 @@ export class HandshakeGuard {
   /** The client address of an engine.io request, as the handshake and the limits see it. */
   ipOf(req: EngineRequest): string {
     const remote = req.connection?.remoteAddress ?? req.socket?.remoteAddress ?? "";
-    const headers = Object.fromEntries(Object.entries(req.headers).map(([k, v]) => [k, Array.isArray(v) ? v.join(", ") : (v ?? "")]));
-    return clientIp(remote, headers, this.options.trustProxy);
+    const forwarded = req.headers["x-forwarded-for"];
+    return this.options.clientIp(remote, Array.isArray(forwarded) ? forwarded.join(", ") : forwarded);
   }
 
   /** engine.io's `allowRequest`: refuses a new connection from an IP out of failure budget or with too many pending. */

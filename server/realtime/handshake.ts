@@ -2,7 +2,7 @@ import type { ExtendedError } from "socket.io";
 import { CoachwireError, toWireError } from "../../protocol/errors.ts";
 import type { AuthService } from "../auth/auth-service.ts";
 import { catalogError } from "../error-mapping.ts";
-import { clientIp } from "../http/route.ts";
+import type { ClientAddress } from "../http/client-address.ts";
 import type { FloodGuard } from "./flood-guard.ts";
 import type { HandshakeGuard } from "./handshake-guard.ts";
 import type { CoachServer, CoachSocket } from "./socket-types.ts";
@@ -12,7 +12,7 @@ import type { UserSocketCap } from "./user-socket-cap.ts";
 export interface HandshakeContext {
   auth: AuthService;
   isDraining(): boolean;
-  trustProxy: boolean;
+  clientIp: ClientAddress;
   guard: HandshakeGuard;
   flood: FloodGuard;
   cap: UserSocketCap;
@@ -31,7 +31,8 @@ export function requireAccessToken(io: CoachServer, ctx: HandshakeContext): void
   const attempted = new WeakSet<object>();
   const repeated = new WeakSet<object>();
   io.use((socket, next) => {
-    const ip = clientIp(socket.handshake.address, socket.handshake.headers as Record<string, string>, ctx.trustProxy);
+    const forwarded = socket.handshake.headers["x-forwarded-for"];
+    const ip = ctx.clientIp(socket.handshake.address, Array.isArray(forwarded) ? forwarded.join(", ") : forwarded);
     socket.data.ip = ip;
     const refuse = (err: CoachwireError | unknown, charge = true) => {
       if (charge) ctx.guard.failed(ip);

@@ -4,7 +4,7 @@ import { userChannel } from "../log/audience.ts";
 import type { CoachServer, CoachSocket } from "./socket-types.ts";
 
 /**
- * The process's live sockets by access token, and the one way the server ends a session:
+ * The process's live sockets by access token and by token family, and the one way the server ends a session:
  * say why (`session:closing`, which tells the SDK whether to come back), then disconnect.
  */
 export class Sessions {
@@ -76,4 +76,15 @@ export class Sessions {
   get count(): number {
     return this.io.of("/").sockets.size;
   }
+}
+
+/** Adds the socket to `index[key]`; returns what removes it again. */
+function track(index: Map<string, Set<CoachSocket>>, key: string, socket: CoachSocket): () => void {
+  let set = index.get(key);
+  if (!set) index.set(key, (set = new Set()));
+  set.add(socket);
+  return () => {
+    set.delete(socket);
+    if (set.size === 0) index.delete(key);
+  };
 }

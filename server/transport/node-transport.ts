@@ -2,8 +2,8 @@ import { createServer, type IncomingMessage, type ServerResponse } from "node:ht
 import type { AddressInfo } from "node:net";
 import type { Server, Socket } from "socket.io";
 import { CoachwireError } from "../../protocol/errors.ts";
-import { MAX_BODY_BYTES, clientIp, errorReply } from "../http/route.ts";
-import { replyHeaders, replyPayload, type Transport, type TransportOptions } from "./transport.ts";
+import { MAX_BODY_BYTES, errorReply } from "../http/route.ts";
+import { PortInUseError, replyHeaders, replyPayload, type Transport, type TransportOptions } from "./transport.ts";
 
 /** The fallback when uWS cannot load: Socket.IO on node:http with the `ws` engine. */
 export function createNodeTransport(options: TransportOptions): Transport {
@@ -20,7 +20,8 @@ export function createNodeTransport(options: TransportOptions): Transport {
       const headers = Object.fromEntries(
         Object.entries(req.headers).map(([k, v]) => [k, Array.isArray(v) ? v.join(", ") : (v ?? "")]),
       );
-      const ip = clientIp(req.socket.remoteAddress ?? "", headers, options.trustProxy);
+      // node:http has already joined repeated X-Forwarded-For headers with ", ".
+      const ip = options.clientIp(req.socket.remoteAddress ?? "", headers["x-forwarded-for"]);
       const url = new URL(req.url ?? "/", "http://localhost");
       const reply =
         size > MAX_BODY_BYTES
@@ -53,8 +54,9 @@ export function createNodeTransport(options: TransportOptions): Transport {
     },
     listen(host, port) {
       return new Promise((resolve, reject) => {
-        server.once("error", reject);
-        server.listen(port, host, () => resolve((server.address() as AddressInfo).port));
+        server.once("error", (err: NodeJS.ErrnoException) => reject(err.code === "EADDRINUSE" ? new PortInUseError(host, port) : err));
+        // exclusive: in a node:cluster worker, do not share the primary's handle with siblings.
+        server.listen({ port, host, exclusive: true }, () => resolve((server.address() as AddressInfo).port));
       });
     },
     close() {

@@ -1,4 +1,5 @@
 import type { Server, Socket } from "socket.io";
+import type { ClientAddress } from "../http/client-address.ts";
 import type { HttpReply, HttpRequest } from "../http/route.ts";
 
 /** Turns a transport-neutral request into a reply (the route table behind dispatch). */
@@ -6,7 +7,8 @@ export type RequestHandler = (req: HttpRequest) => Promise<HttpReply>;
 
 export interface TransportOptions {
   handle: RequestHandler;
-  trustProxy: boolean;
+  /** Turns the peer address and X-Forwarded-For into the request's `ip`. */
+  clientIp: ClientAddress;
   /** Bytes a socket may have queued before it counts as a slow consumer and is closed. */
   slowConsumerBytes: number;
 }
@@ -19,7 +21,11 @@ export interface TransportOptions {
 export interface Transport {
   readonly kind: "uws" | "node";
   attach(io: Server): void;
-  /** Starts listening; resolves with the bound port (useful with port 0). */
+  /**
+   * Starts listening, exclusively (no SO_REUSEPORT: a second server on the same port is an
+   * error, not a silent split of the connections); resolves with the bound port (useful with
+   * port 0), rejects with {@link PortInUseError} when the port is taken.
+   */
   listen(host: string, port: number): Promise<number>;
   /** Stops accepting connections (open sockets are closed by Socket.IO). */
   close(): void;
@@ -27,6 +33,15 @@ export interface Transport {
   bufferedAmount(socket: Socket): number;
   /** True when the transport itself closes a socket past slowConsumerBytes (uWS); else a sweep must. */
   readonly closesSlowConsumers: boolean;
+}
+
+/** Thrown by `listen` when the address is taken: another server (or program) listens there already. */
+export class PortInUseError extends Error {
+  override name = "PortInUseError";
+
+  constructor(host: string, port: number) {
+    super(`port ${port} on ${host} is already in use by another process (another coachwire server?); stop it or set COACHWIRE_PORT`);
+  }
 }
 
 /** Serialises a reply body. */

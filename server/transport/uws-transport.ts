@@ -1,16 +1,36 @@
 import { createRequire } from "node:module";
+import { createServer } from "node:net";
 import { STATUS_CODES } from "node:http";
 import type { Server, Socket } from "socket.io";
 import { CoachwireError } from "../../protocol/errors.ts";
-import { MAX_BODY_BYTES, clientIp, errorReply, type HttpReply } from "../http/route.ts";
-import { replyHeaders, replyPayload, type Transport, type TransportOptions } from "./transport.ts";
+import { MAX_BODY_BYTES, errorReply, type HttpReply } from "../http/route.ts";
+import { PortInUseError, replyHeaders, replyPayload, type Transport, type TransportOptions } from "./transport.ts";
 
 type Uws = typeof import("@trufflesuite/uws-js-unofficial");
 type HttpResponse = import("@trufflesuite/uws-js-unofficial").HttpResponse;
+type UwsRequest = import("@trufflesuite/uws-js-unofficial").HttpRequest;
+
+const FORWARDED_FOR = "x-forwarded-for";
+
+/** Every X-Forwarded-For header of the request, joined with ", " in order, as node:http does (uWS gives each line separately). */
+function forwardedFor(req: UwsRequest): string | undefined {
+  const values: string[] = [];
+  req.forEach((key, value) => key === FORWARDED_FOR && values.push(value));
+  return values.length > 0 ? values.join(", ") : undefined;
+}
 
 /** Loads uWebSockets.js; throws when its native binary does not fit this platform or Node. */
 export function loadUws(): Uws {
   return createRequire(import.meta.url)("@trufflesuite/uws-js-unofficial") as Uws;
+}
+
+/** True when listening on host:port fails with EADDRINUSE. */
+function portTaken(host: string, port: number): Promise<boolean> {
+  return new Promise((resolve) => {
+    const probe = createServer();
+    probe.once("error", (err: NodeJS.ErrnoException) => resolve(err.code === "EADDRINUSE"));
+    probe.listen({ host, port, exclusive: true }, () => probe.close(() => resolve(false)));
+  });
 }
 
 function send(res: HttpResponse, reply: HttpReply, isAborted: () => boolean, onAbort: (listener: () => void) => void): void {
@@ -68,6 +88,8 @@ export function createUwsTransport(options: TransportOptions): Transport {
     const query = new URLSearchParams(req.getQuery() ?? "");
     const headers: Record<string, string> = {};
     req.forEach((key, value) => (headers[key] = value));
+    const forwarded = forwardedFor(req);
+    if (forwarded !== undefined) headers[FORWARDED_FOR] = forwarded;
     const remote = Buffer.from(res.getRemoteAddressAsText()).toString();
     let aborted = false;
     const abortListeners: Array<() => void> = [];
@@ -93,7 +115,7 @@ export function createUwsTransport(options: TransportOptions): Transport {
       chunks.push(Buffer.from(chunk.slice(0))); // uWS reuses the chunk's memory
       if (!isLast) return;
       const body = Buffer.concat(chunks);
-      const ip = clientIp(remote, headers, options.trustProxy);
+      const ip = options.clientIp(remote, forwarded);
       options.handle({ method, path, query, params: {}, headers, ip, body }).then(finish, (err) => finish(errorReply(err)));
     });
   });
@@ -109,14 +131,30 @@ export function createUwsTransport(options: TransportOptions): Transport {
       app.ws = ((pattern: string, behavior: Record<string, unknown>) =>
         ws(pattern, { ...behavior, closeOnBackpressureLimit: 1 } as never)) as typeof app.ws;
       io.attachApp(app, { maxBackpressure: options.slowConsumerBytes } as Parameters<Server["attachApp"]>[1]);
+      // engine.io's uWS server keeps only the last of repeated headers in the handshake's
+      // headers; join X-Forwarded-For lines as for routes, so the handshake sees every hop.
+      const engine = io.engine as unknown as { prepare(req: UwsRequest & { headers: Record<string, string> }, res: unknown): void };
+      const prepare = engine.prepare.bind(engine);
+      engine.prepare = (req, res) => {
+        prepare(req, res);
+        const forwarded = forwardedFor(req);
+        if (forwarded !== undefined) req.headers[FORWARDED_FOR] = forwarded;
+      };
     },
     closesSlowConsumers: true,
     listen(host, port) {
       return new Promise((resolve, reject) => {
-        app.listen(host, port, (socket) => {
-          if (!socket) return reject(new Error(`could not listen on ${host}:${port}`));
-          listenSocket = socket;
-          resolve(uws.us_socket_local_port(socket));
+        // uWS listens with SO_REUSEPORT unless told otherwise, so a second process on the same
+        // port would share its connections. The native listen takes (host, port, options, cb);
+        // the typings only know (port, options, cb).
+        const exclusiveListen = app.listen as unknown as (h: string, p: number, o: number, cb: (s: unknown) => void) => void;
+        exclusiveListen.call(app, host, port, (uws as unknown as { LIBUS_LISTEN_EXCLUSIVE_PORT: number }).LIBUS_LISTEN_EXCLUSIVE_PORT, (socket) => {
+          if (socket) {
+            listenSocket = socket;
+            return resolve(uws.us_socket_local_port(socket as never));
+          }
+          // uWS says only "no"; ask the kernel whether the address is taken.
+          void portTaken(host, port).then((taken) => reject(taken ? new PortInUseError(host, port) : new Error(`could not listen on ${host}:${port}`)));
         });
       });
     },

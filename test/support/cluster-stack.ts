@@ -5,7 +5,6 @@ import pg from "pg";
 import type { Db } from "../../db/db.ts";
 import { openDb } from "../../db/open.ts";
 import { CoachClient, type CoachClientOptions } from "../../protocol/client.ts";
-import { DEFAULT_JWT_SECRET } from "../../server/config.ts";
 import { freePortRun, haproxyInstalled, startStack, type Stack } from "../../server/stack.ts";
 import { PG_URL, postgresAvailable, REQUIRE_SERVICES } from "./databases.ts";
 import type { TestUser } from "./fixtures.ts";
@@ -35,9 +34,11 @@ export async function missingClusterServices(): Promise<string | undefined> {
 /** Free ports for a test stack (the same search the bench uses). */
 export const freePorts = freePortRun;
 
-const jwtKey = new TextEncoder().encode(DEFAULT_JWT_SECRET);
+/** The JWT secret test stacks run with (random per test process), so tests can mint tokens. */
+export const STACK_JWT_SECRET = randomBytes(32).toString("base64url");
+const jwtKey = new TextEncoder().encode(STACK_JWT_SECRET);
 
-/** An access token as AuthService.signAccessToken makes it (the stack runs with the default secret). */
+/** An access token as AuthService.signAccessToken makes it for a token minted outside login (no family). */
 export async function mintAccessToken(user: TestUser, ttlS = 900): Promise<string> {
   return new SignJWT({ role: user.role, inst: user.institutionId, ims: Date.now() })
     .setProtectedHeader({ alg: "HS256" })
@@ -107,6 +108,7 @@ export async function startTestStack(options: { redisUrl?: string } = {}): Promi
       COACHWIRE_DRAIN_MS: "5000",
       // The tests read coachwire_connections as a live probe: no render cache between reads.
       COACHWIRE_METRICS_CACHE_MS: "0",
+      COACHWIRE_JWT_SECRET: STACK_JWT_SECRET,
     },
   }).catch(async (err: unknown) => {
     await cleanUp();

@@ -1,3 +1,4 @@
+import { randomBytes } from "node:crypto";
 import type { Logger } from "pino";
 import pino from "pino";
 import { io as ioClient, type Socket } from "socket.io-client";
@@ -20,9 +21,21 @@ export interface TestServer extends RunningServer {
 
 const silent: Logger = pino({ level: process.env["TEST_LOG_LEVEL"] ?? "silent" });
 
-/** Starts a server on 127.0.0.1 and a free port over an open test database. */
+/** The JWT secret test servers run with (random per test process), so suites can sign tokens of their own. */
+export const TEST_JWT_SECRET = randomBytes(32).toString("base64url");
+
+/**
+ * Starts a server on 127.0.0.1 and a free port over an open test database, signing with
+ * TEST_JWT_SECRET unless `env` says otherwise (`COACHWIRE_JWT_SECRET: ""`: the generated one).
+ */
 export async function startTestServer(db: Db, env: Record<string, string> = {}): Promise<TestServer> {
-  const config = loadConfig({ COACHWIRE_HOST: "127.0.0.1", COACHWIRE_PORT: "0", COACHWIRE_DEMO_SEED: "false", ...env });
+  const config = loadConfig({
+    COACHWIRE_HOST: "127.0.0.1",
+    COACHWIRE_PORT: "0",
+    COACHWIRE_DEMO_SEED: "false",
+    COACHWIRE_JWT_SECRET: TEST_JWT_SECRET,
+    ...env,
+  });
   const server = await startServer(config, { logger: silent, db });
   const url = `http://127.0.0.1:${server.port}`;
   const clients: CoachClient[] = [];
