@@ -12,6 +12,23 @@ import { openDb } from "../db/open.ts";
 
 const config = configOrExit();
 const logger = createLogger(config.logLevel);
+
+// Listening for the signals before anything starts: a SIGTERM that comes while the server starts
+// (e.g. just as the banner is read) must drain it once up, not kill the process by default.
+let stopping = false;
+let ready!: (close: () => Promise<void>) => void;
+const up = new Promise<() => Promise<void>>((resolve) => (ready = resolve));
+async function shutdown(signal: string): Promise<void> {
+  if (stopping) return;
+  stopping = true;
+  logger.info({ signal }, "draining");
+  const close = await up;
+  await close();
+  process.exit(0);
+}
+process.on("SIGTERM", () => void shutdown("SIGTERM"));
+process.on("SIGINT", () => void shutdown("SIGINT"));
+
 const db = await orExitIfTaken(openDb(config.db));
 if (config.demoSeed && cluster.isPrimary) await seedDemo(db);
 const server = await orExitIfTaken(startServer(config, { logger, db }));
@@ -22,14 +39,7 @@ if (cluster.isPrimary) {
   process.stdout.write(startBanner(config, where, config.publicUrl ?? `http://localhost:${server.port}`));
 }
 
-let stopping = false;
-async function shutdown(signal: string): Promise<void> {
-  if (stopping) return;
-  stopping = true;
-  logger.info({ signal }, "draining");
+ready(async () => {
   await server.close();
   await db.close();
-  process.exit(0);
-}
-process.on("SIGTERM", () => void shutdown("SIGTERM"));
-process.on("SIGINT", () => void shutdown("SIGINT"));
+});
