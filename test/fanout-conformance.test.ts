@@ -4,7 +4,9 @@ import { Redis } from "ioredis";
 import type { CoachClient } from "../protocol/client.ts";
 import type { RoomEvent } from "../protocol/events.ts";
 import type { Db } from "../db/db.ts";
-import type { FanoutMode } from "../server/fanout/fanout.ts";
+import { Server } from "socket.io";
+import { createFanout, type FanoutMode } from "../server/fanout/fanout.ts";
+import type { CoachServer } from "../server/realtime/socket-types.ts";
 import type { CommitSink } from "../server/log/persister.ts";
 import { roomBroadcaster } from "../server/realtime/broadcaster.ts";
 import { roomEmitter } from "../worker/room-emitter.ts";
@@ -177,3 +179,50 @@ for (const m of MODES) {
     });
   });
 }
+
+// A job worker publishes from commit callbacks: a publish Redis refuses (it stayed away past the
+// connection's retries) must come out as a reported error, not an unhandled rejection, which ends
+// a Node 20 process. Nothing listens on port 1; the connection fails for real.
+describe("fan-out: a publish Redis refuses is reported, never thrown", { skip: noRedis }, () => {
+  for (const adapter of ["classic", "sharded"] as const) {
+    test(`redis-${adapter}`, async () => {
+      const unhandled: unknown[] = [];
+      const onUnhandled = (err: unknown) => unhandled.push(err);
+      process.on("unhandledRejection", onUnhandled);
+      const dead = new Redis("redis://127.0.0.1:1", { maxRetriesPerRequest: 0, retryStrategy: () => 200 });
+      dead.on("error", () => {}); // the refused connection itself; the publishes report below
+      try {
+        const reported: unknown[] = [];
+        const sink = roomEmitter(dead, { url: "redis://127.0.0.1:1", prefix: "test:unreachable:", adapter }, (err) => reported.push(err));
+        const notice: RoomEvent = {
+          roomId: "room-unreachable",
+          seq: 1,
+          kind: "notice",
+          senderId: null,
+          clientId: "notice:reminder:t:u:60",
+          body: { notice: "reminder", userId: "student-u" },
+          createdAt: Date.now(),
+        };
+        sink([notice]); // a private event: two publishes, the audience's and the rest's
+        await eventually(() => reported.length === 2, "both of the job worker's failed publishes are reported");
+
+        // A server's adapter publishing on the same dead connection (its subscriber still reaches
+        // Redis) in a Socket.IO server that never listens. The sharded adapter catches its own
+        // failures and says nothing; the classic one's go through the fan-out's report.
+        const sub = new Redis(REDIS_URL, { maxRetriesPerRequest: 1 });
+        const io: CoachServer = new Server();
+        const fanout = createFanout({ url: REDIS_URL, prefix: freshPrefix(), adapter }, { pub: dead, sub }, (err) => reported.push(err));
+        fanout.attach(io);
+        roomBroadcaster(fanout.publisher())([notice]);
+        if (adapter === "classic") await eventually(() => reported.length === 4 || unhandled.length > 0, "the server's failed publishes are reported");
+        await io.of("/").adapter.close();
+        await sub.quit();
+        await new Promise((resolve) => setImmediate(resolve)); // unhandled rejections surface by now
+        assert.deepEqual(unhandled, []);
+      } finally {
+        process.off("unhandledRejection", onUnhandled);
+        dead.disconnect();
+      }
+    });
+  }
+});

@@ -77,7 +77,7 @@ export function createFanout(redis: Config["redis"], connections: FanoutConnecti
       io.adapter(
         mode === "redis-sharded"
           ? createShardedAdapter(pub(), sub, { channelPrefix, subscriptionMode: SHARDED_SUBSCRIPTION_MODE })
-          : createAdapter(pub(), sub, { key: channelPrefix, parser: adapterParser }),
+          : createAdapter(reportingPublishes(pub(), onError), sub, { key: channelPrefix, parser: adapterParser }),
       );
     },
     publisher() {
@@ -86,8 +86,25 @@ export function createFanout(redis: Config["redis"], connections: FanoutConnecti
       publisher ??=
         mode === "redis-sharded"
           ? new ShardedPublisher(pub(), channelPrefix, onError)
-          : (new Emitter(pub(), { key: channelPrefix, parser: adapterParser }) as unknown as Broadcaster);
+          : (new Emitter(reportingPublishes(pub(), onError), { key: channelPrefix, parser: adapterParser }) as unknown as Broadcaster);
       return publisher;
     },
   };
+}
+
+/**
+ * The classic adapter and the emitter call `publish` and drop its promise: a publish Redis refuses
+ * (it stayed away past the connection's retries) would be an unhandled rejection, which ends a
+ * Node 20 process — a server or job worker lost to a Redis restart. They are handed this view of
+ * the connection instead, whose `publish` reports the failure and resolves. (The sharded adapter
+ * catches its own; ShardedPublisher reports like this.)
+ */
+function reportingPublishes(redis: Redis, onError: (err: unknown) => void): Redis {
+  return new Proxy(redis, {
+    get(target, property) {
+      if (property === "publish") return (channel: string, message: string | Buffer) => target.publish(channel, message).catch(onError);
+      const value: unknown = Reflect.get(target, property, target);
+      return typeof value === "function" ? value.bind(target) : value;
+    },
+  });
 }
