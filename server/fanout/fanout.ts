@@ -104,7 +104,8 @@ function reportingPublishes(redis: Redis, onError: (err: unknown) => void): Redi
     get(target, property) {
       if (property === "publish") return (channel: string, message: string | Buffer) => target.publish(channel, message).catch(onError);
       const value: unknown = Reflect.get(target, property, target);
-      return typeof value === "function" ? value.bind(target) : value;
+      // Methods run on the connection itself; the constructor stays as is (the adapters tell a Cluster by its name).
+      return typeof value === "function" && property !== "constructor" ? value.bind(target) : value;
     },
   });
 }
