@@ -84,6 +84,19 @@ describe("docs that cannot drift", () => {
     assert.deepEqual([...new Set(unknown)], []);
   });
 
+  test("every error code the README and docs/ name (a backticked CODE_NAME) is one protocol/errors.ts has", () => {
+    // Not codes: settings (checked above), the stack's and the balancer's variables, a socket option.
+    const notCodes = /^(COACHWIRE|STACK|CW|TEST)_|_URL$|^NODE_ENV$|^SO_REUSEPORT$/;
+    const docs = ["README.md", ...readdirSync(new URL("docs/", root)).filter((f) => f.endsWith(".md")).map((f) => `docs/${f}`)];
+    const unknown = docs.flatMap((path) =>
+      [...read(path).matchAll(/`([A-Z]+(?:_[A-Z0-9]+)+)`/g)]
+        .map((m) => m[1]!)
+        .filter((name) => !notCodes.test(name) && !Object.hasOwn(ERROR_CATALOG, name))
+        .map((name) => `${path}: ${name}`),
+    );
+    assert.deepEqual([...new Set(unknown)], []);
+  });
+
   test("docs/api.md's error catalog lists every code of protocol/errors.ts once, with its HTTP status and retryable flag", () => {
     const rows = tableUnder(read("docs/api.md"), "## Error catalog");
     const documented = rows.map((r) => ({ code: codeSpan(r[0]!) ?? r[0]!, status: r[1], retryable: r[2] }));
