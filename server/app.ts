@@ -190,8 +190,8 @@ export async function startServer(config: Config, options: StartOptions): Promis
   const socketCap = new UserSocketCap(config.limits.socketsPerUser);
   io = createIo(config, transport, guard, log("io"));
   const server = io;
-  state.attachAdapter(server);
-  broadcaster = roomBroadcaster(server, metrics);
+  state.fanout.attach(server);
+  broadcaster = roomBroadcaster(state.fanout.publisher(), metrics);
   if (jobs instanceof EmbeddedRunner) {
     jobs.on("failed", ({ id, err }) => log("jobs").warn({ err, job: id }, "job failed"));
     jobs.on("error", (err) => log("jobs").error({ err }, "job runner error"));

@@ -1,6 +1,4 @@
-import { createAdapter, createShardedAdapter } from "@socket.io/redis-adapter";
 import type { Redis } from "ioredis";
-import { Packr } from "msgpackr";
 import type { Logger } from "pino";
 import type { Db } from "../db/db.ts";
 import type { Cache } from "./cache/cache.ts";
@@ -8,6 +6,7 @@ import { LocalCache } from "./cache/local-cache.ts";
 import { RedisCache } from "./cache/redis-cache.ts";
 import type { Config } from "./config.ts";
 import type { Denylist } from "./denylist/denylist.ts";
+import { createFanout, type Fanout } from "./fanout/fanout.ts";
 import { DatabaseDenylist } from "./denylist/database-denylist.ts";
 import { RedisDenylist } from "./denylist/redis-denylist.ts";
 import { DatabaseSessionCutoffs } from "./denylist/database-session-cutoffs.ts";
@@ -20,15 +19,14 @@ import { RedisPresence } from "./presence/redis-presence.ts";
 import { LocalRateLimiter } from "./ratelimit/local-rate-limiter.ts";
 import type { RateLimiter, RateLimitRule } from "./ratelimit/rate-limiter.ts";
 import { RedisRateLimiter } from "./ratelimit/redis-rate-limiter.ts";
-import type { CoachServer } from "./realtime/socket-types.ts";
 import { connectRedis } from "./redis/redis-connection.ts";
 
 /**
  * The state a process shares with its siblings: token denylist, rate limits, presence, and
- * the Socket.IO adapter. Without REDIS_URL each is the in-process implementation (the
- * embedded default) except the denylist, which is kept in the database so that a restart does
- * not forget a logout; with REDIS_URL each lives in Redis and broadcasts cross processes
- * through @socket.io/redis-adapter.
+ * the fan-out. Without REDIS_URL each is the in-process implementation (the embedded default)
+ * except the denylist, which is kept in the database so that a restart does not forget a
+ * logout; with REDIS_URL each lives in Redis and broadcasts cross processes through the fan-out
+ * COACHWIRE_REDIS_ADAPTER picks (server/fanout/fanout.ts, which job workers build too).
  */
 export interface ClusterState {
   readonly shared: boolean;
@@ -45,16 +43,12 @@ export interface ClusterState {
   createLimiter: RateLimiter;
   presence: Presence;
   cache: Cache;
-  /** Installs the adapter on the Socket.IO server (Redis only; the default adapter is in-process). */
-  attachAdapter(io: CoachServer): void;
+  /** How broadcasts reach every server process: attach it to the Socket.IO server, then broadcast through its publisher. */
+  fanout: Fanout;
   /** Called after the Redis subscriber comes back from an outage (broadcasts may have been lost). */
   onSubscriberRecovered(listener: () => void): void;
   close(): Promise<void>;
 }
-
-/** Inter-process payloads as plain msgpack maps (no msgpackr records), as on the client wire; the worker's emitter uses it too. */
-const packr = new Packr({ useRecords: false, mapsAsObjects: true, moreTypes: false });
-export const adapterParser = { encode: (msg: unknown) => packr.pack(msg), decode: (buf: Buffer) => packr.unpack(buf) };
 
 type RuleName = "login" | "event" | "http" | "loginAccountIp" | "loginAccount" | "create";
 
@@ -86,7 +80,7 @@ export function createClusterState(config: Config, db: Db, logger: Logger, metri
       createLimiter: new LocalRateLimiter(rule.create),
       presence: new LocalPresence(config.presence.ttlMs),
       cache: new LocalCache(),
-      attachAdapter() {},
+      fanout: createFanout(config.redis, undefined),
       onSubscriberRecovered() {},
       async close() {},
     };
@@ -122,13 +116,7 @@ export function createClusterState(config: Config, db: Db, logger: Logger, metri
     createLimiter: limiter("create", rule.create),
     presence: new RedisPresence(commands, prefix, config.presence.ttlMs),
     cache: new RedisCache(commands, prefix, () => onError("commands")),
-    attachAdapter(io) {
-      io.adapter(
-        config.redis.adapter === "sharded"
-          ? createShardedAdapter(pub, sub, { channelPrefix: `${prefix}socket.io` })
-          : createAdapter(pub, sub, { key: `${prefix}socket.io`, parser: adapterParser }),
-      );
-    },
+    fanout: createFanout(config.redis, { pub, sub }, () => onError("publisher")),
     onSubscriberRecovered(listener) {
       recoveredListeners.push(listener);
     },

@@ -210,6 +210,22 @@ export class ConfigError extends Error {
 
 const KNOWN = new Set(Object.keys(ENV_SCHEMA.shape));
 
+/** One variable the server understands, and its default as it would be written in the environment (undefined: none). */
+export interface EnvSetting {
+  readonly name: string;
+  readonly default: string | undefined;
+}
+
+/** Every variable of the schema with its default, in schema order: what the README's configuration table must list (test/docs-drift.test.ts). */
+export function envSettings(): readonly EnvSetting[] {
+  return Object.entries(ENV_SCHEMA.shape).map(([name, schema]) => {
+    // A defaulted field parses `undefined` to its default; an optional one to undefined.
+    const parsed = (schema as z.ZodType).safeParse(undefined);
+    const value = parsed.success ? parsed.data : undefined;
+    return { name, default: value === undefined ? undefined : String(value) };
+  });
+}
+
 function closest(name: string): string | undefined {
   let best: string | undefined;
   let bestScore = Infinity;

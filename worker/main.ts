@@ -8,8 +8,8 @@ import { connectRedis } from "../server/redis/redis-connection.ts";
 import { mailContext } from "../server/mail/mail-context.ts";
 
 // `npm run worker`: BullMQ workers for reminders and overdue notices. They write through the same
-// append path as the server and broadcast through Redis to every server process. Scale by running
-// more of them. SIGTERM lets running jobs finish (or returns them to the queue) and exits.
+// append path as the server and broadcast through the servers' fan-out (COACHWIRE_REDIS_ADAPTER:
+// classic or sharded) to every server process. Scale by running more of them. SIGTERM lets running jobs finish (or returns them to the queue) and exits.
 
 const config = configOrExit();
 const logger = createLogger(config.logLevel).child({ module: "worker" });
@@ -21,7 +21,7 @@ const db = await openDb(config.db);
 const redis = connectRedis(config.redis.url, "publisher", logger, () => {});
 const options = { url: config.redis.url, prefix: bullPrefix(config.redis.prefix), attempts: config.jobs.attempts };
 const queue = new BullJobQueue(options, (err) => logger.warn({ err: err.message }, "job queue redis error"));
-const worker = startBullWorker({ ...options, concurrency: config.jobs.concurrency }, { db, sink: roomEmitter(redis, config.redis.prefix), now: Date.now, digestHour: config.jobs.digestHour, parentDigestWeekday: config.parents.digestWeekday, mail: mailContext(config, logger) }, queue);
+const worker = startBullWorker({ ...options, concurrency: config.jobs.concurrency }, { db, sink: roomEmitter(redis, config.redis, (err) => logger.warn({ err }, "could not publish to the servers")), now: Date.now, digestHour: config.jobs.digestHour, parentDigestWeekday: config.parents.digestWeekday, mail: mailContext(config, logger) }, queue);
 worker.on("failed", (job, err) => logger.warn({ err, job: job?.id }, "job failed"));
 worker.on("error", (err) => logger.error({ err }, "worker error"));
 const metrics = serveWorkerMetrics(config.jobs.metricsPort, config.host, worker, queue.queue);

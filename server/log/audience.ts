@@ -68,7 +68,11 @@ interface Broadcast {
 
 /**
  * Broadcasts one stored event to its room: as is, or — for a private event — in full to the one
- * it is about and the room's coaches and redacted to everyone else in the room.
+ * it is about and the room's coaches and redacted to everyone else in the room. On uWS the first
+ * is one native publish; a private event is not (Socket.IO fast-publishes only one room with no
+ * exception), and it cannot be one publish per audience without a topic per "rest of the room":
+ * uWS topics have no exclusion, and the recipient is a member of the room like the rest. So the
+ * two private broadcasts write socket by socket, encoded once each.
  */
 export function broadcastEvent(target: Broadcaster, event: RoomEvent): void {
   const recipient = recipientOf(event);

@@ -17,9 +17,16 @@ export interface InProcessWorker {
 
 /**
  * Starts a worker as `npm run worker` builds it (worker/main.ts) — its own database pool and Redis
- * connection, the Redis emitter as its sink — with one attempt per job, so a failure shows at once.
+ * connection, its fan-out's publisher as its sink (the servers' COACHWIRE_REDIS_ADAPTER: `adapter`) —
+ * with one attempt per job, so a failure shows at once.
  */
-export async function startInProcessWorker(tdb: TestDatabase, prefix: string, digestHour: number, concurrency = 4): Promise<InProcessWorker> {
+export async function startInProcessWorker(
+  tdb: TestDatabase,
+  prefix: string,
+  digestHour: number,
+  concurrency = 4,
+  adapter: "classic" | "sharded" = "classic",
+): Promise<InProcessWorker> {
   const options = { url: REDIS_URL, prefix: bullPrefix(prefix), attempts: 1 };
   const queue = new BullJobQueue(options);
   const redis = new Redis(REDIS_URL, { maxRetriesPerRequest: 1 });
@@ -28,7 +35,7 @@ export async function startInProcessWorker(tdb: TestDatabase, prefix: string, di
     { ...options, concurrency },
     {
       db,
-      sink: roomEmitter(redis, prefix),
+      sink: roomEmitter(redis, { url: REDIS_URL, prefix, adapter }),
       now: Date.now,
       digestHour,
       // As worker/main.ts without SMTP: mail is kept in the outbox.

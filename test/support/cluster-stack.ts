@@ -72,8 +72,8 @@ export interface TestStack {
   stop(): Promise<void>;
 }
 
-/** Starts a stack on its own schema, Redis prefix and ports. */
-export async function startTestStack(options: { redisUrl?: string } = {}): Promise<TestStack> {
+/** Starts a stack on its own schema, Redis prefix and ports; `env` adds settings for its servers and job workers. */
+export async function startTestStack(options: { redisUrl?: string; env?: Record<string, string> } = {}): Promise<TestStack> {
   const schema = `t_${process.pid}_${randomBytes(4).toString("hex")}`;
   const prefix = `test:${randomBytes(5).toString("hex")}:`;
   const redisUrl = options.redisUrl ?? REDIS_URL;
@@ -109,6 +109,7 @@ export async function startTestStack(options: { redisUrl?: string } = {}): Promi
       // The tests read coachwire_connections as a live probe: no render cache between reads.
       COACHWIRE_METRICS_CACHE_MS: "0",
       COACHWIRE_JWT_SECRET: STACK_JWT_SECRET,
+      ...options.env,
     },
   }).catch(async (err: unknown) => {
     await cleanUp();
