@@ -74,7 +74,7 @@ for (const driver of await availableDrivers()) {
       const writer = new RoomLogWriter(tdb.db, () => {}, { maxBatches: 1, maxBatchSize: 128 });
       const running = writer.write(r1, change(r1, coach.id, "x1"));
       const behind = [writer.write(r1, change(r1, coach.id, "x2")), writer.write(r2, change(r2, coach.id, "y1"))];
-      const [x1, x2, y1] = await Promise.all([running, ...behind]);
+      const [x1, x2, y1] = await Promise.all([running, behind[0]!, behind[1]!]);
       assert.notEqual(x1.txid, x2.txid);
       assert.equal(x2.txid, y1.txid, "two rooms, one transaction");
       assert.deepEqual([x1.seq, x2.seq, y1.seq], [1, 2, 1]);
