@@ -30,7 +30,7 @@ RUN mkdir -p /app/data && chown node:node /app/data
 # as the primary: it migrates once, restarts a crashed server with backoff and turns SIGTERM
 # into a drain. Its server i listens on COACHWIRE_PORT_BASE + i, so the base is the port;
 # COACHWIRE_PORT is the same for a container started with `node --import tsx server/main.ts`.
-ENV COACHWIRE_WORKERS=1 \
+ENV COACHWIRE_SERVER_PROCESSES=1 \
     COACHWIRE_PORT_BASE=8080 \
     COACHWIRE_PORT=8080 \
     COACHWIRE_DATA_DIR=/app/data

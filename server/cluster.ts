@@ -7,7 +7,7 @@ import { startBanner } from "./banner.ts";
 import { seedDemo } from "./demo-seed.ts";
 import { createLogger } from "./logger.ts";
 
-// The cluster primary: forks COACHWIRE_WORKERS server processes, worker i listening on
+// The cluster primary: forks COACHWIRE_SERVER_PROCESSES server processes, process i listening on
 // COACHWIRE_PORT_BASE + i so HAProxy can address each one; restarts a crashed worker with
 // backoff; forwards SIGTERM/SIGINT so every worker drains, then exits.
 
@@ -15,9 +15,9 @@ const STABLE_MS = 30_000;
 const MAX_BACKOFF_MS = 30_000;
 
 const config = configOrExit((c) => {
-  if (c.cluster.workers > 1 && (!c.db.url || !c.redis.url)) {
+  if (c.cluster.serverProcesses > 1 && (!c.db.url || !c.redis.url)) {
     throw new ConfigError(
-      "invalid configuration:\n  COACHWIRE_WORKERS > 1 needs DATABASE_URL (PGlite is single-process) and REDIS_URL (to share broadcasts and state)",
+      "invalid configuration:\n  COACHWIRE_SERVER_PROCESSES > 1 needs DATABASE_URL (PGlite is single-process) and REDIS_URL (to share broadcasts and state)",
     );
   }
 });
@@ -36,7 +36,7 @@ interface Slot {
   startedAt: number;
   failures: number;
 }
-const slots: Slot[] = Array.from({ length: config.cluster.workers }, (_, index) => ({ index, worker: undefined, startedAt: 0, failures: 0 }));
+const slots: Slot[] = Array.from({ length: config.cluster.serverProcesses }, (_, index) => ({ index, worker: undefined, startedAt: 0, failures: 0 }));
 let stopping = false;
 
 function fork(slot: Slot): void {

@@ -13,6 +13,7 @@ export function configOrExit(check: (config: Config) => void = () => {}): Config
   try {
     const config = loadConfig();
     check(config);
+    for (const warning of config.warnings) process.stderr.write(`coachwire: warning: ${warning}\n`);
     return config;
   } catch (err) {
     if (!(err instanceof ConfigError)) throw err;

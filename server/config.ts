@@ -68,6 +68,8 @@ const ENV_SCHEMA = z.object({
   REDIS_URL: z.url({ protocol: /^rediss?$/ }).optional(),
   COACHWIRE_REDIS_PREFIX: z.string().regex(/^[A-Za-z0-9:_-]{0,64}$/, "must be up to 64 of A-Z a-z 0-9 : _ -").default("coachwire:"),
   COACHWIRE_REDIS_ADAPTER: z.enum(["classic", "sharded"]).default("classic"),
+  COACHWIRE_SERVER_PROCESSES: int(1, 256).optional(),
+  /** Deprecated alias of COACHWIRE_SERVER_PROCESSES (a "worker" is a job worker). */
   COACHWIRE_WORKERS: int(1, 256).optional(),
   COACHWIRE_PORT_BASE: int(1, 65_000).default(8081),
   COACHWIRE_DRAIN_MS: int(0, 600_000).default(10_000),
@@ -126,6 +128,8 @@ type Env = z.infer<typeof ENV_SCHEMA>;
 
 /** The validated, frozen configuration the server runs with. */
 export interface Config {
+  /** Settings that work but should change (a deprecated name); entry points print them. */
+  readonly warnings: readonly string[];
   readonly env: Env["NODE_ENV"];
   readonly host: string;
   readonly port: number;
@@ -171,7 +175,7 @@ export interface Config {
   /** A connection over its request budget for `graceMs` is closed and told to stay away `backoffMs`. */
   readonly flood: Readonly<{ graceMs: number; backoffMs: number }>;
   readonly redis: Readonly<{ url: string | undefined; prefix: string; adapter: "classic" | "sharded" }>;
-  readonly cluster: Readonly<{ workers: number; portBase: number }>;
+  readonly cluster: Readonly<{ serverProcesses: number; portBase: number }>;
   readonly drain: Readonly<{ ms: number; lbWaitMs: number }>;
   readonly presence: Readonly<{ ttlMs: number; typingThrottleMs: number }>;
   /** Read marks are written every `readFlushMs`; the subject catalog is cached `subjectCacheMs`. */
@@ -285,9 +289,17 @@ export function loadConfig(source: Record<string, string | undefined> = process.
   if (picked["NODE_ENV"] === "production" && secret === undefined) {
     problems.push("COACHWIRE_JWT_SECRET must be set to a secret of your own when NODE_ENV=production");
   }
+  if (picked["COACHWIRE_WORKERS"] !== undefined && picked["COACHWIRE_SERVER_PROCESSES"] !== undefined) {
+    problems.push("COACHWIRE_WORKERS is the deprecated name of COACHWIRE_SERVER_PROCESSES: set only COACHWIRE_SERVER_PROCESSES");
+  }
   if (problems.length > 0 || !parsed.success) throw new ConfigError(`invalid configuration:\n  ${problems.join("\n  ")}`);
   const env = parsed.data;
+  const warnings: string[] = [];
+  if (env.COACHWIRE_WORKERS !== undefined) {
+    warnings.push("COACHWIRE_WORKERS is deprecated: it is the number of server processes, now COACHWIRE_SERVER_PROCESSES (a worker is a job worker, npm run worker)");
+  }
   const config: Config = {
+    warnings: Object.freeze(warnings),
     env: env.NODE_ENV,
     host: env.COACHWIRE_HOST,
     port: env.COACHWIRE_PORT,
@@ -339,7 +351,7 @@ export function loadConfig(source: Record<string, string | undefined> = process.
     }),
     flood: Object.freeze({ graceMs: env.COACHWIRE_FLOOD_GRACE_MS, backoffMs: env.COACHWIRE_FLOOD_BACKOFF_MS }),
     redis: Object.freeze({ url: env.REDIS_URL, prefix: env.COACHWIRE_REDIS_PREFIX, adapter: env.COACHWIRE_REDIS_ADAPTER }),
-    cluster: Object.freeze({ workers: env.COACHWIRE_WORKERS ?? availableParallelism(), portBase: env.COACHWIRE_PORT_BASE }),
+    cluster: Object.freeze({ serverProcesses: env.COACHWIRE_SERVER_PROCESSES ?? env.COACHWIRE_WORKERS ?? availableParallelism(), portBase: env.COACHWIRE_PORT_BASE }),
     drain: Object.freeze({ ms: env.COACHWIRE_DRAIN_MS, lbWaitMs: env.COACHWIRE_DRAIN_LB_WAIT_MS }),
     presence: Object.freeze({ ttlMs: env.COACHWIRE_PRESENCE_TTL_S * 1000, typingThrottleMs: env.COACHWIRE_TYPING_THROTTLE_MS }),
     coaching: Object.freeze({ readFlushMs: env.COACHWIRE_READ_FLUSH_MS, subjectCacheMs: env.COACHWIRE_SUBJECT_CACHE_S * 1000 }),

@@ -15,7 +15,7 @@ import { fileURLToPath } from "node:url";
 const ROOT = fileURLToPath(new URL("..", import.meta.url));
 
 export interface StackOptions {
-  /** Server processes (COACHWIRE_WORKERS). */
+  /** Server processes (COACHWIRE_SERVER_PROCESSES). */
   workers: number;
   /** HAProxy processes sharing the port. */
   balancers: number;
@@ -168,7 +168,7 @@ export function stackEnvironment(o: StackOptions, given: Record<string, string>,
     must("COACHWIRE_HOST", o.host, "the balancers reach the servers there"),
   ]);
   const cluster = Object.fromEntries([
-    must("COACHWIRE_WORKERS", String(o.workers), "the balancers are configured for that many server processes (set STACK_WORKERS)"),
+    must("COACHWIRE_SERVER_PROCESSES", String(o.workers), "the balancers are configured for that many server processes (set STACK_SERVERS)"),
     must("COACHWIRE_PORT_BASE", String(o.portBase), "the balancers are configured for those ports"),
     must("COACHWIRE_TRUST_PROXY", "true", "HAProxy is in front and appends X-Forwarded-For"),
   ]);
@@ -176,7 +176,10 @@ export function stackEnvironment(o: StackOptions, given: Record<string, string>,
     overridden.push(`COACHWIRE_WORKER_METRICS_PORT=${userEnv["COACHWIRE_WORKER_METRICS_PORT"]} is replaced: each job worker gets a free port of its own (printed below)`);
   }
   if (userEnv["COACHWIRE_PORT"]) overridden.push(`COACHWIRE_PORT=${userEnv["COACHWIRE_PORT"]} is ignored: server process i listens on ${o.portBase} + i; STACK_PORT sets the balancers' port`);
-  const { COACHWIRE_PORT: _port, ...withoutPort } = base;
+  if (userEnv["COACHWIRE_WORKERS"]) {
+    overridden.push(`COACHWIRE_WORKERS=${userEnv["COACHWIRE_WORKERS"]} is replaced by COACHWIRE_SERVER_PROCESSES=${o.workers}: the balancers are configured for that many server processes (set STACK_SERVERS)`);
+  }
+  const { COACHWIRE_PORT: _port, COACHWIRE_WORKERS: _deprecated, ...withoutPort } = base;
   return {
     cluster: { COACHWIRE_PUBLIC_URL: `http://${o.host}:${o.lbPort}`, ...withoutPort, ...shared, ...cluster },
     jobWorker: (metricsPort) => ({ ...withoutPort, ...shared, COACHWIRE_WORKER_METRICS_PORT: String(metricsPort) }),
@@ -260,7 +263,8 @@ async function main(): Promise<void> {
   const env = process.env;
   const num = (name: string, fallback: number) => (env[name] ? Number(env[name]) : fallback);
   const options: Partial<StackOptions> = {
-    workers: num("STACK_WORKERS", STACK_DEFAULTS.workers),
+    // STACK_WORKERS: the deprecated name (a worker is a job worker: STACK_JOB_WORKERS).
+    workers: num("STACK_SERVERS", num("STACK_WORKERS", STACK_DEFAULTS.workers)),
     balancers: num("STACK_BALANCERS", STACK_DEFAULTS.balancers),
     lbPort: num("STACK_PORT", STACK_DEFAULTS.lbPort),
     jobWorkers: num("STACK_JOB_WORKERS", STACK_DEFAULTS.jobWorkers),

@@ -30,6 +30,7 @@ describe("loadConfig", () => {
   test("an empty environment gives the documented defaults", () => {
     const config = loadConfig({});
     assert.deepEqual(config, {
+      warnings: [],
       env: "development",
       host: "0.0.0.0",
       port: 8080,
@@ -60,7 +61,7 @@ describe("loadConfig", () => {
       handshake: { timeoutMs: 5000, failuresPerMin: 30, pendingPerIp: 32 },
       flood: { graceMs: 5000, backoffMs: 30_000 },
       redis: { url: undefined, prefix: "coachwire:", adapter: "classic" },
-      cluster: { workers: availableParallelism(), portBase: 8081 },
+      cluster: { serverProcesses: availableParallelism(), portBase: 8081 },
       drain: { ms: 10_000, lbWaitMs: 0 },
       presence: { ttlMs: 15_000, typingThrottleMs: 1500 },
       coaching: { readFlushMs: 250, subjectCacheMs: 60_000 },
@@ -83,6 +84,16 @@ describe("loadConfig", () => {
       parents: { digestWeekday: 0 },
       publicUrl: undefined,
     } satisfies Config);
+  });
+
+  test("COACHWIRE_SERVER_PROCESSES sets the cluster's server processes; COACHWIRE_WORKERS, its old name, still does, with a warning; both at once are refused", () => {
+    assert.equal(loadConfig({ COACHWIRE_SERVER_PROCESSES: "3" }).cluster.serverProcesses, 3);
+    assert.deepEqual(loadConfig({ COACHWIRE_SERVER_PROCESSES: "3" }).warnings, []);
+    const old = loadConfig({ COACHWIRE_WORKERS: "5" });
+    assert.equal(old.cluster.serverProcesses, 5);
+    assert.equal(old.warnings.length, 1);
+    assert.match(old.warnings[0]!, /COACHWIRE_WORKERS is deprecated.*COACHWIRE_SERVER_PROCESSES/);
+    assert.throws(() => loadConfig({ COACHWIRE_WORKERS: "2", COACHWIRE_SERVER_PROCESSES: "2" }), /set only COACHWIRE_SERVER_PROCESSES/);
   });
 
   test("trusted source ranges are parsed, and a bad range is refused", () => {

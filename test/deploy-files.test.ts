@@ -204,7 +204,7 @@ describe("docker-compose.yml", () => {
     assert.throws(() => serviceEnv(compose.services["app"]!, {}), /COACHWIRE_JWT_SECRET/, "the secret is required, not defaulted");
     const config = loadConfig(appEnv());
     assert.equal(config.env, "production");
-    assert.equal(config.cluster.workers, 1, "one process per container; containers scale");
+    assert.equal(config.cluster.serverProcesses, 1, "one process per container; containers scale");
     assert.equal(config.limits.trustProxy, true, "behind HAProxy the client IP comes from X-Forwarded-For");
     assert.match(config.db.url ?? "", /@postgres:5432\//);
     assert.match(config.redis.url ?? "", /^redis:\/\/redis:6379/);

@@ -53,7 +53,8 @@ describe("stackEnvironment: what the stack's children run with", () => {
       REDIS_URL: "redis://:hunter2@elsewhere:6379",
     };
     const env = stackEnvironment(options, {}, user);
-    assert.equal(env.cluster["COACHWIRE_WORKERS"], "2");
+    assert.equal(env.cluster["COACHWIRE_SERVER_PROCESSES"], "2");
+    assert.equal(env.cluster["COACHWIRE_WORKERS"], undefined, "the deprecated name is not passed on beside the new one");
     assert.equal(env.cluster["COACHWIRE_PORT_BASE"], "8081");
     assert.equal(env.cluster["COACHWIRE_TRUST_PROXY"], "true");
     assert.equal(env.cluster["COACHWIRE_HOST"], options.host);
@@ -64,7 +65,7 @@ describe("stackEnvironment: what the stack's children run with", () => {
     for (const name of ["COACHWIRE_WORKERS=4", "COACHWIRE_PORT_BASE=9000", "COACHWIRE_TRUST_PROXY=false", "COACHWIRE_HOST=0.0.0.0", "COACHWIRE_PORT=7000", "COACHWIRE_WORKER_METRICS_PORT=9464", "REDIS_URL="]) {
       assert.ok(said.includes(name), `the override of ${name} is reported:\n${said}`);
     }
-    assert.match(said, /STACK_WORKERS/);
+    assert.match(said, /STACK_SERVERS/);
     assert.match(said, /STACK_PORT/);
     assert.doesNotMatch(said, /hunter2/, "a password in a URL is not printed");
   });
@@ -91,7 +92,7 @@ describe("the cluster's start banner", () => {
       cwd: new URL("..", import.meta.url).pathname,
       env: {
         ...env,
-        COACHWIRE_WORKERS: "1",
+        COACHWIRE_SERVER_PROCESSES: "1",
         COACHWIRE_PORT_BASE: String(portBase),
         COACHWIRE_HOST: "127.0.0.1",
         COACHWIRE_DATA_DIR: "memory://",

@@ -4,7 +4,7 @@ import { createLogger } from "../../server/logger.ts";
 import { readReferenceConfig } from "./reference-config.ts";
 
 // The reference cluster primary, the `clusterEntry` the bench hands to startStack: forks
-// COACHWIRE_WORKERS copies of bench/reference/server.ts, worker i on COACHWIRE_PORT_BASE + i;
+// COACHWIRE_SERVER_PROCESSES copies of bench/reference/server.ts, worker i on COACHWIRE_PORT_BASE + i;
 // restarts a worker that dies; on SIGTERM/SIGINT passes SIGTERM on and exits once all have.
 // No migrations, no seeding, no drain: the reference has nothing to prepare or hand over.
 

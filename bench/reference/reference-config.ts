@@ -13,7 +13,7 @@ export interface ReferenceConfig {
   host: string;
   /** This server process's port (COACHWIRE_PORT). */
   port: number;
-  /** Server processes the primary forks (COACHWIRE_WORKERS). */
+  /** Server processes the primary forks (COACHWIRE_SERVER_PROCESSES). */
   workers: number;
   /** Worker i listens on portBase + i (COACHWIRE_PORT_BASE). */
   portBase: number;
@@ -40,7 +40,7 @@ export function readReferenceConfig(env: NodeJS.ProcessEnv = process.env): Reado
   return Object.freeze({
     host: env["COACHWIRE_HOST"] || "127.0.0.1",
     port: integer(env, "COACHWIRE_PORT", 8080, 0, 65_535),
-    workers: integer(env, "COACHWIRE_WORKERS", 2, 1, 256),
+    workers: integer(env, "COACHWIRE_SERVER_PROCESSES", 2, 1, 256),
     portBase: integer(env, "COACHWIRE_PORT_BASE", 8081, 1, 65_000),
     parser,
     redisUrl: env["REDIS_URL"] || undefined,
