@@ -2,6 +2,7 @@ import { useState } from "preact/hooks";
 import { RequestError } from "../../../protocol/client.ts";
 import { errorText, t } from "../i18n/i18n.ts";
 import { Field } from "../ui/field.tsx";
+import { Link } from "../ui/link.tsx";
 import { NoticeLine } from "../ui/notice-line.tsx";
 import { endReason, signIn } from "./session.ts";
 
@@ -12,6 +13,12 @@ const REASONS: Record<string, () => string> = {
   TOKEN_EXPIRED: () => t("signin.expired"),
   TOKEN_INVALID: () => t("signin.expired"),
 };
+
+/** The sign-up page, keeping a join code the visitor arrived with (the coach's QR code opens /join?code=…). */
+function signUpHref(): string {
+  const code = new URLSearchParams(location.search).get("code");
+  return code ? `/signup?code=${encodeURIComponent(code)}` : "/signup";
+}
 
 /** Email and password; a wrong pair says so without saying which one was wrong. */
 export function SignIn() {
@@ -60,6 +67,10 @@ export function SignIn() {
         <button class="btn btn-primary btn-wide" type="submit" disabled={busy}>
           {busy ? t("signin.busy") : t("signin.submit")}
         </button>
+        <p class="signin-links">
+          <Link href="/forgot-password">{t("signin.forgot")}</Link>
+          <Link href={signUpHref()}>{t("signin.signUp")}</Link>
+        </p>
         <p class="hint">{t("signin.demoHint")}</p>
       </form>
     </main>
