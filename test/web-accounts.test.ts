@@ -147,6 +147,12 @@ describe("account and parent screens in Chromium", { skip }, () => {
     await page.getByRole("heading", { level: 1, name: "Parolanızı sıfırlayın" }).waitFor();
     await page.getByLabel("E-posta").fill(user.email);
     await capture(page, "forgot-password");
+    // Signed out, the language is one button away; the page follows at once.
+    await page.getByRole("button", { name: "English" }).click();
+    await page.getByRole("heading", { level: 1, name: "Reset your password" }).waitFor();
+    await capture(page, "forgot-password-en");
+    await page.getByRole("button", { name: "Türkçe" }).click();
+    await page.getByRole("heading", { level: 1, name: "Parolanızı sıfırlayın" }).waitFor();
     await page.getByRole("button", { name: "Bağlantıyı gönder" }).click();
     await page.getByTestId("check-mail").filter({ hasText: user.email }).waitFor();
     await capture(page, "forgot-password-sent");

@@ -2,6 +2,7 @@ import { useState } from "preact/hooks";
 import { RequestError } from "../../../protocol/client.ts";
 import { errorText, t } from "../i18n/i18n.ts";
 import { Field } from "../ui/field.tsx";
+import { LanguageToggle } from "../ui/language-toggle.tsx";
 import { Link } from "../ui/link.tsx";
 import { NoticeLine } from "../ui/notice-line.tsx";
 import { endReason, signIn } from "./session.ts";
@@ -44,9 +45,12 @@ export function SignIn() {
   return (
     <main class="signin" id="main">
       <form class="card signin-card" onSubmit={submit} aria-labelledby="signin-title" noValidate>
-        <p class="brand" aria-hidden="true">
-          coachwire
-        </p>
+        <div class="auth-top">
+          <p class="brand" aria-hidden="true">
+            coachwire
+          </p>
+          <LanguageToggle />
+        </div>
         <h1 id="signin-title">{t("signin.title")}</h1>
         {reason && REASONS[reason] && <NoticeLine kind="note">{REASONS[reason]!()}</NoticeLine>}
         <Field id="signin-email" label={t("signin.email")}>

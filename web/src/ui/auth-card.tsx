@@ -1,5 +1,6 @@
 import type { ComponentChildren } from "preact";
 import { useEffect } from "preact/hooks";
+import { LanguageToggle } from "./language-toggle.tsx";
 
 /** A signed-out screen (sign in, sign up, a mailed link's page): one centred card with the brand and its heading. */
 export function AuthCard(props: { title: string; children: ComponentChildren; onSubmit?: (e: Event) => void }) {
@@ -8,9 +9,12 @@ export function AuthCard(props: { title: string; children: ComponentChildren; on
   }, [props.title]);
   const body = (
     <>
-      <p class="brand" aria-hidden="true">
-        coachwire
-      </p>
+      <div class="auth-top">
+        <p class="brand" aria-hidden="true">
+          coachwire
+        </p>
+        <LanguageToggle />
+      </div>
       <h1 id="auth-title">{props.title}</h1>
       {props.children}
     </>
