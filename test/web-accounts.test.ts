@@ -190,6 +190,7 @@ describe("account and parent screens in Chromium", { skip }, () => {
     const { page, errors } = await openPage(browser, PHONE);
     await page.goto(await mailedLink(email, "/invite"));
     await page.getByRole("heading", { level: 1, name: "Veli hesabınızı oluşturun" }).waitFor();
+    await page.getByTestId("invite-what").filter({ hasText: "Deniz Yılmaz adlı öğrencinin" }).waitFor();
     await page.getByLabel("Adınız").fill("Ayten Yılmaz");
     await page.getByLabel("Yeni parola", { exact: true }).fill(NEW_PASSWORD);
     await page.getByLabel("Parolayı tekrar girin").fill(NEW_PASSWORD);

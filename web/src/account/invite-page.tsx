@@ -19,6 +19,7 @@ interface InvitePreview {
   institution: { id: string; name: string };
   kind: "invite" | "signup";
   guardianOf: string | null;
+  guardianOfName: string | null;
   expiresAt: number;
 }
 
@@ -89,7 +90,9 @@ export function InvitePage() {
             {signup
               ? t("invite.confirmIntro", { email: invite.email, institution: invite.institution.name })
               : guardian
-                ? t("invite.guardianIntro", { email: invite.email, institution: invite.institution.name })
+                ? invite.guardianOfName
+                  ? t("invite.guardianIntroNamed", { email: invite.email, institution: invite.institution.name, child: invite.guardianOfName })
+                  : t("invite.guardianIntro", { email: invite.email, institution: invite.institution.name })
                 : t("invite.intro", { email: invite.email, institution: invite.institution.name, role: t(`role.${invite.role}` as MessageKey) })}
           </p>
           <p class="hint">{t("invite.expires", { when: formatDateTime(invite.expiresAt) })}</p>

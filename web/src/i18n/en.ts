@@ -268,6 +268,7 @@ export const en = {
   "invite.confirmIntro": "Create the account of {email} at {institution} and enter the room you signed up for.",
   "invite.guardianTitle": "Create your parent account",
   "invite.guardianIntro": "{email} is invited to {institution} as a parent, to follow a student's tasks and progress.",
+  "invite.guardianIntroNamed": "{email} is invited to {institution} as the parent of {child}, to follow their tasks and progress.",
   "invite.expires": "The link works once, until {when}.",
   "invite.terms": "I accept the terms of use (version {version}).",
   "invite.mustAgree": "Please accept the terms of use to continue.",

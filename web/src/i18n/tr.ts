@@ -268,6 +268,7 @@ export const tr: Record<MessageKey, Message> = {
   "invite.confirmIntro": "{institution} kurumunda {email} hesabını oluşturun ve kaydolduğunuz odaya girin.",
   "invite.guardianTitle": "Veli hesabınızı oluşturun",
   "invite.guardianIntro": "{email}, bir öğrencinin görevlerini ve ilerlemesini izlemek için {institution} kurumuna veli olarak davet edildi.",
+  "invite.guardianIntroNamed": "{email}, {child} adlı öğrencinin görevlerini ve ilerlemesini izlemek için {institution} kurumuna veli olarak davet edildi.",
   "invite.expires": "Bağlantı bir kez ve {when} tarihine kadar geçerlidir.",
   "invite.terms": "Kullanım koşullarını (sürüm {version}) kabul ediyorum.",
   "invite.mustAgree": "Devam etmek için kullanım koşullarını kabul edin.",
