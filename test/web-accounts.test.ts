@@ -139,6 +139,23 @@ describe("account and parent screens in Chromium", { skip }, () => {
     await page.context().close();
   });
 
+  test("an account an admin made: the welcome link's page sets the first password and signs in", async () => {
+    const email = `selin-${Date.now()}@test.coachwire`;
+    await api.ok(adminToken, "POST", "/api/admin/users", { email, displayName: "Selin Öğretmen", role: "coach" }, 201);
+    const { page, errors } = await openPage(browser, PHONE);
+    await page.goto(await mailedLink(email, "/set-password"));
+    await page.getByRole("heading", { level: 1, name: "Parolanızı seçin" }).waitFor();
+    await page.getByLabel("Yeni parola", { exact: true }).fill(NEW_PASSWORD);
+    await page.getByLabel("Parolayı tekrar girin").fill(NEW_PASSWORD);
+    await capture(page, "set-password");
+    // Keyboard only: Enter in the last field submits the form.
+    await page.getByLabel("Parolayı tekrar girin").press("Enter");
+    await page.getByRole("heading", { level: 1, name: "Odalar" }).waitFor();
+    await login(app.url, email, NEW_PASSWORD);
+    assert.deepEqual(errors, []);
+    await page.context().close();
+  });
+
   test("a forgotten password: reset through the mailed link, then the old password is refused with a message and the new one signs in", async () => {
     const user = await createUser(app.db, "student");
     const { page, errors } = await openPage(browser, PHONE);

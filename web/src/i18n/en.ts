@@ -249,12 +249,12 @@ export const en = {
   "signup.haveAccount": "Already have an account?",
   "signup.checkMail": "Check your mail",
   "signup.sent": "We sent a confirmation link to {email}.",
-  "signup.sentHint": "Open the link in the mail to create your account and enter the room. The link works once, for 7 days.",
+  "signup.sentHint": "Open the link in the mail to create your account and enter the room. The link works once.",
 
   "forgot.title": "Reset your password",
   "forgot.intro": "Enter your account's email. If it has an account, we mail it a link to choose a new password.",
   "forgot.submit": "Send the link",
-  "forgot.sent": "If {email} has an account, a reset link is on its way. It works once, for 30 minutes.",
+  "forgot.sent": "If {email} has an account, a reset link is on its way. It works once, for a short while.",
 
   "reset.title": "Choose a new password",
   "reset.intro": "This signs you out everywhere else.",

@@ -249,12 +249,12 @@ export const tr: Record<MessageKey, Message> = {
   "signup.haveAccount": "Zaten hesabınız var mı?",
   "signup.checkMail": "E-postanıza bakın",
   "signup.sent": "{email} adresine bir onay bağlantısı gönderdik.",
-  "signup.sentHint": "Hesabınızı oluşturup odaya girmek için e-postadaki bağlantıyı açın. Bağlantı bir kez ve 7 gün geçerlidir.",
+  "signup.sentHint": "Hesabınızı oluşturup odaya girmek için e-postadaki bağlantıyı açın. Bağlantı bir kez geçerlidir.",
 
   "forgot.title": "Parolanızı sıfırlayın",
   "forgot.intro": "Hesabınızın e-postasını girin. Bu adresin bir hesabı varsa yeni parola seçmek için bir bağlantı göndeririz.",
   "forgot.submit": "Bağlantıyı gönder",
-  "forgot.sent": "{email} adresinin bir hesabı varsa sıfırlama bağlantısı yolda. Bağlantı bir kez ve 30 dakika geçerlidir.",
+  "forgot.sent": "{email} adresinin bir hesabı varsa sıfırlama bağlantısı yolda. Bağlantı bir kez ve kısa bir süre geçerlidir.",
 
   "reset.title": "Yeni parola seçin",
   "reset.intro": "Bu, diğer bütün cihazlarda oturumunuzu kapatır.",
