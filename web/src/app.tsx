@@ -47,10 +47,12 @@ const PUBLIC: Screen[] = [
   ["/set-password", () => <ResetPassword welcome />],
 ];
 
+const CHILD_PAGE = "/children/:studentId";
+
 /** A parent's screens: their children, and their own settings. Nothing of rooms or chat. */
 const PARENT_SCREENS: Screen[] = [
   ["/", () => <ChildrenPage />],
-  ["/children/:studentId", (p) => <ChildPage studentId={p["studentId"]!} />],
+  [CHILD_PAGE, (p) => <ChildPage studentId={p["studentId"]!} />],
   ["/settings", () => <SettingsPage />],
   ["/settings/sessions", () => <SessionsPage />],
 ];
@@ -107,7 +109,7 @@ function ParentRouted() {
 function Routed() {
   const user = currentUser.value!;
   const current = path.value;
-  if (routeOf(PARENT_SCREENS.slice(1, 2), current)) return <NotForYou text={t("forbidden.parentOnly")} />;
+  if (match(CHILD_PAGE, current)) return <NotForYou text={t("forbidden.parentOnly")} />;
   for (const [pattern, render, coachOnly] of SCREENS) {
     const params = match(pattern, current);
     if (!params) continue;
