@@ -48,7 +48,7 @@ export function familyPrivacyRoutes(ctx: FamilyPrivacyContext): Route[] {
     onLinked: (parentId) => void planDigestFor(db, ctx.jobs, config, parentId).catch((err) => ctx.logger.error({ err, parentId }, "could not plan the parent digest")),
   });
   return [
-    ...parentRoutes({ ...ctx, invites, children: new ChildRecords(db, coaching.boards, coaching.notices), digests: new ParentDigests(db) }),
+    ...parentRoutes({ ...ctx, refreshTtlS: config.auth.refreshTtlS, invites, children: new ChildRecords(db, coaching.boards, coaching.notices), digests: new ParentDigests(db) }),
     ...privacyRoutes({ ...ctx, erasure: new UserErasure({ db, writer: coaching.writer, auth, onMembership: coaching.onMembership }) }),
     ...sessionRoutes({ ...ctx, sessions: new SessionList(db, auth) }),
     ...oversightRoutes({ ...ctx, oversight: new RoomOversight(db, config.rooms.historyLimitMax) }),

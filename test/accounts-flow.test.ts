@@ -93,6 +93,7 @@ for (const driver of await availableDrivers()) {
         institution: { id: "demo", name: "Demo institution" },
         kind: "invite",
         guardianOf: null,
+        guardianOfName: null,
         expiresAt: 0,
       });
       const coach = await api.ok(null, "POST", "/api/invites/accept", { token: tokenOf(inviteMail.link), password: "mavi-kalem-42" }, 201);
@@ -144,7 +145,7 @@ for (const driver of await availableDrivers()) {
       assert.deepEqual([guardian.invite.email, guardian.invite.studentId], [parentEmail, student.user.id]);
       const guardianMail = await mailTo(adminToken, parentEmail);
       const guardianPreview = await api.ok(null, "POST", "/api/invites/preview", { token: tokenOf(guardianMail.link) });
-      assert.deepEqual([guardianPreview.invite.role, guardianPreview.invite.guardianOf], ["parent", student.user.id]);
+      assert.deepEqual([guardianPreview.invite.role, guardianPreview.invite.guardianOf, guardianPreview.invite.guardianOfName], ["parent", student.user.id, student.user.displayName]);
       const { terms } = await api.ok(null, "GET", "/api/terms");
       const parent = await api.ok(null, "POST", "/api/parent/signup", { token: tokenOf(guardianMail.link), displayName: "Veli Hanım", password: "turuncu-kalem-9", termsVersion: terms.version }, 201);
       assert.equal(parent.user.role, "parent");

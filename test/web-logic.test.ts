@@ -6,6 +6,8 @@ import { tr } from "../web/src/i18n/tr.ts";
 import { formatNumber, translate } from "../web/src/i18n/translate.ts";
 import { noticeMessage } from "../web/src/notices/notice-text.ts";
 import { completion, dueStatus } from "../web/src/tasks/due-status.ts";
+import { deviceName } from "../web/src/account/device-name.ts";
+import { linkToken } from "../web/src/account/link-token.ts";
 import type { ProgressView, TaskView } from "../protocol/coaching.ts";
 
 // The web app's pure logic (no browser): catalogs, plural rules, notice lines from fields, due marks.
@@ -106,5 +108,26 @@ describe("due marks", () => {
     assert.equal(completion(task({ target: null }), mine()), 0);
     assert.equal(completion(task({ target: null }), mine({ state: "done" })), 1);
     assert.equal(completion(task(), null), 0);
+  });
+});
+
+describe("account pages", () => {
+  test("a session's device is named from its User-Agent; an unknown one is null, not a guess", () => {
+    const cases: [string, { browser: string | null; os: string | null }][] = [
+      ["Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) HeadlessChrome/156.0.0.0 Safari/537.36", { browser: "Chrome", os: "Linux" }],
+      ["Mozilla/5.0 (Linux; Android 14; SM-A155F) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/131.0.0.0 Mobile Safari/537.36", { browser: "Chrome", os: "Android" }],
+      ["Mozilla/5.0 (iPhone; CPU iPhone OS 17_5 like Mac OS X) AppleWebKit/605.1.15 (KHTML, like Gecko) Version/17.5 Mobile/15E148 Safari/604.1", { browser: "Safari", os: "iOS" }],
+      ["Mozilla/5.0 (Windows NT 10.0; Win64; x64; rv:133.0) Gecko/20100101 Firefox/133.0", { browser: "Firefox", os: "Windows" }],
+      ["Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/131.0.0.0 Safari/537.36 Edg/131.0.0.0", { browser: "Edge", os: "Windows" }],
+      ["", { browser: null, os: null }],
+    ];
+    for (const [ua, want] of cases) assert.deepEqual(deviceName(ua), want, ua);
+  });
+
+  test("a mailed link's token comes from the fragment; anything else is no token", () => {
+    assert.equal(linkToken("#token=abcdefghijklmnop_-0123"), "abcdefghijklmnop_-0123");
+    assert.equal(linkToken(""), null);
+    assert.equal(linkToken("#token=short"), null);
+    assert.equal(linkToken("#token=<script>alert(1)</script>aaaaaaaa"), null);
   });
 });

@@ -123,4 +123,41 @@ describe("session cookie (browser mode of /api/auth)", () => {
     assert.equal(out.status, 401);
     assert.match(cookieOf(out), /^cw_refresh=; Path=\/api\/auth; Max-Age=0/);
   });
+  test("a password reset, a password change and an invite acceptance in cookie mode set the cookie instead of answering the refresh token", async () => {
+    const mailed = async (to: string, path: string) => {
+      for (;;) {
+        const row = await tdb.db.query<{ link: string }>("SELECT link FROM outbox WHERE to_email = $1 AND link LIKE $2 ORDER BY id DESC LIMIT 1", [to, `%${path}#token=%`]);
+        if (row.rows[0]) return row.rows[0].link.split("#token=")[1]!;
+        await new Promise((r) => setTimeout(r, 50));
+      }
+    };
+    const other = await createUser(tdb.db, "student");
+    assert.equal((await post("/api/auth/password-reset", { "content-type": "application/json" }, { email: other.email })).status, 202);
+    const reset = await post("/api/auth/password-reset/confirm", COOKIE, { token: await mailed(other.email, "/reset-password"), password: "yeni-parola-42" });
+    assert.equal(reset.status, 200);
+    const resetBody = (await reset.json()) as { accessToken: string; refreshToken?: string };
+    assert.equal(resetBody.refreshToken, undefined);
+    const afterReset = tokenIn(cookieOf(reset));
+    assert.match(cookieOf(reset), /; HttpOnly; SameSite=Strict$/);
+
+    const change = await post("/api/me/password", { ...COOKIE, authorization: `Bearer ${resetBody.accessToken}` }, { currentPassword: "yeni-parola-42", newPassword: "daha-yeni-parola-43" });
+    assert.equal(change.status, 200);
+    assert.equal(((await change.json()) as { refreshToken?: string }).refreshToken, undefined);
+    const afterChange = tokenIn(cookieOf(change));
+    assert.equal((await post("/api/auth/refresh", { ...COOKIE, cookie: `cw_refresh=${afterReset}` })).status, 401, "the change ended the reset's session");
+    assert.equal((await post("/api/auth/refresh", { ...COOKIE, cookie: `cw_refresh=${afterChange}` })).status, 200);
+
+    const admin = await createUser(tdb.db, "admin");
+    const adminLogin = (await (await post("/api/auth/login", { "content-type": "application/json" }, { email: admin.email, password: admin.password })).json()) as { accessToken: string };
+    const email = `invited-${Date.now()}@test.coachwire`;
+    const invite = await post("/api/admin/invites", { "content-type": "application/json", authorization: `Bearer ${adminLogin.accessToken}` }, { email, role: "coach", displayName: "Coach Mert" });
+    assert.equal(invite.status, 201);
+    const token = await mailed(email, "/invite");
+    const foreign = await post("/api/invites/accept", { ...COOKIE, origin: "https://evil.example" }, { token, password: "mavi-kalem-77" });
+    assert.equal(foreign.status, 403, "another origin is refused and the token stays unused");
+    const accepted = await post("/api/invites/accept", COOKIE, { token, password: "mavi-kalem-77" });
+    assert.equal(accepted.status, 201);
+    assert.equal(((await accepted.json()) as { refreshToken?: string }).refreshToken, undefined);
+    assert.equal((await post("/api/auth/refresh", { ...COOKIE, cookie: `cw_refresh=${tokenIn(cookieOf(accepted))}` })).status, 200);
+  });
 });

@@ -24,6 +24,8 @@ export interface InvitePreview {
   /** "invite": choose a password; "signup": the password was chosen at sign-up, confirming is enough. */
   kind: "invite" | "signup";
   guardianOf: string | null;
+  /** The child's display name for a guardian invite, so the page can say whose parent the invitee becomes. */
+  guardianOfName: string | null;
   expiresAt: number;
 }
 
@@ -123,6 +125,7 @@ export class InviteService {
       institution: { id: row.institution_id, name: await institutionName(this.ctx.db, row.institution_id) },
       kind: row.join_code ? "signup" : "invite",
       guardianOf: row.guardian_of,
+      guardianOfName: row.guardian_of ? await studentName(this.ctx.db, row.guardian_of, row.institution_id) : null,
       expiresAt: row.expires_at.getTime(),
     };
   }
@@ -216,4 +219,10 @@ export class InviteService {
     if (row.guardian_of) await linkGuardian(tx, user.id, row.guardian_of);
     return user.id;
   }
+}
+
+/** A student's display name in an institution (null: gone meanwhile). */
+async function studentName(db: Db, studentId: string, institutionId: string): Promise<string | null> {
+  const res = await db.query<{ display_name: string }>("SELECT display_name FROM users WHERE id = $1 AND institution_id = $2 AND role = 'student'", [studentId, institutionId]);
+  return res.rows[0]?.display_name ?? null;
 }

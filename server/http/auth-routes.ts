@@ -4,7 +4,7 @@ import type { AuthService, ClientInfo } from "../auth/auth-service.ts";
 import type { LoginGuard } from "../ratelimit/login-guard.ts";
 import type { RateLimiter } from "../ratelimit/rate-limiter.ts";
 import { bearerToken, errorReply, readJson, type HttpReply, type HttpRequest, type Route } from "./route.ts";
-import { checkSameOrigin, clearRefreshCookie, refreshFromCookie, setRefreshCookie, wantsCookie } from "./session-cookie.ts";
+import { checkSameOrigin, clearRefreshCookie, refreshFromCookie, tokenPairReply, wantsCookie } from "./session-cookie.ts";
 
 /** What the auth routes need. */
 export interface AuthRoutesContext {
@@ -21,9 +21,7 @@ export interface AuthRoutesContext {
 
 /** A token pair answered in cookie mode: the refresh token goes to the HttpOnly cookie, not the body. */
 function pairReply(ctx: AuthRoutesContext, req: HttpRequest, pair: { refreshToken: string }): HttpReply {
-  if (!wantsCookie(req)) return { status: 200, body: { ok: true, ...pair } };
-  const { refreshToken, ...rest } = pair;
-  return { status: 200, body: { ok: true, ...rest }, headers: { "set-cookie": setRefreshCookie(req, refreshToken, ctx.refreshTtlS) } };
+  return tokenPairReply(req, pair, ctx.refreshTtlS);
 }
 
 /** Charges the client IP's login budget (login, refresh, sign-up): RATE_LIMITED past it. */

@@ -10,6 +10,7 @@ import type { ParentDigests } from "../parents/parent-digests.ts";
 import { clientInfo, limitByIp } from "./auth-routes.ts";
 import { authenticatedRoutes, ok, type AuthenticatedContext } from "./authenticated.ts";
 import { readJson, readParams, readQuery, type Route } from "./route.ts";
+import { checkSameOrigin, tokenPairReply, wantsCookie } from "./session-cookie.ts";
 
 export interface ParentRoutesContext extends AuthenticatedContext {
   invites: GuardianInvites;
@@ -17,6 +18,8 @@ export interface ParentRoutesContext extends AuthenticatedContext {
   digests: ParentDigests;
   /** The login budget per IP, which the sign-up shares. */
   loginLimiter: RateLimiter;
+  /** Lifetime of a browser's refresh cookie (a sign-up in cookie mode sets it). */
+  refreshTtlS: number;
 }
 
 const studentPath = z.strictObject({ studentId: idSchema });
@@ -35,7 +38,8 @@ export function parentRoutes(ctx: ParentRoutesContext): Route[] {
       path: "/api/parent/signup",
       async handle(req) {
         await limitByIp(ctx, req);
-        return ok(await ctx.invites.signUp(readJson(req, guardianSignupSchema), clientInfo(req)), 201);
+        if (wantsCookie(req)) checkSameOrigin(req);
+        return tokenPairReply(req, await ctx.invites.signUp(readJson(req, guardianSignupSchema), clientInfo(req)), ctx.refreshTtlS, 201);
       },
     },
     route("POST", "/api/parent/children", async (req, p) => ok(await ctx.invites.link(p, readJson(req, guardianLinkSchema).token))),

@@ -1,5 +1,5 @@
 import { CoachwireError } from "../../protocol/errors.ts";
-import type { HttpRequest } from "./route.ts";
+import type { HttpReply, HttpRequest } from "./route.ts";
 
 /**
  * The browser's refresh token, kept in an HttpOnly cookie so no script on the page can read
@@ -58,4 +58,15 @@ export function setRefreshCookie(req: HttpRequest, token: string, maxAgeS: numbe
 /** The Set-Cookie header value that removes it. */
 export function clearRefreshCookie(req: HttpRequest): string {
   return `${REFRESH_COOKIE}=; Path=${COOKIE_PATH}; Max-Age=0; HttpOnly; SameSite=Strict${secure(req)}`;
+}
+
+/**
+ * The answer of a route that signs someone in (login, refresh, invite acceptance, password
+ * reset or change, parent sign-up): in cookie mode the refresh token goes to the HttpOnly
+ * cookie and out of the body; otherwise the pair is answered as it is.
+ */
+export function tokenPairReply(req: HttpRequest, pair: { refreshToken: string }, refreshTtlS: number, status = 200): HttpReply {
+  if (!wantsCookie(req)) return { status, body: { ok: true, ...pair } };
+  const { refreshToken, ...rest } = pair;
+  return { status, body: { ok: true, ...rest }, headers: { "set-cookie": setRefreshCookie(req, refreshToken, refreshTtlS) } };
 }

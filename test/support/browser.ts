@@ -69,3 +69,17 @@ export async function screenshot(page: Page, name: string): Promise<void> {
   mkdirSync(SCREENSHOTS, { recursive: true });
   await page.screenshot({ path: `${SCREENSHOTS}${name}.png`, fullPage: false });
 }
+
+/** axe and a picture at phone and desktop size; the page ends at `size` again. */
+export async function captureScreen(page: Page, name: string, size = PHONE): Promise<void> {
+  for (const [label, viewport] of [
+    ["phone", PHONE],
+    ["desktop", DESKTOP],
+  ] as const) {
+    await page.setViewportSize(viewport);
+    await page.waitForTimeout(150);
+    await assertAccessible(page, `${name} (${label})`);
+    await screenshot(page, `${name}-${label}`);
+  }
+  await page.setViewportSize(size);
+}

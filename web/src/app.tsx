@@ -16,6 +16,13 @@ import { MyTasks } from "./tasks/my-tasks.tsx";
 import { NoticesPage } from "./notices/notices-page.tsx";
 import { SettingsPage } from "./settings/settings-page.tsx";
 import { loadSettings } from "./settings/settings-store.ts";
+import { SignUp } from "./account/sign-up.tsx";
+import { InvitePage } from "./account/invite-page.tsx";
+import { ForgotPassword } from "./account/forgot-password.tsx";
+import { ResetPassword } from "./account/reset-password.tsx";
+import { SessionsPage } from "./account/sessions-page.tsx";
+import { ChildrenPage } from "./parent/children-page.tsx";
+import { ChildPage } from "./parent/child-page.tsx";
 
 // Coach screens are separate chunks: a student never downloads them.
 const loading = () => t("common.loading");
@@ -27,6 +34,29 @@ const StudentSummaryPage = lazyScreen(() => import("./coach/student-summary-page
 
 type Screen = [pattern: string, render: (p: Record<string, string>) => preact.JSX.Element, coachOnly?: boolean];
 
+/**
+ * Pages anyone reaches signed out, from the sign-in screen or a mailed link (the server mails
+ * COACHWIRE_PUBLIC_URL + /invite#token=…, /set-password#token=…, /reset-password#token=…).
+ * They show whether or not someone is signed in here: the link is for whoever holds it.
+ */
+const PUBLIC: Screen[] = [
+  ["/signup", () => <SignUp />],
+  ["/invite", () => <InvitePage />],
+  ["/forgot-password", () => <ForgotPassword />],
+  ["/reset-password", () => <ResetPassword welcome={false} />],
+  ["/set-password", () => <ResetPassword welcome />],
+];
+
+const CHILD_PAGE = "/children/:studentId";
+
+/** A parent's screens: their children, and their own settings. Nothing of rooms or chat. */
+const PARENT_SCREENS: Screen[] = [
+  ["/", () => <ChildrenPage />],
+  [CHILD_PAGE, (p) => <ChildPage studentId={p["studentId"]!} />],
+  ["/settings", () => <SettingsPage />],
+  ["/settings/sessions", () => <SessionsPage />],
+];
+
 const SCREENS: Screen[] = [
   ["/", () => <RoomsList />],
   ["/join", () => <JoinRoom />],
@@ -36,6 +66,7 @@ const SCREENS: Screen[] = [
   ["/tasks", () => <MyTasks />],
   ["/notices", () => <NoticesPage />],
   ["/settings", () => <SettingsPage />],
+  ["/settings/sessions", () => <SessionsPage />],
   ["/coach/rooms/new", () => <CreateRoom />, true],
   ["/coach/rooms/:roomId/code", (p) => <JoinCodePage roomId={p["roomId"]!} />, true],
   ["/coach/rooms/:roomId/tasks/new", (p) => <TaskForm roomId={p["roomId"]!} />, true],
@@ -43,22 +74,46 @@ const SCREENS: Screen[] = [
   ["/coach/rooms/:roomId/students/:userId", (p) => <StudentSummaryPage roomId={p["roomId"]!} userId={p["userId"]!} />, true],
 ];
 
+function NotForYou({ text }: { text: string }) {
+  return (
+    <Page title={t("forbidden.title")}>
+      <p class="line line-error" role="alert" data-testid="forbidden">
+        {text}
+      </p>
+      <Link href="/">{t("nav.home")}</Link>
+    </Page>
+  );
+}
+
+const routeOf = (screens: Screen[], current: string) => {
+  for (const screen of screens) {
+    const params = match(screen[0], current);
+    if (params) return { screen, params };
+  }
+  return undefined;
+};
+
+function ParentRouted() {
+  const current = path.value;
+  const found = routeOf(PARENT_SCREENS, current);
+  if (found) return found.screen[1](found.params);
+  // A student's or coach's page (typed or followed): say it is not for parents rather than "not found".
+  if (routeOf(SCREENS, current)) return <NotForYou text={t("forbidden.notForParents")} />;
+  return (
+    <Page title={t("notFound.title")}>
+      <Link href="/">{t("nav.home")}</Link>
+    </Page>
+  );
+}
+
 function Routed() {
   const user = currentUser.value!;
   const current = path.value;
+  if (match(CHILD_PAGE, current)) return <NotForYou text={t("forbidden.parentOnly")} />;
   for (const [pattern, render, coachOnly] of SCREENS) {
     const params = match(pattern, current);
     if (!params) continue;
-    if (coachOnly && user.role === "student") {
-      return (
-        <Page title={t("forbidden.title")}>
-          <p class="line line-error" role="alert" data-testid="forbidden">
-            {t("forbidden.coachOnly")}
-          </p>
-          <Link href="/">{t("nav.rooms")}</Link>
-        </Page>
-      );
-    }
+    if (coachOnly && user.role === "student") return <NotForYou text={t("forbidden.coachOnly")} />;
     return render(params);
   }
   return (
@@ -75,10 +130,17 @@ const NAV: [string, () => string][] = [
   ["/settings", () => t("nav.settings")],
 ];
 
+const PARENT_NAV: [string, () => string][] = [
+  ["/", () => t("nav.children")],
+  ["/settings", () => t("nav.settings")],
+];
+
 function Shell() {
   const user = currentUser.value!;
+  const parent = user.role === "parent";
   useEffect(() => {
-    void startLive();
+    // A parent is in no room: no socket, only the parent routes' reads.
+    if (!parent) void startLive();
     void loadSettings();
   }, [user.id]);
   const current = path.value;
@@ -93,7 +155,7 @@ function Shell() {
         </Link>
         <nav aria-label={t("nav.label")}>
           <ul>
-            {NAV.map(([href, label]) => (
+            {(parent ? PARENT_NAV : NAV).map(([href, label]) => (
               <li key={href}>
                 <Link href={href} aria-current={current === href ? "page" : undefined}>
                   {label()}
@@ -109,9 +171,9 @@ function Shell() {
           </button>
         </div>
       </header>
-      <ConnectionBanner />
+      {!parent && <ConnectionBanner />}
       <main id="main" class="main">
-        <Routed />
+        {parent ? <ParentRouted /> : <Routed />}
       </main>
     </>
   );
@@ -123,6 +185,8 @@ export function App() {
   useEffect(() => {
     void resume().finally(() => setBooting(false));
   }, []);
+  const open = routeOf(PUBLIC, path.value);
+  if (open) return open.screen[1](open.params);
   if (booting) return <p class="line line-note boot">{t("common.loading")}</p>;
   return currentUser.value ? <Shell /> : <SignIn />;
 }

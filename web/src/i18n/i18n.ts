@@ -62,3 +62,9 @@ const numberFormat = computed(() => new Intl.NumberFormat(locale.value));
 const percentFormat = computed(() => new Intl.NumberFormat(locale.value, { style: "percent", maximumFractionDigits: 0 }));
 export const num = (value: number) => numberFormat.value.format(value);
 export const percent = (value: number) => percentFormat.value.format(value);
+
+/** The one human message for whatever a request threw (a catalog error, or anything else). */
+export function errorMessage(err: unknown): string {
+  const code = (err as { error?: { code?: unknown } } | null)?.error?.code;
+  return typeof code === "string" ? errorText(code) : errorText("INTERNAL");
+}

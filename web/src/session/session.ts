@@ -9,7 +9,7 @@ import type { WireError } from "../../../protocol/errors.ts";
  * through that cookie; logout clears both.
  */
 
-export type Role = "student" | "coach" | "admin";
+export type Role = "student" | "coach" | "admin" | "parent";
 
 export interface User {
   id: string;
@@ -55,11 +55,13 @@ export function onSessionEnd(listener: () => void): () => void {
   return () => endListeners.delete(listener);
 }
 
+const AUTHORIZED = new Set(["/api/auth/logout", "/api/me/password"]);
+
 async function post(path: string, body?: unknown): Promise<PairBody> {
   const res = await fetch(path, {
     method: "POST",
     credentials: "same-origin",
-    headers: accessToken && path.endsWith("/logout") ? { ...SESSION_HEADERS, authorization: `Bearer ${accessToken}` } : SESSION_HEADERS,
+    headers: accessToken && AUTHORIZED.has(path) ? { ...SESSION_HEADERS, authorization: `Bearer ${accessToken}` } : SESSION_HEADERS,
     body: body === undefined ? "" : JSON.stringify(body),
   });
   return (await res.json()) as PairBody;
@@ -83,6 +85,27 @@ export async function signIn(email: string, password: string): Promise<void> {
   const body = await post("/api/auth/login", { email, password });
   if (!body.ok) throw new RequestError(body.error!);
   accept(body);
+}
+
+/**
+ * Starts a session from a route that answers a token pair besides login: accepting an invite
+ * or a sign-up link, a parent's sign-up, a password reset or change. In cookie mode the server
+ * sets the refresh cookie, so the session lives exactly like one begun at sign-in. Answers the
+ * route's body (e.g. the `roomId` a sign-up joined); throws RequestError on a refusal.
+ */
+export async function startSession<T extends object = object>(
+  path: "/api/invites/accept" | "/api/parent/signup" | "/api/auth/password-reset/confirm" | "/api/me/password",
+  body: unknown,
+): Promise<T> {
+  let answer: PairBody;
+  try {
+    answer = await post(path, body);
+  } catch {
+    throw new RequestError({ code: "UNAVAILABLE", message: "offline", retryable: true });
+  }
+  if (!answer.ok) throw new RequestError(answer.error!);
+  accept(answer);
+  return answer as unknown as T;
 }
 
 /**

@@ -2,6 +2,8 @@ import { useState } from "preact/hooks";
 import { RequestError } from "../../../protocol/client.ts";
 import { errorText, t } from "../i18n/i18n.ts";
 import { Field } from "../ui/field.tsx";
+import { LanguageToggle } from "../ui/language-toggle.tsx";
+import { Link } from "../ui/link.tsx";
 import { NoticeLine } from "../ui/notice-line.tsx";
 import { endReason, signIn } from "./session.ts";
 
@@ -12,6 +14,12 @@ const REASONS: Record<string, () => string> = {
   TOKEN_EXPIRED: () => t("signin.expired"),
   TOKEN_INVALID: () => t("signin.expired"),
 };
+
+/** The sign-up page, keeping a join code the visitor arrived with (the coach's QR code opens /join?code=…). */
+function signUpHref(): string {
+  const code = new URLSearchParams(location.search).get("code");
+  return code ? `/signup?code=${encodeURIComponent(code)}` : "/signup";
+}
 
 /** Email and password; a wrong pair says so without saying which one was wrong. */
 export function SignIn() {
@@ -37,9 +45,12 @@ export function SignIn() {
   return (
     <main class="signin" id="main">
       <form class="card signin-card" onSubmit={submit} aria-labelledby="signin-title" noValidate>
-        <p class="brand" aria-hidden="true">
-          coachwire
-        </p>
+        <div class="auth-top">
+          <p class="brand" aria-hidden="true">
+            coachwire
+          </p>
+          <LanguageToggle />
+        </div>
         <h1 id="signin-title">{t("signin.title")}</h1>
         {reason && REASONS[reason] && <NoticeLine kind="note">{REASONS[reason]!()}</NoticeLine>}
         <Field id="signin-email" label={t("signin.email")}>
@@ -60,6 +71,10 @@ export function SignIn() {
         <button class="btn btn-primary btn-wide" type="submit" disabled={busy}>
           {busy ? t("signin.busy") : t("signin.submit")}
         </button>
+        <p class="signin-links">
+          <Link href="/forgot-password">{t("signin.forgot")}</Link>
+          <Link href={signUpHref()}>{t("signin.signUp")}</Link>
+        </p>
         <p class="hint">{t("signin.demoHint")}</p>
       </form>
     </main>

@@ -6,10 +6,17 @@ import { Field } from "../ui/field.tsx";
 import { NoticeLine } from "../ui/notice-line.tsx";
 import { Page } from "../ui/page.tsx";
 import { saveSettings, settings } from "./settings-store.ts";
+import { DataExport } from "../account/data-export.tsx";
+import { PasswordChange } from "../account/password-change.tsx";
+import { currentUser } from "../session/session.ts";
+import { Link } from "../ui/link.tsx";
 
 const LANGUAGE_NAMES: Record<Locale, string> = { tr: "Türkçe", en: "English" };
 
-/** Language (kept in this browser), time zone and quiet hours (kept on the server). */
+/**
+ * Language (kept in this browser), time zone and quiet hours (kept on the server); below them
+ * the account: password change, the sessions list and the data export.
+ */
 export function SettingsPage() {
   const current = settings.value;
   const [zone, setZone] = useState(current?.timeZone ?? "");
@@ -40,7 +47,9 @@ export function SettingsPage() {
 
   return (
     <Page title={t("settings.title")}>
-      <form class="card form" onSubmit={submit}>
+      <div class="settings">
+      <form class="card form" onSubmit={submit} aria-labelledby="prefs-title">
+        <h2 id="prefs-title">{t("settings.preferences")}</h2>
         <Field id="settings-language" label={t("settings.language")} hint={t("settings.languageHint")}>
           <select id="settings-language" value={locale.value} onChange={(e) => setLocale(e.currentTarget.value as Locale)}>
             {LOCALES.map((l) => (
@@ -74,6 +83,16 @@ export function SettingsPage() {
           {t("settings.save")}
         </button>
       </form>
+      <PasswordChange live={currentUser.value?.role !== "parent"} />
+      <section class="card form" aria-labelledby="sessions-title">
+        <h2 id="sessions-title">{t("sessions.title")}</h2>
+        <p class="hint">{t("sessions.teaser")}</p>
+        <Link href="/settings/sessions" class="btn">
+          {t("sessions.open")}
+        </Link>
+      </section>
+      <DataExport />
+      </div>
     </Page>
   );
 }

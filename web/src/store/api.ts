@@ -30,3 +30,21 @@ export async function api<T>(method: "GET" | "POST" | "PATCH" | "DELETE", path: 
     throw new RequestError(error);
   }
 }
+
+/** A file the route answers (e.g. GET /api/me/export), with the same token handling as api(). */
+export async function download(path: string): Promise<Blob> {
+  for (let attempt = 0; ; attempt++) {
+    const token = bearer();
+    let res: Response;
+    try {
+      res = await fetch(path, { headers: token ? { authorization: `Bearer ${token}` } : {} });
+    } catch {
+      throw new RequestError({ code: "UNAVAILABLE", message: "offline", retryable: true });
+    }
+    if (res.ok) return res.blob();
+    const error = ((await res.json().catch(() => null)) as { error?: WireError } | null)?.error ?? { code: "INTERNAL", message: "", retryable: true };
+    if (error.code === "TOKEN_EXPIRED" && attempt === 0 && (await refresh())) continue;
+    if (error.code === "TOKEN_REVOKED" || error.code === "TOKEN_INVALID") end(error.code);
+    throw new RequestError(error);
+  }
+}

@@ -31,8 +31,8 @@ export function DueMark({ task, mine }: { task: TaskView; mine: ProgressView | n
   );
 }
 
-/** A task as a card: the student's progress and controls, or the coach's funnel and a link to the live board. */
-export function TaskCard({ item, coach, showRoom }: { item: TaskListItem; coach: boolean; showRoom?: string }) {
+/** A task as a card: the student's progress and controls (a parent's copy: `readOnly`), or the coach's funnel and a link to the live board. */
+export function TaskCard({ item, coach, showRoom, readOnly }: { item: TaskListItem; coach: boolean; showRoom?: string; readOnly?: boolean }) {
   const { task, mine, funnel } = item;
   const share = completion(task, mine);
   return (
@@ -55,7 +55,7 @@ export function TaskCard({ item, coach, showRoom }: { item: TaskListItem; coach:
             {" · "}
             <span class={`state state-${mine.state}`}>{t(`state.${mine.state}` as MessageKey)}</span>
           </p>
-          <ProgressEntry task={task} mine={mine} />
+          {!readOnly && <ProgressEntry task={task} mine={mine} />}
         </>
       )}
       {coach && funnel && (
