@@ -11,6 +11,7 @@ const REASONS: Record<string, () => string> = {
   FORBIDDEN: () => t("signin.revoked"),
   TOKEN_EXPIRED: () => t("signin.expired"),
   TOKEN_INVALID: () => t("signin.expired"),
+  ACCOUNT_DEACTIVATED: () => t("error.ACCOUNT_DEACTIVATED"),
 };
 
 /** Email and password; a wrong pair says so without saying which one was wrong. */
