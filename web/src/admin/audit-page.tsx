@@ -99,7 +99,7 @@ export function AuditPage() {
           <tbody>
             {list.items.map((row) => (
               <tr key={row.id} data-action={row.action}>
-                <td data-label={t("admin.audit.time")}>{formatDateTime(row.createdAt)}</td>
+                <td data-label={t("admin.audit.time")} class="nowrap">{formatDateTime(row.createdAt)}</td>
                 <td data-label={t("admin.audit.action")} class="audit-action">
                   {actionName(row.action)}
                 </td>

@@ -72,7 +72,7 @@ export function ImportPage() {
           <input id="import-file" type="file" accept=".csv,text/csv" onChange={(e) => void pickFile(e.currentTarget)} />
         </Field>
         <Field id="import-csv" label={t("admin.import.text")} hint={t("admin.import.example", { example: EXAMPLE.split("\n")[0]! })}>
-          <textarea id="import-csv" rows={8} spellcheck={false} class="csv-text" value={csv} onInput={(e) => edit(e.currentTarget.value)} />
+          <textarea id="import-csv" rows={8} spellcheck={false} wrap="off" class="csv-text" value={csv} onInput={(e) => edit(e.currentTarget.value)} />
         </Field>
         {error && <NoticeLine kind="error">{error}</NoticeLine>}
         <div class="entry-actions">

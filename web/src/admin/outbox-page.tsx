@@ -48,11 +48,11 @@ export function OutboxPage() {
                     "—"
                   )}
                 </td>
-                <td data-label={t("admin.outbox.status")}>
+                <td data-label={t("admin.outbox.status")} class="nowrap">
                   {t(`admin.mail.${mail.status}` as MessageKey)}
                   {mail.lastError && <span class="hint"> ({mail.lastError})</span>}
                 </td>
-                <td data-label={t("admin.outbox.time")}>{formatDateTime(mail.createdAt)}</td>
+                <td data-label={t("admin.outbox.time")} class="nowrap">{formatDateTime(mail.createdAt)}</td>
               </tr>
             ))}
           </tbody>
