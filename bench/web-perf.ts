@@ -253,16 +253,22 @@ try {
   const chromium = browser.version();
 
   const load = () => loadavg()[0]!.toFixed(1);
-  console.log(`(a) seeding ${EVENTS} events and scrolling…`);
-  const loadA = [load()];
-  const a = await bigRoom(app, page, coach, student);
-  loadA.push(load());
-  console.log(`(b) ${STUDENTS} assignees, ${RATE} reports/s for ${SECONDS} s…`);
-  const loadB = [load()];
-  const b = await busyBoard(app, page, coach);
-  loadB.push(load());
+  if (process.env["WEB_PERF_ONLY"] === "board") {
+    // Just (b), printed, no report: for comparing two builds of the board back to back.
+    const before = load();
+    const b = await busyBoard(app, page, coach);
+    console.log(`${HEAD}\n${row("500-row board under 50 reports/s", b.stats, b.sendMs + b.caughtUpMs)}\n${breakdown(b.busy)}; equal to the server: ${b.equal}; load ${before} → ${load()}`);
+  } else {
+    console.log(`(a) seeding ${EVENTS} events and scrolling…`);
+    const loadA = [load()];
+    const a = await bigRoom(app, page, coach, student);
+    loadA.push(load());
+    console.log(`(b) ${STUDENTS} assignees, ${RATE} reports/s for ${SECONDS} s…`);
+    const loadB = [load()];
+    const b = await busyBoard(app, page, coach);
+    loadB.push(load());
 
-  const report = `# Web app performance, ${new Date().toISOString().slice(0, 10)}
+    const report = `# Web app performance, ${new Date().toISOString().slice(0, 10)}
 
 Measured with \`npm run build:web && npm run bench:web\` (\`bench/web-perf.ts\`): Chromium ${chromium}
 (Debian's, headless, \`--disable-gpu\`) driven by playwright-core at 1280×800, against
@@ -302,9 +308,10 @@ Load average (1 min) before and after: ${loadB.join(" → ")}.
 
 Final funnel, server: \`${JSON.stringify(b.want.funnel)}\`; page: \`${JSON.stringify(b.got.funnel)}\`.
 `;
-  writeFileSync(REPORT, report);
-  console.log(report);
-  console.log(`written to ${REPORT}`);
+    writeFileSync(REPORT, report);
+    console.log(report);
+    console.log(`written to ${REPORT}`);
+  }
 } finally {
   await browser.close();
   await app.stop();
