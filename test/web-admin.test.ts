@@ -91,13 +91,20 @@ describe("admin screens in Chromium", { skip }, () => {
       `,${emails[2]},student,`,
     ].join("\n");
     await page.getByLabel("Ya da CSV'yi buraya yapıştırın").fill(bad);
+    // Wrong columns refuse the whole file; the page says so and what the server found.
+    await page.getByLabel("Ya da CSV'yi buraya yapıştırın").fill("ad,eposta\nDefne,defne@x.test");
+    await page.getByRole("button", { name: "Denetle (deneme)" }).click();
+    await page.getByRole("alert").filter({ hasText: "Dosya içe aktarılamadı" }).waitFor();
+    assert.match(await page.getByTestId("import-detail").innerText(), /missing name, email, role/);
+    await page.getByLabel("Ya da CSV'yi buraya yapıştırın").fill(bad);
     const importButton = page.getByRole("button", { name: "İçe aktar", exact: true });
     assert.equal(await importButton.isDisabled(), true, "no import before a dry run");
     await page.getByRole("button", { name: "Denetle (deneme)" }).click();
     const report = page.getByTestId("dry-run");
     await report.getByText("3 satırdan 2 satır hatalı. Hiçbir şey yazılmadı.").waitFor();
-    assert.match(await report.locator('tr[data-line="3"] .reason').innerText(), /role/);
-    assert.match(await report.locator('tr[data-line="4"] .reason').innerText(), /name/);
+    // The server's reasons, read back into the catalog: Turkish here.
+    assert.equal(await report.locator('tr[data-line="3"] .reason').innerText(), "“teacher” rolü student, coach veya admin olmalı");
+    assert.equal(await report.locator('tr[data-line="4"] .reason').innerText(), "ad boş");
     assert.equal(await report.locator("tr[data-line]").count(), 2);
     assert.equal(await importButton.isDisabled(), true, "no import after a dry run with bad rows");
     await capture(page, "admin-import-dry-run", ["desktop", "phone"]);
