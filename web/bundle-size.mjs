@@ -38,6 +38,7 @@ const routes = {
   "coach board (/coach/tasks/:id)": new Set([...entry, ...files("src/board/board-page.tsx")]),
   "coach task form (/coach/rooms/:id/tasks/new)": new Set([...entry, ...files("src/coach/task-form.tsx")]),
   "coach join code (/coach/rooms/:id/code)": new Set([...entry, ...files("src/coach/join-code-page.tsx")]),
+  "admin screens (/admin/…)": new Set([...entry, ...files("src/admin/admin-screens.tsx")]),
 };
 for (const [route, keys] of Object.entries(routes)) {
   const s = size(keys);

@@ -1,3 +1,4 @@
+import type { ComponentType } from "preact";
 import { useEffect, useState } from "preact/hooks";
 import { t } from "./i18n/i18n.ts";
 import { match, path } from "./router.ts";
@@ -31,8 +32,19 @@ const JoinCodePage = lazyScreen(() => import("./coach/join-code-page.tsx"), load
 const TaskForm = lazyScreen(() => import("./coach/task-form.tsx"), loading);
 const BoardPage = lazyScreen(() => import("./board/board-page.tsx"), loading);
 const StudentSummaryPage = lazyScreen(() => import("./coach/student-summary-page.tsx"), loading);
+// Admin screens: one chunk (web/src/admin/admin-screens.tsx), fetched on an admin's first /admin/… page.
+type AdminScreens = typeof import("./admin/admin-screens.tsx");
+const adminScreen = (pick: (m: AdminScreens) => ComponentType) =>
+  lazyScreen(async () => ({ default: pick(await import("./admin/admin-screens.tsx")) }), loading);
+const PeoplePage = adminScreen((m) => m.PeoplePage);
+const ImportPage = adminScreen((m) => m.ImportPage);
+const InvitesPage = adminScreen((m) => m.InvitesPage);
+const AuditPage = adminScreen((m) => m.AuditPage);
+const OutboxPage = adminScreen((m) => m.OutboxPage);
 
-type Screen = [pattern: string, render: (p: Record<string, string>) => preact.JSX.Element, coachOnly?: boolean];
+/** Who may open a screen beyond everyone signed in: "coach" (coaches and admins) or "admin". */
+type Only = "coach" | "admin";
+type Screen = [pattern: string, render: (p: Record<string, string>) => preact.JSX.Element, only?: Only];
 
 /**
  * Pages anyone reaches signed out, from the sign-in screen or a mailed link (the server mails
@@ -67,11 +79,17 @@ const SCREENS: Screen[] = [
   ["/notices", () => <NoticesPage />],
   ["/settings", () => <SettingsPage />],
   ["/settings/sessions", () => <SessionsPage />],
-  ["/coach/rooms/new", () => <CreateRoom />, true],
-  ["/coach/rooms/:roomId/code", (p) => <JoinCodePage roomId={p["roomId"]!} />, true],
-  ["/coach/rooms/:roomId/tasks/new", (p) => <TaskForm roomId={p["roomId"]!} />, true],
-  ["/coach/tasks/:taskId", (p) => <BoardPage taskId={p["taskId"]!} />, true],
-  ["/coach/rooms/:roomId/students/:userId", (p) => <StudentSummaryPage roomId={p["roomId"]!} userId={p["userId"]!} />, true],
+  ["/coach/rooms/new", () => <CreateRoom />, "coach"],
+  ["/coach/rooms/:roomId/code", (p) => <JoinCodePage roomId={p["roomId"]!} />, "coach"],
+  ["/coach/rooms/:roomId/tasks/new", (p) => <TaskForm roomId={p["roomId"]!} />, "coach"],
+  ["/coach/tasks/:taskId", (p) => <BoardPage taskId={p["taskId"]!} />, "coach"],
+  ["/coach/rooms/:roomId/students/:userId", (p) => <StudentSummaryPage roomId={p["roomId"]!} userId={p["userId"]!} />, "coach"],
+  ["/admin", () => <PeoplePage />, "admin"],
+  ["/admin/people", () => <PeoplePage />, "admin"],
+  ["/admin/import", () => <ImportPage />, "admin"],
+  ["/admin/invites", () => <InvitesPage />, "admin"],
+  ["/admin/audit", () => <AuditPage />, "admin"],
+  ["/admin/outbox", () => <OutboxPage />, "admin"],
 ];
 
 function NotForYou({ text }: { text: string }) {
@@ -106,14 +124,21 @@ function ParentRouted() {
   );
 }
 
+/** Whether `role` may open a screen marked `only`. */
+function allowed(role: string, only: Only | undefined): boolean {
+  if (only === "admin") return role === "admin";
+  if (only === "coach") return role === "coach" || role === "admin";
+  return true;
+}
+
 function Routed() {
   const user = currentUser.value!;
   const current = path.value;
   if (match(CHILD_PAGE, current)) return <NotForYou text={t("forbidden.parentOnly")} />;
-  for (const [pattern, render, coachOnly] of SCREENS) {
+  for (const [pattern, render, only] of SCREENS) {
     const params = match(pattern, current);
     if (!params) continue;
-    if (coachOnly && user.role === "student") return <NotForYou text={t("forbidden.coachOnly")} />;
+    if (!allowed(user.role, only)) return <NotForYou text={only === "admin" ? t("forbidden.adminOnly") : t("forbidden.coachOnly")} />;
     return render(params);
   }
   return (
@@ -129,6 +154,7 @@ const NAV: [string, () => string][] = [
   ["/notices", () => t("nav.notices")],
   ["/settings", () => t("nav.settings")],
 ];
+const ADMIN_NAV: [string, () => string][] = [["/admin/people", () => t("nav.admin")]];
 
 const PARENT_NAV: [string, () => string][] = [
   ["/", () => t("nav.children")],
@@ -155,9 +181,9 @@ function Shell() {
         </Link>
         <nav aria-label={t("nav.label")}>
           <ul>
-            {(parent ? PARENT_NAV : NAV).map(([href, label]) => (
+            {(parent ? PARENT_NAV : [...NAV, ...(user.role === "admin" ? ADMIN_NAV : [])]).map(([href, label]) => (
               <li key={href}>
-                <Link href={href} aria-current={current === href ? "page" : undefined}>
+                <Link href={href} aria-current={current === href || (href.startsWith("/admin/") && current.startsWith("/admin")) ? "page" : undefined}>
                   {label()}
                 </Link>
               </li>

@@ -14,6 +14,9 @@ import { NoticeLine } from "../ui/notice-line.tsx";
 import { Page } from "../ui/page.tsx";
 import { Funnel } from "./funnel.tsx";
 
+/** The most often the board applies what arrived (ms): well within the second a coach waits for a report. */
+const FLUSH_MS = 250;
+
 /**
  * The coach's live board of one task: read once, then every room event and read mark of the
  * SDK stream is applied with the protocol's applyToBoard, so it follows the students' reports
@@ -24,19 +27,30 @@ export default function BoardPage({ taskId }: { taskId: string }) {
   const [error, setError] = useState<string | null>(null);
   useEffect(() => {
     // Listen first: what arrives while the board is read is applied on top of it.
-    // Inputs are applied once per frame, in order: 50 reports a second is one render per frame, not 50.
+    // Inputs are applied in order, in batches at most every FLUSH_MS (on a frame): a change to
+    // one cell makes the browser lay out the whole 500-row table again, so 50 reports a second
+    // are a few layouts a second, not one per frame (bench/web-perf.ts measured both).
     let queued: (RoomEvent | ReadMarkNotice)[] = [];
     let loaded = false;
     let frame = 0;
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    let lastFlush = 0;
     const flush = () => {
       frame = 0;
+      lastFlush = performance.now();
       const inputs = queued;
       queued = [];
       setBoard((b) => (b ? inputs.reduce(applyToBoard, b) : b));
     };
+    const schedule = () => {
+      if (!loaded || frame || timer) return;
+      const wait = lastFlush + FLUSH_MS - performance.now();
+      if (wait <= 0) frame = requestAnimationFrame(flush);
+      else timer = setTimeout(() => ((timer = undefined), (frame = requestAnimationFrame(flush))), wait);
+    };
     const stop = onStream((input) => {
       queued.push(input);
-      if (loaded && !frame) frame = requestAnimationFrame(flush);
+      schedule();
     });
     void api<{ board: TaskBoard }>("GET", `/api/tasks/${encodeURIComponent(taskId)}/board`).then(
       (r) => {
@@ -49,6 +63,7 @@ export default function BoardPage({ taskId }: { taskId: string }) {
     return () => {
       stop();
       cancelAnimationFrame(frame);
+      clearTimeout(timer);
     };
   }, [taskId]);
 
@@ -65,8 +80,17 @@ export default function BoardPage({ taskId }: { taskId: string }) {
       <DueMark task={task} mine={null} />
       {task.target !== null && <p class="hint">{t("board.target", { target: num(task.target) })}</p>}
       <Funnel funnel={funnel} behindPace={behind} />
-      <table class="board" data-testid="board">
+      <table class="board board-live" data-testid="board">
         <caption class="visually-hidden">{t("board.caption")}</caption>
+        {/* Fixed column widths: a changed count re-lays out its row, not all 500 (auto layout measures every cell again). */}
+        <colgroup>
+          <col class="col-student" />
+          <col class="col-state" />
+          <col class="col-count" />
+          <col class="col-count" />
+          <col class="col-count" />
+          <col class="col-flags" />
+        </colgroup>
         <thead>
           <tr>
             <th scope="col">{t("board.student")}</th>

@@ -13,6 +13,7 @@ const REASONS: Record<string, () => string> = {
   FORBIDDEN: () => t("signin.revoked"),
   TOKEN_EXPIRED: () => t("signin.expired"),
   TOKEN_INVALID: () => t("signin.expired"),
+  ACCOUNT_DEACTIVATED: () => t("error.ACCOUNT_DEACTIVATED"),
 };
 
 /** The sign-up page, keeping a join code the visitor arrived with (the coach's QR code opens /join?code=…). */

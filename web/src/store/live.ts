@@ -50,7 +50,7 @@ export async function startLive(): Promise<void> {
   sdk.on("closed", (reason) => {
     // Terminal: revoked, banned, or the tokens cannot be renewed.
     if (client !== sdk) return;
-    end(reason === "token revoked" ? "TOKEN_REVOKED" : reason === "banned" ? "FORBIDDEN" : reason);
+    end(reason === "token revoked" ? "TOKEN_REVOKED" : reason === "banned" ? "FORBIDDEN" : reason === "account deactivated" ? "ACCOUNT_DEACTIVATED" : reason);
   });
   sdk.on("event", (event) => {
     applyLiveEvent(event, me());

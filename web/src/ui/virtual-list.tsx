@@ -25,6 +25,7 @@ export function VirtualList<T>(props: Props<T>) {
   const scroller = useRef<HTMLDivElement>(null);
   const heights = useRef(new Map<string, number>());
   const [tick, setTick] = useState(0);
+  const [resized, setResized] = useState(0);
   const [view, setView] = useState({ top: 0, height: 600 });
   const keys = useMemo(() => props.items.map(props.keyOf), [props.items]);
   const offsets = useMemo(() => {
@@ -94,6 +95,10 @@ export function VirtualList<T>(props: Props<T>) {
         : new ResizeObserver((entries) => {
             let changed = false;
             for (const entry of entries) {
+              if (entry.target === scroller.current) {
+                setResized((n) => n + 1);
+                continue;
+              }
               const key = (entry.target as HTMLElement).dataset["key"];
               const h = (entry.target as HTMLElement).offsetHeight;
               if (key !== undefined && h > 0 && heights.current.get(key) !== h) {
@@ -105,13 +110,19 @@ export function VirtualList<T>(props: Props<T>) {
           }),
     [],
   );
-  useLayoutEffect(() => () => observer?.disconnect(), [observer]);
+  useLayoutEffect(() => {
+    if (scroller.current) observer?.observe(scroller.current);
+    return () => observer?.disconnect();
+  }, [observer]);
+  // After the content or the list's own size changed (not after a plain scroll, which onScroll
+  // already recorded): stay at the bottom if the reader was there, and note where the view is.
+  // Reading scrollHeight forces a layout, so it must not run on every scroll frame.
   useLayoutEffect(() => {
     const el = scroller.current;
     if (!el) return;
     if (anchor.current.atBottom && el.scrollHeight - el.scrollTop - el.clientHeight > 1) el.scrollTop = el.scrollHeight;
     if (el.scrollTop !== view.top || el.clientHeight !== view.height) setView({ top: el.scrollTop, height: el.clientHeight });
-  });
+  }, [keys, tick, resized]);
 
   return (
     <div class="vlist" ref={scroller} onScroll={onScroll} role="log" aria-label={props.label} tabIndex={0}>
