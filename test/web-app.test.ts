@@ -3,7 +3,7 @@ import { after, before, describe, test } from "node:test";
 import type { Browser, Page } from "playwright-core";
 import { CoachClient, login } from "../protocol/client.ts";
 import { createRoom, createUser, type TestUser } from "./support/fixtures.ts";
-import { assertAccessible, DESKTOP, launchChromium, openPage, PHONE, screenshot, signIn } from "./support/browser.ts";
+import { captureScreen, DESKTOP, launchChromium, openPage, PHONE, signIn } from "./support/browser.ts";
 import { missingBrowserServices, startWebApp, type WebApp } from "./support/web-app.ts";
 
 // The web app end to end: Debian's Chromium (playwright-core) against server/main.ts on real
@@ -17,19 +17,8 @@ const XSS_TASK = `Paragraf <script>window.__xss='task'</script>`;
 const ROOM = "11-A Matematik";
 const TASK = "40 türev sorusu";
 
-/** axe and a picture at both sizes; the page ends at `size` again. */
-async function capture(page: Page, name: string, size = PHONE): Promise<void> {
-  for (const [label, viewport] of [
-    ["phone", PHONE],
-    ["desktop", DESKTOP],
-  ] as const) {
-    await page.setViewportSize(viewport);
-    await page.waitForTimeout(150);
-    await assertAccessible(page, `${name} (${label})`);
-    await screenshot(page, `${name}-${label}`);
-  }
-  await page.setViewportSize(size);
-}
+/** axe and a picture at phone and desktop size (support/browser.ts). */
+const capture = captureScreen;
 
 /** The chat texts a page shows, in order. */
 const chatTexts = (page: Page) => page.locator(".vlist .msg .msg-text").allInnerTexts();
