@@ -108,6 +108,7 @@ async function settleReminderJobs(target: Target, until: number): Promise<Set<st
     const unfinished = async () => (await queue.unfinished()).filter((j) => j.id.startsWith("reminder:"));
     const deadline = Date.now() + 30_000;
     while (Date.now() < deadline && (await unfinished()).some((j) => j.runAt <= until)) await new Promise((r) => setTimeout(r, 200));
+    for (const f of (await queue.failed()).filter((j) => j.id.startsWith("reminder:"))) log(`job ${f.id} failed: ${f.reason}`);
     return new Set((await unfinished()).map((j) => j.id));
   } finally {
     await queue.close();

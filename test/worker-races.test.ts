@@ -8,7 +8,7 @@ import { EmbeddedRunner } from "../worker/embedded-runner.ts";
 import type { JobPayloads } from "../worker/jobs.ts";
 import { runNudge } from "../worker/nudge-job.ts";
 import { runReminder } from "../worker/reminder-job.ts";
-import { planTask } from "../worker/task-plan.ts";
+import { planTask, TaskScheduler } from "../worker/task-plan.ts";
 import { openPostgres, PG_URL, postgresAvailable, type TestDatabase } from "./support/databases.ts";
 import { createRoom, createUser } from "./support/fixtures.ts";
 import { holdRoomLock, waitingBehind } from "./support/room-lock.ts";
@@ -65,4 +65,37 @@ describe("a notice for a student who finished meanwhile is not sent", { skip }, 
       assert.equal(flag.rows[0]!.behind_pace, false, "no pace flag either");
     });
   }
+});
+
+describe("a task's notices are planned from when it was created, not from when the scheduler got to it", { skip }, () => {
+  let tdb: TestDatabase;
+  before(async () => {
+    tdb = await openPostgres();
+  });
+  after(async () => {
+    await tdb?.drop();
+  });
+
+  test("a reminder whose time passed while the new task waited to be scheduled is still planned, to run at once", async () => {
+    const db = tdb.db;
+    const tasks = new TaskService(db, new RoomLogWriter(db, () => {}));
+    const coach = await createUser(db, "coach");
+    const student = await createUser(db);
+    const roomId = await createRoom(db, [coach, student]);
+    const dueAt = Date.now() + 3_600_000;
+    const created = await tasks.create(coach.id, taskCreateSchema.parse({ roomId, clientId: "c-late-plan", title: "Limit", dueAt }));
+    // The reminder falls 1 ms after the task was created: by the time the scheduler runs, it has passed.
+    const offsetMs = dueAt - created.task.createdAt - 1;
+    await new Promise((r) => setTimeout(r, 20));
+    const runner = new EmbeddedRunner(db, { pollMs: 60_000, attempts: 1, leaseMs: 60_000 });
+    const errors: unknown[] = [];
+    const scheduler = new TaskScheduler(runner, db, { reminderOffsetsMs: [offsetMs], nudgeCheckpoints: [], digestHour: 18 }, (err) => errors.push(err));
+    await scheduler.schedule(created.task, "created");
+    assert.deepEqual(errors, []);
+    const waiting = await runner.waiting();
+    const reminder = waiting.find((j) => j.id === `reminder:${created.task.id}:${offsetMs}`);
+    assert.ok(reminder, `the reminder is planned (waiting: ${waiting.map((j) => j.id).join(", ")})`);
+    assert.equal(reminder.runAt, created.task.createdAt + 1);
+    await runner.close();
+  });
 });

@@ -86,6 +86,12 @@ export class BullJobQueue implements JobQueue {
     return this.jobsIn(["delayed", "waiting", "prioritized", "active"]);
   }
 
+  /** The jobs that failed for good (kept for inspection), with why. */
+  async failed(): Promise<{ id: string; reason: string }[]> {
+    const jobs = await this.queue.getJobs(["failed"]);
+    return jobs.filter((j) => j?.id).map((j) => ({ id: fromBullJobId(j.id!), reason: j.failedReason }));
+  }
+
   private async jobsIn(states: ("delayed" | "waiting" | "prioritized" | "active")[]): Promise<{ id: string; runAt: number }[]> {
     const jobs = await this.queue.getJobs(states);
     return jobs

@@ -84,8 +84,14 @@ export class TaskScheduler {
     private readonly onError: (err: unknown, task: TaskView) => void,
   ) {}
 
+  /**
+   * Plans against the moment the change was made, not the moment the queue gets to it: a new task
+   * from its creation time, a change from when it committed. A reminder whose time passed while the
+   * change waited to commit (a busy server) is still planned, and runs at once.
+   */
   schedule(task: TaskView, change: "created" | "updated" | "cancelled"): Promise<void> {
-    return this.queue.run(task.id, () => scheduleTask(this.jobs, this.db, task, this.options, change).catch((err) => this.onError(err, task)));
+    const decidedAt = change === "created" ? Math.min(task.createdAt, Date.now()) : Date.now();
+    return this.queue.run(task.id, () => scheduleTask(this.jobs, this.db, task, this.options, change, decidedAt).catch((err) => this.onError(err, task)));
   }
 
   /** Waits for every scheduling in flight (drain). */
