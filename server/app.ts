@@ -195,7 +195,7 @@ export async function startServer(config: Config, options: StartOptions): Promis
   if (jobs instanceof EmbeddedRunner) {
     jobs.on("failed", ({ id, err }) => log("jobs").warn({ err, job: id }, "job failed"));
     jobs.on("error", (err) => log("jobs").error({ err }, "job runner error"));
-    jobs.start({ db, sink: broadcast, now: Date.now, digestHour: config.jobs.digestHour, parentDigestWeekday: config.parents.digestWeekday, mail: mailContext(config, log("mail")) });
+    jobs.start({ db, log: coaching.writer, now: Date.now, digestHour: config.jobs.digestHour, parentDigestWeekday: config.parents.digestWeekday, mail: mailContext(config, log("mail")) });
   }
   void mailer.resume().catch((err) => log("mail").error({ err }, "could not resume queued mail"));
 

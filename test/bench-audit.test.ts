@@ -305,7 +305,7 @@ for (const driver of await availableDrivers()) {
       const job = planTask(created.task, { reminderOffsetsMs: [OFFSET], nudgeCheckpoints: [], digestHour: 18 }, created.task.createdAt).find((j) => j.kind === "reminder")!;
       const payload = job.payload as ReminderPayload;
       const queue = new EmbeddedRunner(tdb.db, { pollMs: 1000, attempts: 1, leaseMs: 60_000 }); // never started: nobody is quiet
-      const ctx: JobContext = { db: tdb.db, sink: () => {}, queue, now: () => job.runAt, digestHour: 18 };
+      const ctx: JobContext = { db: tdb.db, log: new RoomLogWriter(tdb.db, () => {}), queue, now: () => job.runAt, digestHour: 18 };
       const only = reminded?.({ ben: ben.id, cy: cy.id });
       for (let run = 0; run < 2; run++) await runReminder(ctx, only ? { ...payload, userIds: only } : payload);
       const window = `${OFFSET}@${payload.dueAt}`;
@@ -370,7 +370,7 @@ for (const driver of await availableDrivers()) {
     test("a reminder sent to a student who was already done is reported", async () => {
       const { run, roomId, taskId, ada, window } = await noticeRoom();
       // What a job that ignored the done state would send (through the real notice path).
-      const seq = await sendNotice(tdb.db, () => {}, { kind: "reminder", scopeId: taskId, userId: ada.id, windowKey: window, roomId, body: { taskId } });
+      const seq = await sendNotice(new RoomLogWriter(tdb.db, () => {}), { kind: "reminder", scopeId: taskId, userId: ada.id, windowKey: window, roomId, body: { taskId } });
       assert.notEqual(seq, null);
       const verdict = await run();
       assert.equal(verdict.ok, false);

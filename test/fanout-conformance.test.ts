@@ -1,3 +1,4 @@
+import { RoomLogWriter } from "../server/log/log-transaction.ts";
 import assert from "node:assert/strict";
 import { afterEach, beforeEach, describe, test } from "node:test";
 import { Redis } from "ioredis";
@@ -159,7 +160,7 @@ for (const m of MODES) {
 
     test("a job worker's notice reaches its recipient's sockets and the coaches' in full, the rest redacted, live", async () => {
       const recipient = students[1]!;
-      const seq = await sendNotice(workerDb, workerSink, {
+      const seq = await sendNotice(new RoomLogWriter(workerDb, workerSink), {
         kind: "reminder",
         scopeId: "task-fanout",
         userId: recipient.id,

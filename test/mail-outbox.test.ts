@@ -1,3 +1,4 @@
+import { RoomLogWriter } from "../server/log/log-transaction.ts";
 import assert from "node:assert/strict";
 import { after, before, describe, test } from "node:test";
 import { Mailer } from "../server/mail/mailer.ts";
@@ -58,7 +59,7 @@ for (const driver of await availableDrivers()) {
     before(async () => {
       tdb = await openTestDatabase(driver);
       runner = new EmbeddedRunner(tdb.db, { pollMs: 20, attempts: 3, leaseMs: 60_000 });
-      runner.start({ db: tdb.db, sink: () => {}, now: Date.now, digestHour: 18, mail: ctx });
+      runner.start({ db: tdb.db, log: new RoomLogWriter(tdb.db, () => {}), now: Date.now, digestHour: 18, mail: ctx });
       mailer = new Mailer(tdb.db, runner, (err) => assert.fail(String(err)));
     });
     after(async () => {
@@ -143,7 +144,8 @@ describe("mail through the outbox and a BullMQ worker (PostgreSQL + Redis)", { s
     queue = new BullJobQueue(options);
     // As `npm run worker` builds it: its own pool, and the mail context from config.
     const ctx: MailContext = { transport: smtp, from: "coachwire <test@mail.test>", maxAttempts: 3, kept: () => {} };
-    worker = startBullWorker({ ...options, concurrency: 2 }, { db: await tdb.openAnother(), sink: () => {}, now: Date.now, digestHour: 18, mail: ctx }, queue);
+    const workerDb = await tdb.openAnother();
+    worker = startBullWorker({ ...options, concurrency: 2 }, { db: workerDb, log: new RoomLogWriter(workerDb, () => {}), now: Date.now, digestHour: 18, mail: ctx }, queue);
     worker.on("error", () => {});
   });
   after(async () => {

@@ -1,3 +1,4 @@
+import { RoomLogWriter } from "../server/log/log-transaction.ts";
 import assert from "node:assert/strict";
 import { after, before, describe, test } from "node:test";
 import { EmbeddedRunner } from "../worker/embedded-runner.ts";
@@ -72,8 +73,8 @@ for (const driver of await availableDrivers()) {
       await ok(child, "POST", `/api/tasks/${task.id}/progress`, { opId: "p1", solved: 12, correct: 10, wrong: 2 });
       await ok(classmate, "POST", `/api/tasks/${task.id}/progress`, { opId: "p2", solved: 30, correct: 30, wrong: 0 });
       await (await server.client(classmate)).send(roomId, { text: "a classmate's chat the parent must never see" });
-      await sendNotice(tdb.db, () => {}, { kind: "reminder", scopeId: task.id, userId: child.id, windowKey: "w1", roomId, body: { taskId: task.id, title: task.title, dueAt: 0, text: "due soon" } });
-      await sendNotice(tdb.db, () => {}, { kind: "reminder", scopeId: task.id, userId: classmate.id, windowKey: "w1", roomId, body: { taskId: task.id, title: task.title, dueAt: 0, text: "due soon" } });
+      await sendNotice(new RoomLogWriter(tdb.db, () => {}), { kind: "reminder", scopeId: task.id, userId: child.id, windowKey: "w1", roomId, body: { taskId: task.id, title: task.title, dueAt: 0, text: "due soon" } });
+      await sendNotice(new RoomLogWriter(tdb.db, () => {}), { kind: "reminder", scopeId: task.id, userId: classmate.id, windowKey: "w1", roomId, body: { taskId: task.id, title: task.title, dueAt: 0, text: "due soon" } });
 
       const address = email();
       const sent = await invite(coach, child.id, address);
@@ -234,7 +235,7 @@ for (const driver of await availableDrivers()) {
       const planned = (await queue.waiting()).filter((j) => j.id.startsWith(`parent-digest:${user.id}:`));
       assert.equal(planned.length, 1, "linking a child planned the parent's digest");
       // The job runs when it was planned for.
-      const ctx = { db: tdb.db, sink: () => {}, queue, now: () => planned[0]!.runAt, digestHour: 18, parentDigestWeekday: 0 };
+      const ctx = { db: tdb.db, log: new RoomLogWriter(tdb.db, () => {}), queue, now: () => planned[0]!.runAt, digestHour: 18, parentDigestWeekday: 0 };
       const week = planned[0]!.id.split(":").pop()!;
       await runParentDigest(ctx, { parentId: user.id, week });
       await runParentDigest(ctx, { parentId: user.id, week });

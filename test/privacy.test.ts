@@ -1,3 +1,4 @@
+import { RoomLogWriter } from "../server/log/log-transaction.ts";
 import assert from "node:assert/strict";
 import { after, before, describe, test } from "node:test";
 import { sendNotice } from "../worker/notices.ts";
@@ -50,7 +51,7 @@ for (const driver of await availableDrivers()) {
       await (await server.client(classmate)).send(roomId, { text: "someone else's message" });
       const { task } = await ok(coach, "POST", `/api/rooms/${roomId}/tasks`, { clientId: "ex", title: "Limit 10 soru", target: 10 }, 201);
       await ok(student, "POST", `/api/tasks/${task.id}/progress`, { opId: "e1", solved: 4, correct: 3, wrong: 1 });
-      await sendNotice(tdb.db, () => {}, { kind: "reminder", scopeId: task.id, userId: student.id, windowKey: "x", roomId, body: { taskId: task.id, title: task.title, dueAt: 0, text: "soon" } });
+      await sendNotice(new RoomLogWriter(tdb.db, () => {}), { kind: "reminder", scopeId: task.id, userId: student.id, windowKey: "x", roomId, body: { taskId: task.id, title: task.title, dueAt: 0, text: "soon" } });
       await ok(student, "POST", "/api/me/consent", { version: "2026-12-01" });
 
       const res = await fetch(`${server.url}/api/me/export`, { headers: { authorization: `Bearer ${pair.accessToken}` } });

@@ -1,3 +1,4 @@
+import { RoomLogWriter } from "../server/log/log-transaction.ts";
 import assert from "node:assert/strict";
 import { after, before, describe, test } from "node:test";
 import { availableDrivers, openTestDatabase, type TestDatabase } from "./support/databases.ts";
@@ -66,7 +67,7 @@ for (const driver of await availableDrivers()) {
       const admin = await createUser(tdb.db, "admin");
       const { room } = await ok(coach, "POST", "/api/rooms", { name: "1:1 Deniz", kind: "direct", studentId: student.id }, 201);
       await (await server.client(student)).send(room.id, { text: "hocam bir sorum var" });
-      await sendNotice(tdb.db, () => {}, { kind: "reminder", scopeId: "t", userId: student.id, windowKey: "w", roomId: room.id, body: { taskId: "t", title: "x", dueAt: 0, text: "private reminder" } });
+      await sendNotice(new RoomLogWriter(tdb.db, () => {}), { kind: "reminder", scopeId: "t", userId: student.id, windowKey: "w", roomId: room.id, body: { taskId: "t", title: "x", dueAt: 0, text: "private reminder" } });
 
       const foreignAdmin = await createUser(tdb.db, "admin", "inst-b");
       const cross = await refused(foreignAdmin, "GET", `/api/admin/rooms/${room.id}`, undefined, "ROOM_NOT_FOUND");

@@ -1,3 +1,4 @@
+import { RoomLogWriter } from "../server/log/log-transaction.ts";
 import assert from "node:assert/strict";
 import { spawn, type ChildProcess } from "node:child_process";
 import { randomBytes } from "node:crypto";
@@ -228,7 +229,7 @@ describe("crashes in the middle of a job", () => {
     const completed: string[] = [];
     const next = new EmbeddedRunner(otherDb, { pollMs: 100, attempts: 1, leaseMs: 1000 });
     next.on("completed", ({ id }: { id: string }) => completed.push(id));
-    next.start({ db: otherDb, sink: (events) => void heard.push(...events), now: Date.now, digestHour: 18 });
+    next.start({ db: otherDb, log: new RoomLogWriter(otherDb, (events) => void heard.push(...events)), now: Date.now, digestHour: 18 });
     try {
       await eventually(async () => (await claim()) === undefined, "the job ran to its end", 30_000);
       assert.deepEqual(completed, [reminder.id]);

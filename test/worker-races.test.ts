@@ -45,7 +45,7 @@ describe("a notice for a student who finished meanwhile is not sent", { skip }, 
       );
       const plan = planTask(created.task, { reminderOffsetsMs: [60_000], nudgeCheckpoints: [0.5], digestHour: 18 }, created.task.createdAt);
       const job = plan.find((j) => j.kind === kind)!;
-      const ctx = { db, sink: () => {}, queue: new EmbeddedRunner(db, { pollMs: 1000, attempts: 1, leaseMs: 60_000 }), now: () => job.runAt, digestHour: 18 };
+      const ctx = { db, log: new RoomLogWriter(db, () => {}), queue: new EmbeddedRunner(db, { pollMs: 1000, attempts: 1, leaseMs: 60_000 }), now: () => job.runAt, digestHour: 18 };
 
       const lock = await holdRoomLock(db, roomId);
       const finishing = progress.report(student.id, { taskId: created.task.id, opId: "last", solved: 1 });

@@ -49,7 +49,7 @@ export async function runDigest(ctx: JobContext, p: DigestPayload): Promise<JobO
       [tally.room_id],
     );
     const { room_id: roomId, done_on_time: doneOnTime, done_late: doneLate, overdue, open } = tally;
-    await sendNotice(ctx.db, ctx.sink, {
+    await sendNotice(ctx.log, {
       kind: "digest",
       scopeId: roomId,
       userId: p.coachId,

@@ -1,13 +1,14 @@
 import type { Db } from "../db/db.ts";
-import type { CommitSink } from "../server/log/persister.ts";
+import type { RoomLogWriter } from "../server/log/log-transaction.ts";
 import type { MailTransport } from "../server/mail/mail-transport.ts";
 import type { JobQueue } from "./jobs.ts";
 import type { QuietHours } from "./quiet-hours.ts";
 
-/** What a job handler gets: the database, where stored events go, and the queue (to hold a notice back). */
+/** What a job handler gets: the database, the process's room-log writer (notices go through it), and the queue (to hold a notice back). */
 export interface JobContext {
   db: Db;
-  sink: CommitSink;
+  /** The one write path of the room log in this process; its sink is the fan-out. */
+  log: RoomLogWriter;
   queue: JobQueue;
   now(): number;
   /** Local hour of the coaches' daily digest (and of the parents' weekly one). */

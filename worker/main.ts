@@ -1,3 +1,4 @@
+import { RoomLogWriter } from "../server/log/log-transaction.ts";
 import { BullJobQueue, bullPrefix, startBullWorker } from "./bullmq-runner.ts";
 import { roomEmitter } from "./room-emitter.ts";
 import { serveWorkerMetrics } from "./worker-metrics.ts";
@@ -21,7 +22,7 @@ const db = await openDb(config.db);
 const redis = connectRedis(config.redis.url, "publisher", logger, () => {});
 const options = { url: config.redis.url, prefix: bullPrefix(config.redis.prefix), attempts: config.jobs.attempts };
 const queue = new BullJobQueue(options, (err) => logger.warn({ err: err.message }, "job queue redis error"));
-const worker = startBullWorker({ ...options, concurrency: config.jobs.concurrency }, { db, sink: roomEmitter(redis, config.redis, (err) => logger.warn({ err }, "could not publish to the servers")), now: Date.now, digestHour: config.jobs.digestHour, parentDigestWeekday: config.parents.digestWeekday, mail: mailContext(config, logger) }, queue);
+const worker = startBullWorker({ ...options, concurrency: config.jobs.concurrency }, { db, log: new RoomLogWriter(db, roomEmitter(redis, config.redis, (err) => logger.warn({ err }, "could not publish to the servers"))), now: Date.now, digestHour: config.jobs.digestHour, parentDigestWeekday: config.parents.digestWeekday, mail: mailContext(config, logger) }, queue);
 worker.on("failed", (job, err) => logger.warn({ err, job: job?.id }, "job failed"));
 worker.on("error", (err) => logger.error({ err }, "worker error"));
 const metrics = serveWorkerMetrics(config.jobs.metricsPort, config.host, worker, queue.queue);

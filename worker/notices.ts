@@ -1,8 +1,5 @@
-import type { Db } from "../db/db.ts";
-import { inLogTransaction } from "../server/log/log-transaction.ts";
-import type { CommitSink } from "../server/log/persister.ts";
-
 import type { Queryable } from "../db/db.ts";
+import type { RoomLogWriter } from "../server/log/log-transaction.ts";
 
 import type { NoticeKind } from "../protocol/coaching.ts";
 
@@ -20,20 +17,21 @@ export interface NoticeDraft {
 
 /**
  * Sends a notice exactly once: the notices row (unique on kind, scope, recipient, window) and its
- * `notice` event in the room log commit in one transaction, through the one append path, then
- * the event goes to the sink (the Redis emitter in a worker, the room broadcaster in-process).
- * A job that runs again finds the row and writes nothing. `alsoInTransaction` adds a state change
- * that must happen exactly when the notice does (a pace flag); `onlyIf` a condition that must
- * still hold under the room lock. Returns the seq, or null if already sent (or no longer due).
+ * `notice` event commit in one change of the room log, through the process's one writer — group
+ * committed with the other changes queued meanwhile (a job's notices to a whole class go in one
+ * transaction), after the room's earlier changes. The stored event goes to the writer's sink
+ * (the fan-out) after COMMIT. A job that runs again finds the row and writes nothing.
+ * `alsoInTransaction` adds a state change that must happen exactly when the notice does (a pace
+ * flag); `onlyIf` a condition that must still hold under the room lock. Returns the seq, or null
+ * if already sent (or no longer due).
  */
 export async function sendNotice(
-  db: Db,
-  sink: CommitSink,
+  writer: RoomLogWriter,
   n: NoticeDraft,
   alsoInTransaction?: (tx: Queryable) => Promise<void>,
   onlyIf?: (tx: Queryable) => Promise<boolean>,
 ): Promise<number | null> {
-  return inLogTransaction(db, sink, async (log) => {
+  return writer.write(n.roomId, async (log) => {
     const lastSeq = await log.lockRoom(n.roomId);
     // Checked again under the room lock every progress change also takes: a report that
     // finished the task while the job was reading cannot be followed by a reminder.
@@ -56,4 +54,10 @@ export async function sendNotice(
 export async function stillUnfinished(tx: Queryable, taskId: string, userId: string): Promise<boolean> {
   const res = await tx.query<{ state: string }>("SELECT state FROM task_assignees WHERE task_id = $1 AND user_id = $2", [taskId, userId]);
   return res.rows[0] !== undefined && res.rows[0].state !== "done";
+}
+
+/** Waits for every send, then throws the first failure (the job is run again; sent ones are found by their key). */
+export async function settleAll(sends: readonly Promise<unknown>[]): Promise<void> {
+  const failed = (await Promise.allSettled(sends)).find((r): r is PromiseRejectedResult => r.status === "rejected");
+  if (failed) throw failed.reason;
 }

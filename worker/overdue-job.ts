@@ -24,7 +24,7 @@ export async function runOverdue(ctx: JobContext, p: OverduePayload): Promise<Jo
     await ctx.queue.upsert({ id: jobIds.heldOverdue(p.taskId), kind: "overdue", payload: { ...p, held: true }, runAt: until });
     return;
   }
-  await sendNotice(ctx.db, ctx.sink, {
+  await sendNotice(ctx.log, {
     kind: "overdue",
     scopeId: p.taskId,
     userId: task.created_by,

@@ -1,3 +1,4 @@
+import { RoomLogWriter } from "../../server/log/log-transaction.ts";
 import { Job } from "bullmq";
 import { Redis } from "ioredis";
 import { BullJobQueue, bullJobId, bullPrefix, startBullWorker } from "../../worker/bullmq-runner.ts";
@@ -35,7 +36,7 @@ export async function startInProcessWorker(
     { ...options, concurrency },
     {
       db,
-      sink: roomEmitter(redis, { url: REDIS_URL, prefix, adapter }),
+      log: new RoomLogWriter(db, roomEmitter(redis, { url: REDIS_URL, prefix, adapter })),
       now: Date.now,
       digestHour,
       // As worker/main.ts without SMTP: mail is kept in the outbox.
