@@ -50,6 +50,7 @@ import { watchSlowConsumers } from "./realtime/slow-consumers.ts";
 import type { CoachServer } from "./realtime/socket-types.ts";
 import { TypingRelay } from "./realtime/typing-handlers.ts";
 import { UserSocketCap } from "./realtime/user-socket-cap.ts";
+import { RoomReads } from "./rooms/room-reads.ts";
 import { RoomRegistry } from "./rooms/room-registry.ts";
 import { createNodeTransport } from "./transport/node-transport.ts";
 import type { Transport, TransportOptions } from "./transport/transport.ts";
@@ -133,6 +134,16 @@ export async function startServer(config: Config, options: StartOptions): Promis
   const consents = new Consents(db, config.privacy.termsVersion);
   const accounts = new Accounts({ db, auth, mailer, rooms: coaching.rooms, config: config.accounts, logger: log("accounts") });
 
+  // Chat is group-committed by the persister behind each room's actor; the actors' member caches
+  // are the one membership check of sends, reads and read marks, over sockets and REST alike.
+  const persister = new Persister(db, config.persister, broadcast, log("persister"));
+  persister.on("flush", ({ size, ms }: { size: number; ms: number }) => {
+    metrics?.batchSize.observe(size);
+    metrics?.flushSeconds.observe(ms / 1000);
+  });
+  const rooms = new RoomRegistry({ db, append: (draft) => persister.append(draft) });
+  const reads = new RoomReads({ db, rooms, readMarks: coaching.readMarks, limits: config.rooms });
+
   const authed = { auth, userLimiter: state.eventLimiter, isTrusted };
   const routes: Route[] = [
     ...healthRoutes({ db, isDraining: () => draining }),
@@ -148,7 +159,7 @@ export async function startServer(config: Config, options: StartOptions): Promis
       isTrusted,
       refreshTtlS: config.auth.refreshTtlS,
     }),
-    ...roomRoutes({ ...authed, db, coaching, historyLimitMax: config.rooms.historyLimitMax }),
+    ...roomRoutes({ ...authed, coaching, reads }),
     ...taskRoutes({ ...authed, coaching }),
     ...accountRoutes({ ...authed, db, accounts, consents, loginLimiter: state.loginLimiter, refreshTtlS: config.auth.refreshTtlS }),
     ...adminRoutes({ ...authed, db, accounts }),
@@ -200,12 +211,6 @@ export async function startServer(config: Config, options: StartOptions): Promis
   void mailer.resume().catch((err) => log("mail").error({ err }, "could not resume queued mail"));
 
   const sessions = new Sessions(server, log("sessions"));
-  const persister = new Persister(db, config.persister, broadcast, log("persister"));
-  persister.on("flush", ({ size, ms }: { size: number; ms: number }) => {
-    metrics?.batchSize.observe(size);
-    metrics?.flushSeconds.observe(ms / 1000);
-  });
-  const rooms = new RoomRegistry({ db, append: (draft) => persister.append(draft) });
   const presence = new PresenceTracker(server, state.presence, config.presence.ttlMs, log("presence"));
   const router = new RequestRouter({
     limiter: state.eventLimiter,
@@ -221,9 +226,9 @@ export async function startServer(config: Config, options: StartOptions): Promis
       sessions.close(socket, "rate limited", backoffMs);
     },
   });
-  roomEvents(router, { db, rooms, limits: config.rooms, presence });
+  roomEvents(router, { rooms, reads, presence });
   messageEvents(router, { rooms });
-  coachingEvents(router, { coaching, rooms });
+  coachingEvents(router, { coaching, reads });
   const typing = new TypingRelay({ io: server, rooms, limiter: state.eventLimiter, isTrusted, throttleMs: config.presence.typingThrottleMs });
 
   // Revocation reaches every process: locally at once, elsewhere through the adapter.

@@ -1,10 +1,11 @@
+import { roomMembers } from "../rooms/room-members.ts";
 import { CoachwireError } from "../../protocol/errors.ts";
 import type { RoomMember } from "../../protocol/events.ts";
 import type { Page } from "../../protocol/coaching.ts";
 import type { Db } from "../../db/db.ts";
 import { decodeCursor, pageOf } from "../coaching/cursor.ts";
 import type { Principal } from "../auth/auth-service.ts";
-import { readAfter, readBefore, type LogPage } from "../log/history.ts";
+import { historyLimit, historyPage, type HistoryQuery, type LogPage } from "../log/history.ts";
 import { AuditLog } from "./audit-log.ts";
 import { requirePermission } from "./roles.ts";
 
@@ -44,22 +45,16 @@ export class RoomOversight {
 
   async members(admin: Principal, roomId: string, ip: string): Promise<{ room: OverseenRoom; members: RoomMember[] }> {
     const room = await this.room(admin, roomId);
-    const res = await this.db.query<{ user_id: string; display_name: string; role: RoomMember["role"]; muted: boolean }>(
-      `SELECT m.user_id, u.display_name, m.role, m.muted FROM memberships m JOIN users u ON u.id = m.user_id
-        WHERE m.room_id = $1 ORDER BY m.joined_at, m.user_id`,
-      [roomId],
-    );
+    const members = await roomMembers(this.db, roomId);
     await this.audit(admin, roomId, ip, { part: "members" });
-    return { room, members: res.rows.map((m) => ({ userId: m.user_id, displayName: m.display_name, role: m.role, muted: m.muted })) };
+    return { room, members };
   }
 
-  async events(admin: Principal, roomId: string, q: { before?: number | undefined; after?: number | undefined; limit?: number | undefined }, ip: string): Promise<LogPage> {
+  async events(admin: Principal, roomId: string, q: HistoryQuery, ip: string): Promise<LogPage> {
     await this.room(admin, roomId);
-    const limit = Math.min(q.limit ?? 50, this.historyLimitMax);
+    const limit = historyLimit(q.limit, this.historyLimitMax);
     // Read as the room's coaches read it: every event, notices unredacted.
-    const viewer = { userId: admin.userId, role: "coach" as const };
-    const page =
-      q.after !== undefined ? await readAfter(this.db.reader, roomId, q.after, limit, viewer) : await readBefore(this.db.reader, roomId, q.before, limit, viewer);
+    const page = await historyPage(this.db.reader, roomId, { ...q, limit }, { userId: admin.userId, role: "coach" }, this.historyLimitMax);
     await this.audit(admin, roomId, ip, {
       part: "events",
       ...(q.before !== undefined ? { before: q.before } : {}),

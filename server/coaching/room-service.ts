@@ -1,3 +1,4 @@
+import { roomMembers } from "../rooms/room-members.ts";
 import { randomBytes, randomInt } from "node:crypto";
 import type { Page, RoomSummary } from "../../protocol/coaching.ts";
 import type { JoinCodeCreateRequest, PageQuery, RoomCreateRequest, RoomUpdateRequest } from "../../protocol/coaching-schemas.ts";
@@ -123,12 +124,7 @@ export class RoomService {
   /** One room of the caller's, with its members. */
   async get(userId: string, roomId: string): Promise<RoomDetails> {
     const room = await this.summary(userId, roomId);
-    const members = await this.db.query<{ user_id: string; display_name: string; role: MemberRole; muted: boolean }>(
-      `SELECT m.user_id, u.display_name, m.role, m.muted FROM memberships m JOIN users u ON u.id = m.user_id
-        WHERE m.room_id = $1 ORDER BY m.joined_at, m.user_id`,
-      [roomId],
-    );
-    return { room, members: members.rows.map((m) => ({ userId: m.user_id, displayName: m.display_name, role: m.role, muted: m.muted })) };
+    return { room, members: await roomMembers(this.db, roomId) };
   }
 
   /**

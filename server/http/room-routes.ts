@@ -11,17 +11,14 @@ import {
   subjectCreateSchema,
 } from "../../protocol/coaching-schemas.ts";
 import { idSchema, seqSchema } from "../../protocol/schemas.ts";
-import type { Db } from "../../db/db.ts";
-import { membershipOf } from "../coaching/access.ts";
 import type { Coaching } from "../coaching/coaching.ts";
-import { readAfter, readBefore } from "../log/history.ts";
+import type { RoomReads } from "../rooms/room-reads.ts";
 import { authenticatedRoutes, ok, type AuthenticatedContext } from "./authenticated.ts";
 import { readJson, readParams, readQuery, type Route } from "./route.ts";
 
 export interface RoomRoutesContext extends AuthenticatedContext {
-  db: Db;
   coaching: Coaching;
-  historyLimitMax: number;
+  reads: RoomReads;
 }
 
 const roomPath = z.strictObject({ roomId: idSchema });
@@ -50,23 +47,14 @@ export function roomRoutes(ctx: RoomRoutesContext): Route[] {
       const { roomId } = readParams(req, roomPath);
       return ok(await coaching.rooms.updateSettings(p.userId, roomId, readJson(req, roomUpdateSchema)));
     }),
-    route("GET", "/api/rooms/:roomId/events", async (req, p) => {
-      const { roomId } = readParams(req, roomPath);
-      const q = readQuery(req, historyQuery);
-      const viewer = { userId: p.userId, role: (await membershipOf(ctx.db, roomId, p.userId)).role };
-      const limit = Math.min(q.limit ?? 50, ctx.historyLimitMax);
-      return ok(
-        q.after !== undefined ? await readAfter(ctx.db.reader, roomId, q.after, limit, viewer) : await readBefore(ctx.db.reader, roomId, q.before, limit, viewer),
-      );
-    }),
+    route("GET", "/api/rooms/:roomId/events", async (req, p) => ok(await ctx.reads.history(p.userId, readParams(req, roomPath).roomId, readQuery(req, historyQuery)))),
     route("DELETE", "/api/rooms/:roomId/events/:seq", async (req, p) => {
       const { roomId, seq } = readParams(req, eventPath);
       return ok(await coaching.rooms.deleteMessage(p.userId, roomId, seq, req.ip));
     }),
     route("POST", "/api/rooms/:roomId/read", async (req, p) => {
       const { roomId, seq } = readJson(req, msgReadSchema, readParams(req, roomPath));
-      await membershipOf(ctx.db, roomId, p.userId);
-      return ok({ lastReadSeq: await coaching.readMarks.mark(roomId, p.userId, seq) });
+      return ok({ lastReadSeq: await ctx.reads.markRead(p.userId, roomId, seq) });
     }),
     route("POST", "/api/rooms/:roomId/members", async (req, p) => {
       const { roomId } = readParams(req, roomPath);

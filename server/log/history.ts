@@ -33,3 +33,24 @@ export async function readBefore(db: Queryable, roomId: string, before: number |
   const hasMore = res.rows.length > limit;
   return { events: res.rows.slice(0, limit).reverse().map((row) => forViewer(rowToEvent(row), viewer)), hasMore };
 }
+
+/** Events a history request returns when it names no limit (the socket event and the REST route alike). */
+export const HISTORY_PAGE_DEFAULT = 50;
+
+/** A history request: after a seq, before one, or the newest; how many (capped at the deployment's max). */
+export interface HistoryQuery {
+  before?: number | undefined;
+  after?: number | undefined;
+  limit?: number | undefined;
+}
+
+/** The page a history request asks for, as `viewer` may see it: `after` reads forward, otherwise back from `before` (or the end). */
+export function historyPage(db: Queryable, roomId: string, q: HistoryQuery, viewer: Viewer, limitMax: number): Promise<LogPage> {
+  const limit = historyLimit(q.limit, limitMax);
+  return q.after !== undefined ? readAfter(db, roomId, q.after, limit, viewer) : readBefore(db, roomId, q.before, limit, viewer);
+}
+
+/** How many events a history request gets: what it asked for, or the default, never past the max. */
+export function historyLimit(asked: number | undefined, limitMax: number): number {
+  return Math.min(asked ?? HISTORY_PAGE_DEFAULT, limitMax);
+}

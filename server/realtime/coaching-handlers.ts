@@ -1,11 +1,11 @@
 import { msgDeleteSchema, msgReadSchema, roomUpdateEventSchema, taskCancelSchema, taskCreateSchema, taskProgressSchema, taskRefSchema, taskUpdateSchema } from "../../protocol/coaching-schemas.ts";
 import type { Coaching } from "../coaching/coaching.ts";
-import type { RoomRegistry } from "../rooms/room-registry.ts";
+import type { RoomReads } from "../rooms/room-reads.ts";
 import type { RequestRouter } from "./request-handler.ts";
 
 export interface CoachingHandlersContext {
   coaching: Coaching;
-  rooms: RoomRegistry;
+  reads: RoomReads;
 }
 
 /**
@@ -16,10 +16,7 @@ export interface CoachingHandlersContext {
 export function coachingEvents(router: RequestRouter, ctx: CoachingHandlersContext): void {
   const { coaching } = ctx;
 
-  router.on("msg:read", msgReadSchema, async ({ roomId, seq }, { userId }) => {
-    await ctx.rooms.get(roomId).authorize(userId);
-    return { lastReadSeq: await coaching.readMarks.mark(roomId, userId, seq) };
-  });
+  router.on("msg:read", msgReadSchema, async ({ roomId, seq }, { userId }) => ({ lastReadSeq: await ctx.reads.markRead(userId, roomId, seq) }));
   router.on("room:update", roomUpdateEventSchema, async ({ roomId, ...settings }, { userId }) => {
     const { room } = await coaching.rooms.updateSettings(userId, roomId, settings);
     return { room };

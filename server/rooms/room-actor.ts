@@ -1,3 +1,4 @@
+import { roomMembers } from "./room-members.ts";
 import { CoachwireError } from "../../protocol/errors.ts";
 import type { MemberRole, RoomMember } from "../../protocol/events.ts";
 import type { Db } from "../../db/db.ts";
@@ -141,18 +142,10 @@ export class RoomActor {
       this.ctx.forget?.(this.roomId);
       throw new CoachwireError("ROOM_NOT_FOUND");
     }
-    const members = await this.ctx.db.query<{ user_id: string; display_name: string; role: MemberRole; muted: boolean }>(
-      `SELECT m.user_id, u.display_name, m.role, m.muted
-         FROM memberships m JOIN users u ON u.id = m.user_id
-        WHERE m.room_id = $1 ORDER BY m.joined_at, m.user_id`,
-      [this.roomId],
-    );
     this.room = {
       name: row.name,
       institutionId: row.institution_id,
-      members: new Map(
-        members.rows.map((m) => [m.user_id, { userId: m.user_id, displayName: m.display_name, role: m.role, muted: m.muted }]),
-      ),
+      members: new Map((await roomMembers(this.ctx.db, this.roomId)).map((m) => [m.userId, m])),
     };
     return this.room;
   }

@@ -10,7 +10,7 @@ import { missingBrowserServices, startWebApp, type WebApp } from "./support/web-
 // CSV import (dry run first, all or nothing), deactivation that reaches the person's open
 // browser, the audit log with filters and "load more", invitations and the outbox, and the
 // refusal of /admin/… to everyone else. axe on every admin screen and on the screens
-// test/web-app.test.ts does not visit (join with a code, create a room, an unknown path).
+// test/web-app.e2e.ts does not visit (join with a code, create a room, an unknown path).
 
 const skip = await missingBrowserServices();
 const ROOM = "9-B Fizik";
@@ -238,7 +238,7 @@ describe("admin screens in Chromium", { skip }, () => {
         const res = await fetch(`${app.url}${path}`, { headers: { authorization: `Bearer ${accessToken}` } });
         assert.equal(res.status, 403, path);
       }
-      // The screens test/web-app.test.ts does not visit, checked here: join with a code, create a room, an unknown path.
+      // The screens test/web-app.e2e.ts does not visit, checked here: join with a code, create a room, an unknown path.
       if (user === student) {
         await page.goto(`${app.url}/join`);
         await page.getByRole("heading", { level: 1, name: "Odaya katıl" }).waitFor();
