@@ -2,11 +2,10 @@ import type { Logger } from "pino";
 import type { Db } from "../db/db.ts";
 import { openDb } from "../db/open.ts";
 import { CoachwireError } from "../protocol/errors.ts";
-import { AuthService, type Principal } from "./auth/auth-service.ts";
+import { AuthService } from "./auth/auth-service.ts";
 import { installationJwtSecret } from "./auth/jwt-secret.ts";
 import { createClusterState } from "./cluster-state.ts";
 import type { Config } from "./config.ts";
-import type { DisconnectReason } from "../protocol/events.ts";
 import { EmbeddedRunner } from "../worker/embedded-runner.ts";
 import { jobQueueFor } from "../worker/job-queue-for.ts";
 import { TaskScheduler } from "../worker/task-plan.ts";
@@ -27,8 +26,9 @@ import { familyPrivacyRoutes } from "./family-privacy.ts";
 import { Consents } from "./privacy/consents.ts";
 import { dispatch, errorReply, routeLabel, type HttpRequest, type Route } from "./http/route.ts";
 import { loadStaticSite } from "./http/static-files.ts";
-import { coachChannel, userChannel } from "./log/audience.ts";
-import { Persister, type CommitSink } from "./log/persister.ts";
+import { userChannel } from "./log/audience.ts";
+import { CommitStream } from "./log/commit-stream.ts";
+import { Persister } from "./log/persister.ts";
 import { Metrics } from "./metrics/metrics.ts";
 import { MetricsGate } from "./metrics/metrics-gate.ts";
 import { MetricsSnapshot } from "./metrics/metrics-snapshot.ts";
@@ -36,14 +36,15 @@ import { PresenceTracker } from "./presence/presence-tracker.ts";
 import { CreationQuota } from "./ratelimit/creation-quota.ts";
 import { LoginGuard } from "./ratelimit/login-guard.ts";
 import { trustedSources } from "./ratelimit/trusted-sources.ts";
-import { roomBroadcaster } from "./realtime/broadcaster.ts";
 import { requireAccessToken } from "./realtime/handshake.ts";
 import { coachingEvents } from "./realtime/coaching-handlers.ts";
 import { FloodGuard } from "./realtime/flood-guard.ts";
 import { HandshakeGuard } from "./realtime/handshake-guard.ts";
 import { createIo } from "./realtime/io.ts";
+import { showCommitted, type CommittedStreams } from "./realtime/live-streams.ts";
 import { messageEvents } from "./realtime/message-handlers.ts";
 import { RequestRouter } from "./realtime/request-handler.ts";
+import { closeRevokedSessions } from "./realtime/revocation.ts";
 import { leavePresenceOnDisconnect, roomEvents } from "./realtime/room-handlers.ts";
 import { Sessions } from "./realtime/sessions.ts";
 import { watchSlowConsumers } from "./realtime/slow-consumers.ts";
@@ -94,10 +95,9 @@ export async function startServer(config: Config, options: StartOptions): Promis
   const log = (module: string) => logger.child({ module });
   const db = options.db ?? (await openDb(config.db));
   let draining = false;
-  let io: CoachServer | undefined;
 
   const metrics = config.metrics
-    ? new Metrics({ connections: () => io?.of("/").sockets.size ?? 0, poolStats: () => db.poolStats(), poolMax: config.db.poolSize })
+    ? new Metrics({ connections: () => server.of("/").sockets.size, poolStats: () => db.poolStats(), poolMax: config.db.poolSize })
     : undefined;
   const state = createClusterState(config, db, log("cluster-state"), metrics);
   const isTrusted = trustedSources(config.limits.trustedCidrs);
@@ -108,9 +108,10 @@ export async function startServer(config: Config, options: StartOptions): Promis
   const jwtSecret = config.auth.jwtSecret ?? (await installationJwtSecret(db));
   const auth = new AuthService(db, state.denylist, { ...config.auth, jwtSecret }, state.cutoffs);
 
-  // Committed events go to the room's sockets, whichever path (chat persister or coaching) wrote them.
-  let broadcaster: CommitSink | undefined;
-  const broadcast: CommitSink = (events) => broadcaster?.(events);
+  // What commits (chat from the persister, coaching changes and notices from the writer, read
+  // marks, membership changes) is published on these streams; the realtime layer subscribes
+  // below, once its Socket.IO server is up.
+  const committed: CommittedStreams = { events: new CommitStream(), readMarks: new CommitStream(), membership: new CommitStream() };
   // Reminders and overdue notices: planned here on every task change, run by `npm run worker`
   // (BullMQ) or, without Redis, by the embedded runner in this process.
   const jobs = jobQueueFor(config, db, log("jobs"));
@@ -120,13 +121,10 @@ export async function startServer(config: Config, options: StartOptions): Promis
     cache: state.cache,
     config: config.coaching,
     quota: new CreationQuota(state.createLimiter),
-    sink: broadcast,
-    readSink: (marks) => marks.forEach((mark) => io?.to(mark.roomId).emit("read", mark)),
+    sink: committed.events.publish,
+    readSink: committed.readMarks.publish,
     onTaskChange: (task, change) => void scheduler.schedule(task, change),
-    onMembership: (roomId, removedUserId) => {
-      void membershipChanged(roomId, removedUserId);
-      if (state.shared) io?.serverSideEmit("room:membership", roomId, removedUserId);
-    },
+    onMembership: committed.membership.publish,
   });
   coaching.readMarks.on("flushFailed", (err) => log("read-marks").error({ err }, "read marks not stored"));
   // Mail is a background job like the notices: BullMQ's worker sends it, or the embedded runner here.
@@ -136,7 +134,7 @@ export async function startServer(config: Config, options: StartOptions): Promis
 
   // Chat is group-committed by the persister behind each room's actor; the actors' member caches
   // are the one membership check of sends, reads and read marks, over sockets and REST alike.
-  const persister = new Persister(db, config.persister, broadcast, log("persister"));
+  const persister = new Persister(db, config.persister, committed.events.publish, log("persister"));
   persister.on("flush", ({ size, ms }: { size: number; ms: number }) => {
     metrics?.batchSize.observe(size);
     metrics?.flushSeconds.observe(ms / 1000);
@@ -199,10 +197,9 @@ export async function startServer(config: Config, options: StartOptions): Promis
   const guard = new HandshakeGuard({ ...config.handshake, clientIp, isTrusted });
   const flood = new FloodGuard(config.flood);
   const socketCap = new UserSocketCap(config.limits.socketsPerUser);
-  io = createIo(config, transport, guard, log("io"));
-  const server = io;
+  // Read by the metrics' connection gauge, which is only collected once the server listens.
+  const server: CoachServer = createIo(config, transport, guard, log("io"));
   state.fanout.attach(server);
-  broadcaster = roomBroadcaster(state.fanout.publisher(), metrics);
   if (jobs instanceof EmbeddedRunner) {
     jobs.on("failed", ({ id, err }) => log("jobs").warn({ err, job: id }, "job failed"));
     jobs.on("error", (err) => log("jobs").error({ err }, "job runner error"));
@@ -212,6 +209,8 @@ export async function startServer(config: Config, options: StartOptions): Promis
 
   const sessions = new Sessions(server, log("sessions"));
   const presence = new PresenceTracker(server, state.presence, config.presence.ttlMs, log("presence"));
+  showCommitted(committed, { server, publisher: state.fanout.publisher(), rooms, presence, shared: state.shared, metrics });
+  closeRevokedSessions(auth, sessions, server, state.shared);
   const router = new RequestRouter({
     limiter: state.eventLimiter,
     isTrusted,
@@ -231,37 +230,6 @@ export async function startServer(config: Config, options: StartOptions): Promis
   coachingEvents(router, { coaching, reads });
   const typing = new TypingRelay({ io: server, rooms, limiter: state.eventLimiter, isTrusted, throttleMs: config.presence.typingThrottleMs });
 
-  // Revocation reaches every process: locally at once, elsewhere through the adapter.
-  auth.on("revoked", (principal: Principal) => {
-    sessions.closeToken(principal.jti, "token revoked");
-    if (state.shared) server.serverSideEmit("session:close-token", principal.jti, "token revoked");
-  });
-  server.on("session:close-token", (jti, reason) => sessions.closeToken(jti, reason));
-  auth.on("sessions-cut", (userId: string, beforeMs: number, reason: DisconnectReason) => {
-    sessions.closeUser(userId, beforeMs, reason);
-    if (state.shared) server.serverSideEmit("session:close-user", userId, beforeMs, reason);
-  });
-  server.on("session:close-user", (userId, beforeMs, reason) => sessions.closeUser(userId, beforeMs, reason));
-  auth.on("family-revoked", (familyId: string) => {
-    sessions.closeFamily(familyId, "token revoked");
-    if (state.shared) server.serverSideEmit("session:close-family", familyId, "token revoked");
-  });
-  server.on("session:close-family", (familyId, reason) => sessions.closeFamily(familyId, reason));
-  server.on("room:membership", (roomId, removedUserId) => void membershipChanged(roomId, removedUserId));
-
-  /** A room's members changed (here or on another process): drop the cached members; a removed user's sockets leave. */
-  async function membershipChanged(roomId: string, removedUserId: string | null): Promise<void> {
-    await rooms.invalidate(roomId);
-    if (removedUserId === null) return;
-    for (const id of server.of("/").adapter.rooms.get(roomId) ?? []) {
-      const socket = server.of("/").sockets.get(id);
-      if (socket?.data.principal.userId !== removedUserId) continue;
-      socket.emit("room:removed", { roomId });
-      await socket.leave(roomId);
-      await socket.leave(coachChannel(roomId));
-      await presence.left(socket, roomId);
-    }
-  }
   state.onSubscriberRecovered(() => {
     log("app").warn("redis subscriber recovered; asking clients to check their rooms for gaps");
     server.local.emit("session:resync");
