@@ -1,6 +1,7 @@
 import { EventEmitter } from "node:events";
 import { CoachwireError } from "../../protocol/errors.ts";
 import type { Db } from "../../db/db.ts";
+import { FlushLoop } from "../log/flush-loop.ts";
 
 /** A member's read mark, as broadcast to the room. */
 export interface ReadMark {
@@ -23,15 +24,25 @@ interface PendingMark {
  */
 export class ReadMarks extends EventEmitter {
   private pending = new Map<string, PendingMark>();
-  private timer: NodeJS.Timeout | undefined;
-  private inFlight: Promise<void> | undefined;
+  private readonly loop: FlushLoop;
 
   constructor(
     private readonly db: Db,
-    private readonly flushMs: number,
+    flushMs: number,
     private readonly sink: (marks: ReadMark[]) => void,
   ) {
     super();
+    // The same group-commit timing as chat's persister; a batch is every mark queued meanwhile.
+    this.loop = new FlushLoop({
+      flushMs,
+      full: () => false,
+      queued: () => this.pending.size > 0,
+      writeBatch: () => {
+        const batch = this.pending;
+        this.pending = new Map();
+        return this.write(batch);
+      },
+    });
   }
 
   /**
@@ -49,24 +60,17 @@ export class ReadMarks extends EventEmitter {
       if (!entry) this.pending.set(key, (entry = { seq, waiters: [] }));
       entry.seq = Math.max(entry.seq, seq);
       entry.waiters.push({ resolve, reject });
-      this.timer ??= setTimeout(() => void this.flush(), this.flushMs);
+      this.loop.nudge();
     });
   }
 
   /** Writes what is queued now (and waits for a write already running). */
-  async flush(): Promise<void> {
-    clearTimeout(this.timer);
-    this.timer = undefined;
-    while (this.inFlight) await this.inFlight;
-    if (this.pending.size === 0) return;
-    const batch = this.pending;
-    this.pending = new Map();
-    this.inFlight = this.write(batch).finally(() => (this.inFlight = undefined));
-    await this.inFlight;
+  flush(): Promise<void> {
+    return this.loop.flush();
   }
 
-  async close(): Promise<void> {
-    await this.flush();
+  close(): Promise<void> {
+    return this.loop.flush();
   }
 
   private async write(batch: Map<string, PendingMark>): Promise<void> {

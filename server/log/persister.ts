@@ -3,6 +3,7 @@ import type { Logger } from "pino";
 import { CoachwireError } from "../../protocol/errors.ts";
 import type { RoomEvent } from "../../protocol/events.ts";
 import type { Db } from "../../db/db.ts";
+import { FlushLoop } from "./flush-loop.ts";
 import { appendEvents, type AppendOutcome, type EventDraft } from "./append.ts";
 
 export interface PersisterOptions {
@@ -28,17 +29,22 @@ interface Pending {
  */
 export class Persister extends EventEmitter {
   private queue: Pending[] = [];
-  private timer: NodeJS.Timeout | undefined;
-  private inFlight: Promise<void> | undefined;
+  private readonly loop: FlushLoop;
   private closed = false;
 
   constructor(
     private readonly db: Db,
-    private readonly options: PersisterOptions,
+    options: PersisterOptions,
     private readonly sink: CommitSink,
     private readonly logger: Logger,
   ) {
     super();
+    this.loop = new FlushLoop({
+      flushMs: options.flushMs,
+      full: () => this.queue.length >= options.flushMaxEvents,
+      queued: () => this.queue.length > 0,
+      writeBatch: () => this.write(this.queue.splice(0, options.flushMaxEvents)),
+    });
   }
 
   /** Queues one event; resolves once its batch has committed (or failed). Never rejects. */
@@ -48,43 +54,19 @@ export class Persister extends EventEmitter {
     }
     return new Promise((resolve) => {
       this.queue.push({ draft, resolve });
-      this.schedule();
+      this.loop.nudge();
     });
   }
 
   /** Writes everything queued so far and waits for it; used by drain and shutdown. */
-  async flush(): Promise<void> {
-    while (this.queue.length > 0 || this.inFlight) {
-      if (this.inFlight) await this.inFlight;
-      else this.startBatch();
-    }
+  flush(): Promise<void> {
+    return this.loop.flush();
   }
 
   /** Stops taking events and writes what is queued. */
   async close(): Promise<void> {
     this.closed = true;
     await this.flush();
-  }
-
-  private schedule(): void {
-    if (this.inFlight) return; // the running batch picks the queue up when it ends
-    if (this.queue.length >= this.options.flushMaxEvents) {
-      this.startBatch();
-    } else if (!this.timer) {
-      this.timer = setTimeout(() => this.startBatch(), this.options.flushMs);
-    }
-  }
-
-  private startBatch(): void {
-    clearTimeout(this.timer);
-    this.timer = undefined;
-    if (this.inFlight || this.queue.length === 0) return;
-    const batch = this.queue.splice(0, this.options.flushMaxEvents);
-    this.inFlight = this.write(batch).finally(() => {
-      this.inFlight = undefined;
-      // Events that arrived during the write have already waited: write them now.
-      if (this.queue.length > 0) this.startBatch();
-    });
   }
 
   private async write(batch: Pending[]): Promise<void> {
