@@ -21,15 +21,15 @@ import { eventually } from "./support/server.ts";
 
 const skip = (await postgresAvailable()) ? false : `PostgreSQL is not reachable at ${PG_URL}`;
 
-describe("a notice for a student who finished meanwhile is not sent", { skip }, () => {
-  let tdb: TestDatabase;
-  before(async () => {
-    tdb = await openPostgres();
-  });
-  after(async () => {
-    await tdb?.drop();
-  });
+let tdb: TestDatabase;
+before(async () => {
+  if (!skip) tdb = await openPostgres();
+});
+after(async () => {
+  await tdb?.drop();
+});
 
+describe("a notice for a student who finished meanwhile is not sent", { skip }, () => {
   for (const kind of ["reminder", "nudge"] as const) {
     test(`${kind}: the finishing report commits first, so the job writes nothing`, async () => {
       const db = tdb.db;
@@ -68,14 +68,6 @@ describe("a notice for a student who finished meanwhile is not sent", { skip }, 
 });
 
 describe("a task's notices are planned from when it was created, not from when the scheduler got to it", { skip }, () => {
-  let tdb: TestDatabase;
-  before(async () => {
-    tdb = await openPostgres();
-  });
-  after(async () => {
-    await tdb?.drop();
-  });
-
   test("a reminder whose time passed while the new task waited to be scheduled is still planned, to run at once", async () => {
     const db = tdb.db;
     const tasks = new TaskService(db, new RoomLogWriter(db, () => {}));
