@@ -91,3 +91,31 @@ describe("a task's notices are planned from when it was created, not from when t
     await runner.close();
   });
 });
+
+describe("a reminder job's notices to a class", { skip }, () => {
+  test("are one transaction, at consecutive seqs; a student already done gets none; running it again writes nothing", async () => {
+    const db = tdb.db;
+    const writer = new RoomLogWriter(db, () => {});
+    const [tasks, progress] = [new TaskService(db, writer), new ProgressService(db, writer)];
+    const coach = await createUser(db, "coach");
+    const students = [await createUser(db), await createUser(db), await createUser(db)];
+    await db.query("UPDATE users SET quiet_start_min = 0, quiet_end_min = 0 WHERE id = ANY($1)", [students.map((s) => s.id)]);
+    const roomId = await createRoom(db, [coach, ...students]);
+    const created = await tasks.create(coach.id, taskCreateSchema.parse({ roomId, clientId: "c-class", title: "Deneme", target: 1, dueAt: Date.now() + 3_600_000 }));
+    await progress.report(students[0]!.id, { taskId: created.task.id, opId: "done", solved: 1 });
+    const job = planTask(created.task, { reminderOffsetsMs: [60_000], nudgeCheckpoints: [], digestHour: 18 }, created.task.createdAt).find((j) => j.kind === "reminder")!;
+    const ctx = { db, log: new RoomLogWriter(db, () => {}), queue: new EmbeddedRunner(db, { pollMs: 60_000, attempts: 1, leaseMs: 60_000 }), now: () => job.runAt, digestHour: 18 };
+    await runReminder(ctx, job.payload as JobPayloads["reminder"]);
+    await runReminder(ctx, job.payload as JobPayloads["reminder"]);
+
+    const notices = await db.query<{ user_id: string; seq: number }>("SELECT user_id, seq FROM notices WHERE scope_id = $1 ORDER BY seq", [created.task.id]);
+    assert.deepEqual(notices.rows.map((n) => n.user_id).sort(), [students[1]!.id, students[2]!.id].sort(), "one each for the two not done, none for the one done");
+    const events = await db.query<{ seq: number; kind: string; txid: string; user_id: string }>(
+      "SELECT seq, kind, xmin::text AS txid, body->>'userId' AS user_id FROM room_events WHERE room_id = $1 AND kind = 'notice' ORDER BY seq",
+      [roomId],
+    );
+    assert.deepEqual(events.rows.map((e) => [Number(e.seq), e.user_id]), notices.rows.map((n) => [Number(n.seq), n.user_id]), "each row's seq is its event's");
+    assert.equal(Number(events.rows[1]!.seq), Number(events.rows[0]!.seq) + 1);
+    assert.equal(new Set(events.rows.map((e) => e.txid)).size, 1, "both in one transaction");
+  });
+});

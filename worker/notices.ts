@@ -16,48 +16,67 @@ export interface NoticeDraft {
 }
 
 /**
- * Sends a notice exactly once: the notices row (unique on kind, scope, recipient, window) and its
- * `notice` event commit in one change of the room log, through the process's one writer — group
- * committed with the other changes queued meanwhile (a job's notices to a whole class go in one
- * transaction), after the room's earlier changes. The stored event goes to the writer's sink
- * (the fan-out) after COMMIT. A job that runs again finds the row and writes nothing.
- * `alsoInTransaction` adds a state change that must happen exactly when the notice does (a pace
- * flag); `onlyIf` a condition that must still hold under the room lock. Returns the seq, or null
- * if already sent (or no longer due).
+ * Sends notices exactly once: each notices row (unique on kind, scope, recipient, window) and its
+ * `notice` event commit together, as ONE change of the room log through the process's writer —
+ * a job's notices to a class are one lock, one insert and one append, group committed with
+ * whatever else is queued, after the room's earlier changes. The stored events go to the
+ * writer's sink (the fan-out) after COMMIT. Notices already sent are skipped (a job that runs
+ * again writes nothing). `stillDue` filters the recipients under the room lock every progress
+ * change also takes (a report that finished the task while the job was reading wins);
+ * `alsoInTransaction` adds a state change for the recipients actually sent to (a pace flag).
+ * Every draft must be for `roomId`. Returns each draft's seq, or null if not sent.
  */
-export async function sendNotice(
+export async function sendNotices(
   writer: RoomLogWriter,
-  n: NoticeDraft,
-  alsoInTransaction?: (tx: Queryable) => Promise<void>,
-  onlyIf?: (tx: Queryable) => Promise<boolean>,
-): Promise<number | null> {
-  return writer.write(n.roomId, async (log) => {
-    const lastSeq = await log.lockRoom(n.roomId);
-    // Checked again under the room lock every progress change also takes: a report that
-    // finished the task while the job was reading cannot be followed by a reminder.
-    if (onlyIf && !(await onlyIf(log.tx))) return null;
-    const body = { notice: n.kind, userId: n.userId, ...n.body };
-    const inserted = await log.tx.query(
-      `INSERT INTO notices (kind, scope_id, user_id, window_key, room_id, seq, body) VALUES ($1, $2, $3, $4, $5, $6, $7)
-       ON CONFLICT (kind, scope_id, user_id, window_key) DO NOTHING RETURNING id`,
-      [n.kind, n.scopeId, n.userId, n.windowKey, n.roomId, lastSeq + 1, JSON.stringify(body)],
+  roomId: string,
+  drafts: readonly NoticeDraft[],
+  stillDue?: (tx: Queryable, userIds: string[]) => Promise<Set<string>>,
+  alsoInTransaction?: (tx: Queryable, userIds: string[]) => Promise<void>,
+): Promise<(number | null)[]> {
+  if (drafts.length === 0) return [];
+  if (drafts.some((d) => d.roomId !== roomId)) throw new Error("sendNotices: every draft must be for the room it writes to");
+  return writer.write(roomId, async (log) => {
+    const lastSeq = await log.lockRoom(roomId);
+    const due = stillDue ? await stillDue(log.tx, drafts.map((d) => d.userId)) : undefined;
+    const sent = await log.tx.query<{ kind: string; scope_id: string; user_id: string; window_key: string }>(
+      `SELECT kind, scope_id, user_id, window_key FROM notices
+        WHERE (kind, scope_id, user_id, window_key) IN (SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::text[]))`,
+      [drafts.map((d) => d.kind), drafts.map((d) => d.scopeId), drafts.map((d) => d.userId), drafts.map((d) => d.windowKey)],
     );
-    if (inserted.rows.length === 0) return null;
-    await alsoInTransaction?.(log.tx);
-    const clientId = `notice:${n.kind}:${n.scopeId}:${n.userId}:${n.windowKey}`;
-    const [outcome] = await log.append([{ roomId: n.roomId, clientId, kind: "notice", senderId: null, body }]);
-    return outcome?.status === "failed" ? null : (outcome?.event.seq ?? null);
+    const already = new Set(sent.rows.map((r) => noticeKey(r.kind, r.scope_id, r.user_id, r.window_key)));
+    const fresh = drafts.filter((d) => (due === undefined || due.has(d.userId)) && !already.has(noticeKey(d.kind, d.scopeId, d.userId, d.windowKey)));
+    if (fresh.length === 0) return drafts.map(() => null);
+    // Under the room lock the next seqs are lastSeq + 1, + 2, …, in the order appended below.
+    const bodies = fresh.map((n) => ({ notice: n.kind, userId: n.userId, ...n.body }));
+    await log.tx.query(
+      `INSERT INTO notices (kind, scope_id, user_id, window_key, room_id, seq, body)
+       SELECT k, s, u, w, $5, $6::bigint + o, b::jsonb FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $7::text[]) WITH ORDINALITY AS v(k, s, u, w, b, o)`,
+      [fresh.map((n) => n.kind), fresh.map((n) => n.scopeId), fresh.map((n) => n.userId), fresh.map((n) => n.windowKey), roomId, lastSeq, bodies.map((b) => JSON.stringify(b))],
+    );
+    await alsoInTransaction?.(log.tx, fresh.map((n) => n.userId));
+    const outcomes = await log.append(
+      fresh.map((n, i) => ({ roomId, clientId: `notice:${n.kind}:${n.scopeId}:${n.userId}:${n.windowKey}`, kind: "notice" as const, senderId: null, body: bodies[i]! })),
+    );
+    const seqs = new Map<NoticeDraft, number>();
+    for (const [i, o] of outcomes.entries()) {
+      // A seq other than the one its row holds would split the row from its event: refuse, roll back.
+      if (o.status !== "stored" || o.event.seq !== lastSeq + i + 1) throw new Error(`notice ${i} of ${fresh.length} in ${roomId} was not stored at seq ${lastSeq + i + 1}`);
+      seqs.set(fresh[i]!, o.event.seq);
+    }
+    return drafts.map((d) => seqs.get(d) ?? null);
   });
 }
 
-/** True while the assignee has not finished the task (read under the caller's room lock). */
-export async function stillUnfinished(tx: Queryable, taskId: string, userId: string): Promise<boolean> {
-  const res = await tx.query<{ state: string }>("SELECT state FROM task_assignees WHERE task_id = $1 AND user_id = $2", [taskId, userId]);
-  return res.rows[0] !== undefined && res.rows[0].state !== "done";
+/** Sends one notice (see {@link sendNotices}); returns its seq, or null if already sent. */
+export async function sendNotice(writer: RoomLogWriter, n: NoticeDraft): Promise<number | null> {
+  const [seq] = await sendNotices(writer, n.roomId, [n]);
+  return seq ?? null;
 }
 
-/** Waits for every send, then throws the first failure (the job is run again; sent ones are found by their key). */
-export async function settleAll(sends: readonly Promise<unknown>[]): Promise<void> {
-  const failed = (await Promise.allSettled(sends)).find((r): r is PromiseRejectedResult => r.status === "rejected");
-  if (failed) throw failed.reason;
+const noticeKey = (kind: string, scopeId: string, userId: string, windowKey: string) => `${kind}\t${scopeId}\t${userId}\t${windowKey}`;
+
+/** Of these assignees, the ones who have not finished the task (read under the caller's room lock). */
+export async function stillUnfinished(tx: Queryable, taskId: string, userIds: string[]): Promise<Set<string>> {
+  const res = await tx.query<{ user_id: string }>("SELECT user_id FROM task_assignees WHERE task_id = $1 AND user_id = ANY($2::text[]) AND state <> 'done'", [taskId, userIds]);
+  return new Set(res.rows.map((r) => r.user_id));
 }

@@ -1,7 +1,7 @@
 import { quietUntil } from "./quiet-hours.ts";
 import { jobIds, type JobOutcome, type NudgePayload } from "./jobs.ts";
 import { taskForJob, unfinishedAssignees, type JobContext } from "./job-context.ts";
-import { sendNotice, settleAll, stillUnfinished } from "./notices.ts";
+import { sendNotices, stillUnfinished, type NoticeDraft } from "./notices.ts";
 
 /**
  * A pace check at a point of a counted task's time (e.g. halfway): a student whose rate so far
@@ -17,8 +17,8 @@ export async function runNudge(ctx: JobContext, p: NudgePayload): Promise<JobOut
   const target = task.target;
   const elapsed = Math.max(1, now - task.created_at.getTime());
   const left = p.dueAt - now;
-  // Every notice of the job is queued at once: the writer commits a class's notices together.
-  const sends: Promise<unknown>[] = [];
+  // The job's notices to the class are one change of the room log: one lock, one insert, one append.
+  const drafts: NoticeDraft[] = [];
   for (const r of await unfinishedAssignees(ctx.db, task, p.userIds)) {
     const rateSoFar = r.solved / elapsed;
     const needed = (target - r.solved) / left;
@@ -30,28 +30,27 @@ export async function runNudge(ctx: JobContext, p: NudgePayload): Promise<JobOut
       await ctx.queue.upsert({ id: jobIds.heldNudge(p.taskId, p.checkpoint, r.userId), kind: "nudge", payload: { ...p, userIds: [r.userId] }, runAt: until });
       continue;
     }
-    sends.push(
-      sendNotice(
-        ctx.log,
-        {
-          kind: "nudge",
-          scopeId: p.taskId,
-          userId: r.userId,
-          windowKey: `${p.checkpoint}@${p.dueAt}`,
-          roomId: task.room_id,
-          body: {
-            taskId: p.taskId,
-            title: task.title,
-            dueAt: p.dueAt,
-            solved: r.solved,
-            target,
-            text: `${target - r.solved} to go on "${task.title}": about ${Math.ceil(((target - r.solved) / left) * 3_600_000)} an hour keeps you on time`,
-          },
-        },
-        (tx) => tx.query("UPDATE task_assignees SET behind_pace = true WHERE task_id = $1 AND user_id = $2", [p.taskId, r.userId]).then(() => {}),
-        (tx) => stillUnfinished(tx, p.taskId, r.userId),
-      ),
-    );
+    drafts.push({
+      kind: "nudge",
+      scopeId: p.taskId,
+      userId: r.userId,
+      windowKey: `${p.checkpoint}@${p.dueAt}`,
+      roomId: task.room_id,
+      body: {
+        taskId: p.taskId,
+        title: task.title,
+        dueAt: p.dueAt,
+        solved: r.solved,
+        target,
+        text: `${target - r.solved} to go on "${task.title}": about ${Math.ceil(((target - r.solved) / left) * 3_600_000)} an hour keeps you on time`,
+      },
+    });
   }
-  await settleAll(sends);
+  await sendNotices(
+    ctx.log,
+    task.room_id,
+    drafts,
+    (tx, userIds) => stillUnfinished(tx, p.taskId, userIds),
+    (tx, userIds) => tx.query("UPDATE task_assignees SET behind_pace = true WHERE task_id = $1 AND user_id = ANY($2::text[])", [p.taskId, userIds]).then(() => {}),
+  );
 }

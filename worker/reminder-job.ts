@@ -1,7 +1,7 @@
 import { quietUntil } from "./quiet-hours.ts";
 import { jobIds, type JobOutcome, type ReminderPayload } from "./jobs.ts";
 import { taskForJob, unfinishedAssignees, type JobContext } from "./job-context.ts";
-import { sendNotice, settleAll, stillUnfinished } from "./notices.ts";
+import { sendNotices, stillUnfinished, type NoticeDraft } from "./notices.ts";
 
 /**
  * A due reminder: every assignee who is not done gets one `reminder` notice for this offset and
@@ -14,8 +14,8 @@ export async function runReminder(ctx: JobContext, p: ReminderPayload): Promise<
   if (!task || task.status !== "open" || task.due_at?.getTime() !== p.dueAt) return;
   const now = ctx.now();
   if (now >= p.dueAt) return;
-  // Every notice of the job is queued at once: the writer commits a class's notices together.
-  const sends: Promise<unknown>[] = [];
+  // The job's notices to the class are one change of the room log: one lock, one insert, one append.
+  const drafts: NoticeDraft[] = [];
   for (const r of await unfinishedAssignees(ctx.db, task, p.userIds)) {
     const until = task.urgent ? null : quietUntil(now, r);
     if (until !== null) {
@@ -26,21 +26,14 @@ export async function runReminder(ctx: JobContext, p: ReminderPayload): Promise<
       continue;
     }
     const minutes = Math.round((p.dueAt - now) / 60_000);
-    sends.push(
-      sendNotice(
-        ctx.log,
-        {
-          kind: "reminder",
-          scopeId: p.taskId,
-          userId: r.userId,
-          windowKey: `${p.offsetMs}@${p.dueAt}`,
-          roomId: task.room_id,
-          body: { taskId: p.taskId, title: task.title, dueAt: p.dueAt, text: `"${task.title}" is due in ${minutes} min` },
-        },
-        undefined,
-        (tx) => stillUnfinished(tx, p.taskId, r.userId),
-      ),
-    );
+    drafts.push({
+      kind: "reminder",
+      scopeId: p.taskId,
+      userId: r.userId,
+      windowKey: `${p.offsetMs}@${p.dueAt}`,
+      roomId: task.room_id,
+      body: { taskId: p.taskId, title: task.title, dueAt: p.dueAt, text: `"${task.title}" is due in ${minutes} min` },
+    });
   }
-  await settleAll(sends);
+  await sendNotices(ctx.log, task.room_id, drafts, (tx, userIds) => stillUnfinished(tx, p.taskId, userIds));
 }
