@@ -3,7 +3,8 @@ import { fileURLToPath } from "node:url";
 import * as hdr from "hdr-histogram-js";
 import type { ClientResult, FromClient, ToClient } from "./client-proc.ts";
 import { cpuSince, rssBytes, sampleCpu } from "./proc-stats.ts";
-import type { Scenario } from "./scenarios/scenario.ts";
+import { stepUp, type SteppedRun } from "./rate-steps.ts";
+import { hasTasks, type Scenario } from "./scenarios/scenario.ts";
 import type { BenchUser } from "./seed.ts";
 import type { Target } from "./target.ts";
 
@@ -70,8 +71,8 @@ export interface RunMeasurements {
   rss: { idleBytes: number; loadedBytes: number; perConnectionBytes: number | null };
   eventLoopLagP99Ms: number[];
   timeline: TimelinePoint[];
-  /** `capped`: the last step still held, so the true limit is above maxRate. */
-  saturation?: { steps: Array<{ rate: number; p99: number }>; maxRate: number; capped: boolean };
+  /** saturation, coaching-saturation: each step's rate and how it fared, and the highest rate that held. */
+  saturation?: SteppedRun;
   storm?: { users: number; resumed: number; fullyResumedMs: number | null; resumeP99Ms: number | null };
   results: ClientResult[];
   /**
@@ -140,7 +141,7 @@ export async function runScenario(
   let tick: { delivery: string[]; ack: string[]; coachingAck: string[] } = { delivery: [], ack: [], coachingAck: [] };
   const settled: ClientResult[] = [];
   const quiet: number[] = [];
-  const total = (k: "connected" | "failed" | "sends" | "acks" | "deliveries" | "resumed" | "tasks" | "reports") =>
+  const total = (k: "connected" | "failed" | "sends" | "acks" | "sendErrors" | "deliveries" | "resumed" | "tasks" | "reports" | "reportErrors") =>
     [...latest.values()].reduce((s, p) => s + p[k], 0);
 
   for (let i = 0; i < options.procs; i++) {
@@ -188,7 +189,7 @@ export async function runScenario(
     options.onProgress(
       `[${target.label} ${scenario.name}] t=${point.t.toFixed(0)}s conn=${point.connected}/${users.length} failed=${total("failed")} ` +
         `sends/s=${point.sendsPerSec} deliv/s=${point.deliveriesPerSec} p99=${point.deliveryP99.toFixed(1)}ms` +
-        (scenario.tasks ? ` tasks=${total("tasks")} reports=${total("reports")} task-ack-p99=${point.taskAckP99.toFixed(1)}ms` : ""),
+        (hasTasks(scenario) ? ` tasks=${total("tasks")} reports=${total("reports")} task-ack-p99=${point.taskAckP99.toFixed(1)}ms` : ""),
     );
   }, 1000);
 
@@ -208,21 +209,36 @@ export async function runScenario(
   let saturation: RunMeasurements["saturation"];
   let stormInfo: RunMeasurements["storm"];
   if (scenario.steps) {
-    const steps: Array<{ rate: number; p99: number }> = [];
-    let maxRate = 0;
-    for (let n = 0; n < scenario.steps.maxSteps; n++) {
-      const rate = scenario.steps.startRate + n * scenario.steps.increment;
+    const plan = scenario.steps;
+    // Chat is timed by delivery, progress reports by their ack; a step's failed requests end the run too.
+    const chat = plan.load === "chat";
+    const errors = () => total(chat ? "sendErrors" : "reportErrors");
+    tell({ type: "traffic", on: true });
+    if (!chat) {
+      // Every room's coach gives its task now: wait for the acks (up to 30 s), then a second for
+      // task.created to reach the students, who report on it from then on.
+      const rooms = new Set(users.map((u) => u.roomId)).size;
+      const deadline = Date.now() + 30_000;
+      while (total("tasks") < rooms && Date.now() < deadline) await sleep(100);
+      await sleep(1000);
+      options.onProgress(`[${target.label} ${scenario.name}] ${total("tasks")} of ${rooms} rooms have their task`);
+    }
+    let n = 0;
+    saturation = await stepUp(plan, async (rate) => {
       tell({ type: "rate", perSecond: rate / options.procs });
       const from = intervals.length + 1; // skip the first second of a step (the rate settling)
-      await sleep(scenario.steps.stepSeconds * 1000);
-      const p99 = percentiles(merge(intervals.slice(from).flatMap((i) => i.delivery))).p99;
-      steps.push({ rate, p99 });
-      options.onProgress(`[${target.label} saturation] step ${n + 1}: ${rate} sends/s → delivery p99 ${p99.toFixed(1)} ms`);
-      if (p99 > scenario.steps.p99LimitMs) break;
-      maxRate = rate;
-    }
+      const failedBefore = errors();
+      await sleep(plan.stepSeconds * 1000);
+      const latency = percentiles(merge(intervals.slice(from).flatMap((i) => (chat ? i.delivery : i.coachingAck))));
+      const step = { p50: latency.p50, p99: latency.p99, errors: errors() - failedBefore };
+      options.onProgress(
+        `[${target.label} ${scenario.name}] step ${++n}: ${rate} ${chat ? "sends/s → delivery" : "reports/s → ack"} ` +
+          `p50 ${step.p50.toFixed(1)} ms, p99 ${step.p99.toFixed(1)} ms, ${step.errors} failed`,
+      );
+      return step;
+    });
     tell({ type: "rate", perSecond: 0 });
-    saturation = { steps, maxRate, capped: steps.at(-1)!.p99 <= scenario.steps.p99LimitMs };
+    tell({ type: "traffic", on: false });
   } else {
     tell({ type: "traffic", on: true });
     if (scenario.stormWindowSeconds) {
