@@ -202,6 +202,17 @@ export async function runScenario(
   await sleep(1000);
   const loadedRss = serverPids.reduce((s, pid) => s + rssBytes(pid), 0);
   const opened = total("connected");
+  if (scenario.steps?.load === "progress") {
+    // Before the measured phase, every room's coach gives its task (the traffic's start): wait
+    // for the acks (up to 30 s), then a second for task.created to reach the students, who
+    // report on it from then on.
+    tell({ type: "traffic", on: true });
+    const rooms = new Set(users.map((u) => u.roomId)).size;
+    const deadline = Date.now() + 30_000;
+    while (total("tasks") < rooms && Date.now() < deadline) await sleep(100);
+    await sleep(1000);
+    options.onProgress(`[${target.label} ${scenario.name}] ${total("tasks")} of ${rooms} rooms have their task`);
+  }
 
   // The measured phase.
   const cpuBefore = sampleCpu(groups);
@@ -213,16 +224,6 @@ export async function runScenario(
     // Chat is timed by delivery, progress reports by their ack; a step's failed requests end the run too.
     const chat = plan.load === "chat";
     const errors = () => total(chat ? "sendErrors" : "reportErrors");
-    tell({ type: "traffic", on: true });
-    if (!chat) {
-      // Every room's coach gives its task now: wait for the acks (up to 30 s), then a second for
-      // task.created to reach the students, who report on it from then on.
-      const rooms = new Set(users.map((u) => u.roomId)).size;
-      const deadline = Date.now() + 30_000;
-      while (total("tasks") < rooms && Date.now() < deadline) await sleep(100);
-      await sleep(1000);
-      options.onProgress(`[${target.label} ${scenario.name}] ${total("tasks")} of ${rooms} rooms have their task`);
-    }
     let n = 0;
     saturation = await stepUp(plan, async (rate) => {
       tell({ type: "rate", perSecond: rate / options.procs });
