@@ -84,6 +84,8 @@ export interface RunMeasurements {
 }
 
 const CLIENT = fileURLToPath(new URL("./client-proc.ts", import.meta.url));
+/** coaching-saturation: from the last task's ack to the first step (see its use). */
+const TASKS_SETTLE_MS = 5000;
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 const decode = (b64: string) => hdr.decodeFromCompressedBase64(b64);
 
@@ -203,14 +205,16 @@ export async function runScenario(
   const loadedRss = serverPids.reduce((s, pid) => s + rssBytes(pid), 0);
   const opened = total("connected");
   if (scenario.steps?.load === "progress") {
-    // Before the measured phase, every room's coach gives its task (the traffic's start): wait
-    // for the acks (up to 30 s), then a second for task.created to reach the students, who
-    // report on it from then on.
+    // Before the measured phase, every room's coach gives its task (the traffic's start), and
+    // task.created reaches the students, who report on it from then on. Wait for the acks (up
+    // to 30 s), then TASKS_SETTLE_MS: after each ack the servers still plan the task's jobs
+    // (server/app.ts → worker/task-plan.ts: queue removes, the coach's digest), and 400 at once
+    // kept them busy for a few seconds — setup, which the first step must not be timed with.
     tell({ type: "traffic", on: true });
     const rooms = new Set(users.map((u) => u.roomId)).size;
     const deadline = Date.now() + 30_000;
     while (total("tasks") < rooms && Date.now() < deadline) await sleep(100);
-    await sleep(1000);
+    await sleep(TASKS_SETTLE_MS);
     options.onProgress(`[${target.label} ${scenario.name}] ${total("tasks")} of ${rooms} rooms have their task`);
   }
 
