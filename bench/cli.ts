@@ -20,12 +20,13 @@ import { attachTarget, DEFAULT_REMINDER_OFFSETS_MIN, newRunId, startTarget, type
 // Redis) on free loopback ports, seeds users, drives them from client processes with the SDK,
 // audits every acked send, and writes bench/results/<run>/report.{json,md,html}.
 
-const USAGE = `usage: npm run bench -- [--scenario coaching-day|saturation|storm|noisy-neighbour] [--users N] [--duration S]
+const USAGE = `usage: npm run bench -- [--scenario coaching-day|saturation|coaching-saturation|storm|noisy-neighbour] [--users N] [--duration S]
        [--procs N] [--compare reference] [--smoke] [--parser msgpack|json] [--workers N] [--balancers N] [--out DIR]
        [--profile DIR]   (write a --cpu-prof profile of every server process into DIR)
        [--target URL --schema S [--servers URL,URL] [--reminder-offsets MIN,MIN]]   (drive a stack that is already
                          running: seed into and audit schema S of DATABASE_URL; measure the listed server processes;
                          its servers' COACHWIRE_REMINDER_OFFSETS_MIN, default ${DEFAULT_REMINDER_OFFSETS_MIN.join(",")})
+coaching-saturation: task:progress reports stepped up until their ack p99 passes 100 ms (no --compare: the reference has no tasks).
 noisy-neighbour: one server, a room of 10 chatting, floods beside it; --duration is seconds per phase, --smoke shortens it.
 Traffic goes only to 127.0.0.1. Exit code 1 when an audit finds a lost or duplicated event.`;
 
@@ -73,6 +74,9 @@ if (args.scenario === "noisy-neighbour") {
 const base = SCENARIOS[args.scenario as Scenario["name"]];
 if (!base) throw new Error(`unknown scenario ${args.scenario}\n${USAGE}`);
 if (args.compare !== undefined && args.compare !== "reference") throw new Error(`--compare takes "reference"\n${USAGE}`);
+if (args.compare && base.steps?.load === "progress") {
+  throw new Error(`--compare reference cannot run ${base.name}: the reference server has no tasks, and progress reports are all this scenario sends\n${USAGE}`);
+}
 if (args.target && (args.compare || !args.schema)) throw new Error(`--target needs --schema and cannot --compare\n${USAGE}`);
 if (args["reminder-offsets"] !== undefined && !args.target) throw new Error(`--reminder-offsets describes a --target stack (the bench's own stack uses the scenario's)\n${USAGE}`);
 const targetReminderOffsets = (args["reminder-offsets"] ?? DEFAULT_REMINDER_OFFSETS_MIN.join(",")).split(",").map(Number);

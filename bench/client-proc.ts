@@ -2,7 +2,7 @@ import * as hdr from "hdr-histogram-js";
 import { CoachClient } from "../protocol/client.ts";
 import type { WireFormat } from "../protocol/parser.ts";
 import { CoachingTraffic, noCoachingRecords, type CoachingRecords } from "./coaching-traffic.ts";
-import type { Scenario } from "./scenarios/scenario.ts";
+import { hasCoaching, type Scenario } from "./scenarios/scenario.ts";
 import type { BenchUser } from "./seed.ts";
 
 /**
@@ -30,12 +30,14 @@ export type FromClient =
       failed: number;
       sends: number;
       acks: number;
+      sendErrors: number;
       deliveries: number;
       delivery: string;
       ack: string;
       resumed: number;
       tasks: number;
       reports: number;
+      reportErrors: number;
       coachingAck: string;
     }
   | { type: "quiet"; pending: number }
@@ -234,13 +236,17 @@ function scheduleChat(sim: Sim): void {
 }
 
 let rateTimer: NodeJS.Timeout | undefined;
-/** saturation: a fixed total rate for this process, from random users, ticked every 10 ms. */
+/**
+ * saturation, coaching-saturation: a fixed total rate for this process, ticked every 10 ms —
+ * chat sends from random users, or progress reports from random students.
+ */
 function setRate(perSecond: number): void {
   clearInterval(rateTimer);
+  const fire = scenario.steps?.load === "progress" ? () => traffic!.reportOne() : () => void sendOne(sims[Math.floor(Math.random() * sims.length)]!);
   let owed = 0;
   rateTimer = setInterval(() => {
     owed += perSecond / 100;
-    for (; owed >= 1 && sims.length > 0; owed--) void sendOne(sims[Math.floor(Math.random() * sims.length)]!);
+    for (; owed >= 1 && sims.length > 0; owed--) fire();
   }, 10);
 }
 
@@ -300,9 +306,7 @@ process.on("message", (msg: ToClient) => {
   switch (msg.type) {
     case "start": {
       scenario = msg.scenario;
-      if (scenario.tasks || scenario.meanReadIntervalSeconds > 0) {
-        traffic = new CoachingTraffic(scenario.tasks, scenario.meanReadIntervalSeconds, { track, isOn: () => trafficOn });
-      }
+      if (hasCoaching(scenario)) traffic = new CoachingTraffic(scenario, { track, isOn: () => trafficOn });
       const gap = msg.users.length > 0 ? msg.rampMs / msg.users.length : 0;
       msg.users.forEach((u, i) => setTimeout(() => void connect(u, msg.url, msg.parser), i * gap));
       break;
@@ -337,11 +341,12 @@ const progress = setInterval(() => {
     failed,
     sends,
     acks,
+    sendErrors,
     deliveries,
     delivery: hdr.encodeIntoCompressedBase64(deliveryInterval),
     ack: hdr.encodeIntoCompressedBase64(ackInterval),
     resumed,
-    ...(traffic?.counts() ?? { tasks: 0, reports: 0 }),
+    ...(traffic?.counts() ?? { tasks: 0, reports: 0, reportErrors: 0 }),
     coachingAck: traffic?.takeInterval() ?? hdr.encodeIntoCompressedBase64(histogram()),
   });
   deliveryInterval = histogram();

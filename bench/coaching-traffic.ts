@@ -1,15 +1,18 @@
 import { randomUUID } from "node:crypto";
 import * as hdr from "hdr-histogram-js";
 import type { TaskView } from "../protocol/coaching.ts";
+import { MAX_TARGET } from "../protocol/coaching-schemas.ts";
 import type { CoachClient } from "../protocol/client.ts";
 import type { RoomEvent } from "../protocol/events.ts";
-import type { TaskTraffic } from "./scenarios/scenario.ts";
+import type { Scenario, TaskTraffic } from "./scenarios/scenario.ts";
 import type { BenchUser } from "./seed.ts";
 
 /**
  * The coaching traffic of one client process: coaches create tasks for their rooms, students
  * mark each task seen and report progress until the target (a share leave it undone), some
  * reports are sent twice with the same opId (a lost ack), and everyone sends read receipts.
+ * Under a stepped progress load (coaching-saturation) each coach gives one open-ended task
+ * instead, and the client process asks for single reports at its rate ({@link reportOne}).
  * Records every call and its answer so the audits (bench/coaching-audit.ts,
  * bench/notice-audit.ts) can hold PostgreSQL to them.
  */
@@ -87,6 +90,13 @@ const poissonWaitMs = (meanSeconds: number) => -Math.log(1 - Math.random()) * me
  */
 export const taskTitle = (clientId: string) => `bench task ${clientId}`;
 
+/**
+ * The stepped progress load's task: the largest target a task may have, which +1 reports from
+ * a room's students do not reach in a run (so none is refused for passing it); no due time, so
+ * no reminders, nudges or overdue notices.
+ */
+const OPEN_TASK = { target: MAX_TARGET, dueAt: null } as const;
+
 /** Splits `target` into `steps` positive parts at random cut points (fewer parts when the target is smaller). */
 function splitTarget(target: number, steps: number): number[] {
   const parts = Math.max(1, Math.min(steps, target));
@@ -105,28 +115,47 @@ export class CoachingTraffic {
   private ackInterval = histogram();
   private resendOwed = 0;
   private skipOwed = 0;
+  private failedReports = 0;
+  private readonly tasks: Scenario["tasks"];
+  private readonly meanReadIntervalSeconds: number;
+  /** Stepped progress load: the students who have their room's open task, to report on it. */
+  private readonly reporters: Array<{ u: TrafficUser; task: TaskView }> | undefined;
 
   constructor(
-    private readonly tasks: TaskTraffic | undefined,
-    private readonly meanReadIntervalSeconds: number,
+    scenario: Pick<Scenario, "tasks" | "meanReadIntervalSeconds" | "steps">,
     private readonly ctx: CoachingTrafficContext,
-  ) {}
+  ) {
+    this.tasks = scenario.tasks;
+    this.meanReadIntervalSeconds = scenario.meanReadIntervalSeconds;
+    this.reporters = scenario.steps?.load === "progress" ? [] : undefined;
+  }
 
   /** Called once per user before it connects: students act on the tasks delivered to them. */
   attach(u: TrafficUser): void {
-    if (!this.tasks || u.user.role !== "student") return;
+    if (u.user.role !== "student") return;
     const taken = new Set<string>();
     u.client.on("event", (event) => {
-      if (event.kind === "task.created") this.onTask(u, event, taken);
+      if (event.kind !== "task.created") return;
+      if (this.tasks) this.onTask(u, event, taken);
+      this.reporters?.push({ u, task: (event.body as { task: TaskView }).task });
     });
   }
 
-  /** The measured phase begins: coaches start giving tasks, everyone starts marking read. */
+  /** The measured phase begins: coaches start giving tasks (or their one open task), everyone starts marking read. */
   start(users: TrafficUser[]): void {
     for (const u of users) {
       if (this.tasks && u.user.role === "coach") this.scheduleTask(u, this.tasks, this.tasks.firstTaskAtSeconds);
+      if (this.reporters && u.user.role === "coach") void this.createTask(u, OPEN_TASK.target, OPEN_TASK.dueAt);
       if (this.meanReadIntervalSeconds > 0) this.scheduleRead(u);
     }
+  }
+
+  /** Stepped progress load: one +1 report, with a fresh opId, from a random student on their open task. */
+  reportOne(): void {
+    const pick = this.reporters?.[Math.floor(Math.random() * this.reporters.length)];
+    if (!pick) return;
+    const correct = Math.random() < 0.5 ? 1 : 0;
+    void this.report(pick.u, pick.task, { taskId: pick.task.id, opId: randomUUID(), solved: 1, correct, wrong: 1 - correct }, false);
   }
 
   /** Nothing new starts; requests already sent finish (the caller waits for them). */
@@ -136,8 +165,12 @@ export class CoachingTraffic {
   }
 
   /** Counts so far, for the once-a-second progress report. */
-  counts(): { tasks: number; reports: number } {
-    return { tasks: this.log.tasks.filter((t) => t.seq !== null).length, reports: this.log.reports.filter((r) => r.seq !== null && !r.resend).length };
+  counts(): { tasks: number; reports: number; reportErrors: number } {
+    return {
+      tasks: this.log.tasks.filter((t) => t.seq !== null).length,
+      reports: this.log.reports.filter((r) => r.seq !== null && !r.resend).length,
+      reportErrors: this.failedReports,
+    };
   }
 
   /** This interval's ack histogram (encoded), then a fresh one. */
@@ -181,25 +214,23 @@ export class CoachingTraffic {
       this.scheduleTask(u, plan);
       const target = plan.target.min + Math.floor(Math.random() * (plan.target.max - plan.target.min + 1));
       const dueInMs = (plan.dueInSeconds.min + Math.random() * (plan.dueInSeconds.max - plan.dueInSeconds.min)) * 1000;
-      const record: TaskRecord = { roomId: u.user.roomId, coachId: u.user.id, clientId: randomUUID(), target, taskId: null, seq: null };
-      this.log.tasks.push(record);
-      try {
-        const res = await this.timed(
-          u.client.createTask({
-            roomId: record.roomId,
-            clientId: record.clientId,
-            title: taskTitle(record.clientId),
-            target,
-            dueAt: Math.round(Date.now() + dueInMs),
-            assignees: "all",
-          }),
-        );
-        record.taskId = res.task.id;
-        record.seq = res.seq;
-      } catch {
-        // Left unacknowledged: the audit accepts it stored once or not at all.
-      }
+      await this.createTask(u, target, Math.round(Date.now() + dueInMs));
     });
+  }
+
+  /** The coach gives the whole room a counted task, recorded for the audit. */
+  private async createTask(u: TrafficUser, target: number, dueAt: number | null): Promise<void> {
+    const record: TaskRecord = { roomId: u.user.roomId, coachId: u.user.id, clientId: randomUUID(), target, taskId: null, seq: null };
+    this.log.tasks.push(record);
+    try {
+      const res = await this.timed(
+        u.client.createTask({ roomId: record.roomId, clientId: record.clientId, title: taskTitle(record.clientId), target, dueAt, assignees: "all" }),
+      );
+      record.taskId = res.task.id;
+      record.seq = res.seq;
+    } catch {
+      // Left unacknowledged: the audit accepts it stored once or not at all.
+    }
   }
 
   private onTask(u: TrafficUser, event: RoomEvent, taken: Set<string>): void {
@@ -246,6 +277,7 @@ export class CoachingTraffic {
       if (res.progress.state === "done") record.doneAckedAt = Date.now();
       return true;
     } catch {
+      this.failedReports++;
       return false;
     }
   }

@@ -3,7 +3,8 @@ import { fileURLToPath } from "node:url";
 import * as hdr from "hdr-histogram-js";
 import type { ClientResult, FromClient, ToClient } from "./client-proc.ts";
 import { cpuSince, rssBytes, sampleCpu } from "./proc-stats.ts";
-import type { Scenario } from "./scenarios/scenario.ts";
+import { stepUp, type SteppedRun } from "./rate-steps.ts";
+import { hasTasks, type Scenario } from "./scenarios/scenario.ts";
 import type { BenchUser } from "./seed.ts";
 import type { Target } from "./target.ts";
 
@@ -70,8 +71,8 @@ export interface RunMeasurements {
   rss: { idleBytes: number; loadedBytes: number; perConnectionBytes: number | null };
   eventLoopLagP99Ms: number[];
   timeline: TimelinePoint[];
-  /** `capped`: the last step still held, so the true limit is above maxRate. */
-  saturation?: { steps: Array<{ rate: number; p99: number }>; maxRate: number; capped: boolean };
+  /** saturation, coaching-saturation: each step's rate and how it fared, and the highest rate that held. */
+  saturation?: SteppedRun;
   storm?: { users: number; resumed: number; fullyResumedMs: number | null; resumeP99Ms: number | null };
   results: ClientResult[];
   /**
@@ -83,6 +84,8 @@ export interface RunMeasurements {
 }
 
 const CLIENT = fileURLToPath(new URL("./client-proc.ts", import.meta.url));
+/** coaching-saturation: from the last task's ack to the first step (see its use). */
+const TASKS_SETTLE_MS = 5000;
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 const decode = (b64: string) => hdr.decodeFromCompressedBase64(b64);
 
@@ -140,7 +143,7 @@ export async function runScenario(
   let tick: { delivery: string[]; ack: string[]; coachingAck: string[] } = { delivery: [], ack: [], coachingAck: [] };
   const settled: ClientResult[] = [];
   const quiet: number[] = [];
-  const total = (k: "connected" | "failed" | "sends" | "acks" | "deliveries" | "resumed" | "tasks" | "reports") =>
+  const total = (k: "connected" | "failed" | "sends" | "acks" | "sendErrors" | "deliveries" | "resumed" | "tasks" | "reports" | "reportErrors") =>
     [...latest.values()].reduce((s, p) => s + p[k], 0);
 
   for (let i = 0; i < options.procs; i++) {
@@ -188,7 +191,7 @@ export async function runScenario(
     options.onProgress(
       `[${target.label} ${scenario.name}] t=${point.t.toFixed(0)}s conn=${point.connected}/${users.length} failed=${total("failed")} ` +
         `sends/s=${point.sendsPerSec} deliv/s=${point.deliveriesPerSec} p99=${point.deliveryP99.toFixed(1)}ms` +
-        (scenario.tasks ? ` tasks=${total("tasks")} reports=${total("reports")} task-ack-p99=${point.taskAckP99.toFixed(1)}ms` : ""),
+        (hasTasks(scenario) ? ` tasks=${total("tasks")} reports=${total("reports")} task-ack-p99=${point.taskAckP99.toFixed(1)}ms` : ""),
     );
   }, 1000);
 
@@ -201,6 +204,19 @@ export async function runScenario(
   await sleep(1000);
   const loadedRss = serverPids.reduce((s, pid) => s + rssBytes(pid), 0);
   const opened = total("connected");
+  if (scenario.steps?.load === "progress") {
+    // Before the measured phase, every room's coach gives its task (the traffic's start), and
+    // task.created reaches the students, who report on it from then on. Wait for the acks (up
+    // to 30 s), then TASKS_SETTLE_MS: after each ack the servers still plan the task's jobs
+    // (server/app.ts → worker/task-plan.ts: queue removes, the coach's digest), and 400 at once
+    // kept them busy for a few seconds — setup, which the first step must not be timed with.
+    tell({ type: "traffic", on: true });
+    const rooms = new Set(users.map((u) => u.roomId)).size;
+    const deadline = Date.now() + 30_000;
+    while (total("tasks") < rooms && Date.now() < deadline) await sleep(100);
+    await sleep(TASKS_SETTLE_MS);
+    options.onProgress(`[${target.label} ${scenario.name}] ${total("tasks")} of ${rooms} rooms have their task`);
+  }
 
   // The measured phase.
   const cpuBefore = sampleCpu(groups);
@@ -208,21 +224,26 @@ export async function runScenario(
   let saturation: RunMeasurements["saturation"];
   let stormInfo: RunMeasurements["storm"];
   if (scenario.steps) {
-    const steps: Array<{ rate: number; p99: number }> = [];
-    let maxRate = 0;
-    for (let n = 0; n < scenario.steps.maxSteps; n++) {
-      const rate = scenario.steps.startRate + n * scenario.steps.increment;
+    const plan = scenario.steps;
+    // Chat is timed by delivery, progress reports by their ack; a step's failed requests end the run too.
+    const chat = plan.load === "chat";
+    const errors = () => total(chat ? "sendErrors" : "reportErrors");
+    let n = 0;
+    saturation = await stepUp(plan, async (rate) => {
       tell({ type: "rate", perSecond: rate / options.procs });
       const from = intervals.length + 1; // skip the first second of a step (the rate settling)
-      await sleep(scenario.steps.stepSeconds * 1000);
-      const p99 = percentiles(merge(intervals.slice(from).flatMap((i) => i.delivery))).p99;
-      steps.push({ rate, p99 });
-      options.onProgress(`[${target.label} saturation] step ${n + 1}: ${rate} sends/s → delivery p99 ${p99.toFixed(1)} ms`);
-      if (p99 > scenario.steps.p99LimitMs) break;
-      maxRate = rate;
-    }
+      const failedBefore = errors();
+      await sleep(plan.stepSeconds * 1000);
+      const latency = percentiles(merge(intervals.slice(from).flatMap((i) => (chat ? i.delivery : i.coachingAck))));
+      const step = { p50: latency.p50, p99: latency.p99, errors: errors() - failedBefore };
+      options.onProgress(
+        `[${target.label} ${scenario.name}] step ${++n}: ${rate} ${chat ? "sends/s → delivery" : "reports/s → ack"} ` +
+          `p50 ${step.p50.toFixed(1)} ms, p99 ${step.p99.toFixed(1)} ms, ${step.errors} failed`,
+      );
+      return step;
+    });
     tell({ type: "rate", perSecond: 0 });
-    saturation = { steps, maxRate, capped: steps.at(-1)!.p99 <= scenario.steps.p99LimitMs };
+    tell({ type: "traffic", on: false });
   } else {
     tell({ type: "traffic", on: true });
     if (scenario.stormWindowSeconds) {

@@ -31,6 +31,12 @@ export function compareRuns(ours: ReportedRun, ref: ReportedRun): Record<string,
   };
 }
 
+/** What a stepped run's rate counts, and the latency it was held to. */
+const STEPPED = {
+  chat: { unit: "sends/s", latency: "chat delivery" },
+  progress: { unit: "reports/s", latency: "task:progress ack" },
+} as const;
+
 const f = (n: number | null | undefined, digits = 1) => (n == null || Number.isNaN(n) ? "–" : n.toFixed(digits));
 const spread = (p: Percentiles) => (p.count === 0 ? "–" : `${f(p.p50)} / ${f(p.p99)} / ${f(p.p999)} / ${f(p.max)}`);
 
@@ -102,7 +108,9 @@ export function toMarkdown(report: BenchReport): string {
   row("server CPU µs per delivered event", (r) => f(r.serverCpuMicrosPerDelivery));
   row("server RSS per connection (KB)", (r) => f(r.rss.perConnectionBytes == null ? null : r.rss.perConnectionBytes / 1024));
   row("event-loop lag p99 per server (ms)", (r) => r.eventLoopLagP99Ms.map((v) => f(v)).join(", "));
-  row("saturation: max rate that held (sends/s)", (r) => (r.saturation ? `${r.saturation.maxRate}${r.saturation.capped ? " (every step held: the limit is higher)" : ""}` : "–"));
+  row("saturation: max rate that held", (r) =>
+    r.saturation ? `${r.saturation.maxRate} ${STEPPED[r.saturation.load].unit}${r.saturation.capped ? " (every step held: the limit is higher)" : ""}` : "–",
+  );
   row("storm: resumed / fully resumed after (ms)", (r) => (r.storm ? `${r.storm.resumed}/${r.storm.users} / ${f(r.storm.fullyResumedMs, 0)}` : "–"));
   row("audit", (r) =>
     r.audit.ok
@@ -121,8 +129,9 @@ export function toMarkdown(report: BenchReport): string {
   }
   for (const r of report.runs) {
     if (r.saturation) {
-      lines.push("", `## ${r.target} saturation steps`, "", "| sends/s | delivery p99 (ms) |", "|---|---|");
-      for (const s of r.saturation.steps) lines.push(`| ${s.rate} | ${f(s.p99)} |`);
+      const { unit, latency } = STEPPED[r.saturation.load];
+      lines.push("", `## ${r.target} ${r.scenario} steps`, "", `| ${unit} | ${latency} p50 (ms) | p99 (ms) | failed |`, "|---|---|---|---|");
+      for (const s of r.saturation.steps) lines.push(`| ${s.rate} | ${f(s.p50)} | ${f(s.p99)} | ${s.errors} |`);
     }
     if (r.audit.problems.length > 0) lines.push("", `## ${r.target} audit problems (first ${r.audit.problems.length})`, "", ...r.audit.problems.map((p) => `- ${p}`));
   }

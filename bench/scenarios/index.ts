@@ -1,4 +1,5 @@
 import { coachingDay } from "./coaching-day.ts";
+import { coachingSaturation } from "./coaching-saturation.ts";
 import { saturation } from "./saturation.ts";
 import type { Scenario } from "./scenario.ts";
 import { storm } from "./storm.ts";
@@ -7,5 +8,6 @@ import { storm } from "./storm.ts";
 export const SCENARIOS: Record<Scenario["name"], Scenario> = {
   "coaching-day": coachingDay,
   saturation,
+  "coaching-saturation": coachingSaturation,
   storm,
 };

@@ -12,5 +12,5 @@ export const saturation: Scenario = {
   typingLeadMs: 0,
   reconnectsPerMinute: 0,
   meanReadIntervalSeconds: 0,
-  steps: { startRate: 200, increment: 200, stepSeconds: 10, p99LimitMs: 100, maxSteps: 20 },
+  steps: { load: "chat", startRate: 200, increment: 200, stepSeconds: 10, p99LimitMs: 100, maxSteps: 20 },
 };

@@ -3,7 +3,7 @@
  * harness (bench/cli.ts) and the client processes (bench/client-proc.ts) interpret it.
  */
 export interface Scenario {
-  name: "coaching-day" | "saturation" | "storm";
+  name: "coaching-day" | "saturation" | "coaching-saturation" | "storm";
   description: string;
   /** Simulated users (rooms are filled with 1 coach + roomSize-1 students). */
   users: number;
@@ -22,10 +22,29 @@ export interface Scenario {
   meanReadIntervalSeconds: number;
   /** Tasks and progress reports during the measured phase; absent: chat only. */
   tasks?: TaskTraffic;
-  /** saturation only: total sends/s per step, each held for stepSeconds; stops when p99 > p99LimitMs. */
-  steps?: { startRate: number; increment: number; stepSeconds: number; p99LimitMs: number; maxSteps: number };
+  /** saturation, coaching-saturation: the load stepped up instead of the Poisson traffic (bench/rate-steps.ts). */
+  steps?: RateSteps;
   /** storm only: every user disconnects and reconnects within this many seconds. */
   stormWindowSeconds?: number;
+}
+
+/**
+ * A load stepped up until it no longer holds: a total rate per step (startRate, then
+ * `increment` more each step), each held for stepSeconds, until a step's p99 passes p99LimitMs
+ * or one of its requests fails, or maxSteps have held.
+ */
+export interface RateSteps {
+  /**
+   * What is sent and timed: `chat` sends from random users, timed by delivery (send → each
+   * receiver); or `progress` reports (+1 solved, a fresh opId each) from random students on the
+   * one counted task their room's coach gives at the start, timed by ack (emit → ack).
+   */
+  load: "chat" | "progress";
+  startRate: number;
+  increment: number;
+  stepSeconds: number;
+  p99LimitMs: number;
+  maxSteps: number;
 }
 
 /**
@@ -69,8 +88,11 @@ export function withoutCoaching(s: Scenario): Scenario {
   return { ...rest, meanReadIntervalSeconds: 0 };
 }
 
+/** True when the scenario gives tasks (Poisson task traffic, or the stepped progress reports). */
+export const hasTasks = (s: Scenario) => s.tasks !== undefined || s.steps?.load === "progress";
+
 /** True when the scenario sends anything beyond chat (tasks or read receipts). */
-export const hasCoaching = (s: Scenario) => s.tasks !== undefined || s.meanReadIntervalSeconds > 0;
+export const hasCoaching = (s: Scenario) => hasTasks(s) || s.meanReadIntervalSeconds > 0;
 
 /** The smaller, shorter shape of any scenario used by `--smoke` (CI). */
 export function smoke(s: Scenario): Scenario {
