@@ -24,17 +24,17 @@ export interface NoticeDraft {
  * again writes nothing). `stillDue` filters the recipients under the room lock every progress
  * change also takes (a report that finished the task while the job was reading wins);
  * `alsoInTransaction` adds a state change for the recipients actually sent to (a pace flag).
- * Every draft must be for `roomId`. Returns each draft's seq, or null if not sent.
+ * Every draft must be for the same room. Returns each draft's seq, or null if not sent.
  */
 export async function sendNotices(
   writer: RoomLogWriter,
-  roomId: string,
   drafts: readonly NoticeDraft[],
   stillDue?: (tx: Queryable, userIds: string[]) => Promise<Set<string>>,
   alsoInTransaction?: (tx: Queryable, userIds: string[]) => Promise<void>,
 ): Promise<(number | null)[]> {
   if (drafts.length === 0) return [];
-  if (drafts.some((d) => d.roomId !== roomId)) throw new Error("sendNotices: every draft must be for the room it writes to");
+  const roomId = drafts[0]!.roomId;
+  if (drafts.some((d) => d.roomId !== roomId)) throw new Error("sendNotices: every draft must be for one room");
   return writer.write(roomId, async (log) => {
     const lastSeq = await log.lockRoom(roomId);
     const due = stillDue ? await stillDue(log.tx, drafts.map((d) => d.userId)) : undefined;
@@ -69,7 +69,7 @@ export async function sendNotices(
 
 /** Sends one notice (see {@link sendNotices}); returns its seq, or null if already sent. */
 export async function sendNotice(writer: RoomLogWriter, n: NoticeDraft): Promise<number | null> {
-  const [seq] = await sendNotices(writer, n.roomId, [n]);
+  const [seq] = await sendNotices(writer, [n]);
   return seq ?? null;
 }
 

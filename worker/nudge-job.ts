@@ -48,7 +48,6 @@ export async function runNudge(ctx: JobContext, p: NudgePayload): Promise<JobOut
   }
   await sendNotices(
     ctx.log,
-    task.room_id,
     drafts,
     (tx, userIds) => stillUnfinished(tx, p.taskId, userIds),
     (tx, userIds) => tx.query("UPDATE task_assignees SET behind_pace = true WHERE task_id = $1 AND user_id = ANY($2::text[])", [p.taskId, userIds]).then(() => {}),

@@ -35,5 +35,5 @@ export async function runReminder(ctx: JobContext, p: ReminderPayload): Promise<
       body: { taskId: p.taskId, title: task.title, dueAt: p.dueAt, text: `"${task.title}" is due in ${minutes} min` },
     });
   }
-  await sendNotices(ctx.log, task.room_id, drafts, (tx, userIds) => stillUnfinished(tx, p.taskId, userIds));
+  await sendNotices(ctx.log, drafts, (tx, userIds) => stillUnfinished(tx, p.taskId, userIds));
 }

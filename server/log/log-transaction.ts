@@ -31,7 +31,7 @@ export interface LogTransaction {
  * to anyone before it is durable. Chat goes through the group-commit persister instead; both
  * end in coachwire_append, so seqs stay gap-free per room whichever path wrote them.
  */
-export async function inLogTransaction<T>(
+async function inLogTransaction<T>(
   db: Db,
   sink: CommitSink,
   fn: (t: LogTransaction) => Promise<T>,
