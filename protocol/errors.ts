@@ -51,15 +51,47 @@ export interface WireError {
   code: ErrorCode;
   message: string;
   retryable: boolean;
+  /**
+   * On a retryable error: try again no sooner than this many ms from now (the retry hint; see
+   * {@link RetryHint}). Absent: the client's own backoff applies.
+   */
+  retryAfterMs?: number;
+  /** With `retryAfterMs`: spread the retry uniformly over this many ms after it (jitter sized by the server's load). */
+  retryWindowMs?: number;
 }
+
+/**
+ * When to try again, as the server sees it: no sooner than `afterMs`, at a moment drawn uniformly
+ * from [afterMs, afterMs + windowMs]. The window is sized by the server's current load so that the
+ * clients it refuses (or moves) come back spread out instead of all at once.
+ */
+export interface RetryHint {
+  afterMs: number;
+  windowMs: number;
+}
+
+/**
+ * The retry hint a retryable code carries when the place that refused knows no better (a rate
+ * limit knows its own wait, admission control sizes its window by its load): every retryable
+ * refusal on the wire says when to come back.
+ */
+export const DEFAULT_RETRY_HINTS: Readonly<Partial<Record<ErrorCode, RetryHint>>> = {
+  // Refresh the token, then at once (a little jitter so a class's tokens do not all renew together).
+  TOKEN_EXPIRED: { afterMs: 0, windowMs: 250 },
+  RATE_LIMITED: { afterMs: 1000, windowMs: 1000 },
+  QUOTA_EXCEEDED: { afterMs: 60_000, windowMs: 60_000 },
+  UNAVAILABLE: { afterMs: 250, windowMs: 1000 },
+};
 
 /** A thrown error that carries a catalog code; handlers turn it into a {@link WireError}. */
 export class CoachwireError extends Error {
   readonly code: ErrorCode;
   readonly retryable: boolean;
   readonly status: number;
+  /** When to try again (retryable codes only): given by the refusing code, else the code's default. */
+  readonly retry: RetryHint | undefined;
 
-  constructor(code: ErrorCode, message?: string) {
+  constructor(code: ErrorCode, message?: string, retry?: RetryHint) {
     const entry = ERROR_CATALOG[code];
     // A catalog error is an answer, not a bug: no stack trace to capture (it is most of the cost
     // of a refusal, and floods are refused by the thousand).
@@ -71,10 +103,16 @@ export class CoachwireError extends Error {
     this.code = code;
     this.retryable = entry.retryable;
     this.status = entry.status;
+    this.retry = entry.retryable ? (retry ?? DEFAULT_RETRY_HINTS[code]) : undefined;
   }
 
   toWire(): WireError {
-    return { code: this.code, message: this.message, retryable: this.retryable };
+    const wire: WireError = { code: this.code, message: this.message, retryable: this.retryable };
+    if (this.retry) {
+      wire.retryAfterMs = Math.max(0, Math.round(this.retry.afterMs));
+      wire.retryWindowMs = Math.max(0, Math.round(this.retry.windowMs));
+    }
+    return wire;
   }
 }
 

@@ -16,6 +16,7 @@ import type {
   RoomHistoryRequest,
   RoomJoinRequest,
   RoomLeaveRequest,
+  RoomsResumeRequest,
   TypingRequest,
 } from "./schemas.ts";
 
@@ -63,6 +64,13 @@ export interface JoinResult {
   online: string[];
 }
 
+/** One room of a `rooms:resume` answer, in the order asked: joined as `room:join` would, or refused alone. */
+export type RoomResumeOutcome = ({ roomId: string; ok: true } & JoinResult) | { roomId: string; ok: false; error: WireError };
+
+export interface ResumeResult {
+  rooms: RoomResumeOutcome[];
+}
+
 export interface SendResult {
   seq: number;
   /** True when this clientId was already stored: the original seq is returned, nothing written. */
@@ -99,6 +107,8 @@ export interface HistoryResult {
 export interface ClientToServerEvents {
   "room:join": (req: RoomJoinRequest, ack: (res: Ack<JoinResult>) => void) => void;
   "room:leave": (req: RoomLeaveRequest, ack: (res: Ack) => void) => void;
+  /** After a reconnect: joins every room the client had joined, each from its cursor, in one request. */
+  "rooms:resume": (req: RoomsResumeRequest, ack: (res: Ack<ResumeResult>) => void) => void;
   "msg:send": (req: MsgSendRequest, ack: (res: Ack<SendResult>) => void) => void;
   "room:history": (req: RoomHistoryRequest, ack: (res: Ack<HistoryResult>) => void) => void;
   /** Volatile, no ack: "I am typing in this room" (throttled by the server). */
@@ -170,6 +180,11 @@ export const RECONNECT_REASONS: ReadonlySet<DisconnectReason> = new Set<Disconne
 export interface SessionClosing {
   reason: DisconnectReason;
   reconnect: boolean;
-  /** Set with "rate limited": wait at least this long before connecting again (a sooner handshake is refused). */
+  /**
+   * With `reconnect`: connect again no sooner than this many ms from now ("rate limited": a sooner
+   * handshake is refused) ...
+   */
   retryAfterMs?: number;
+  /** ... at a moment drawn uniformly from the `retryWindowMs` after it (the server spreads the clients it moves). */
+  retryWindowMs?: number;
 }

@@ -39,6 +39,15 @@ export const roomJoinSchema = z.strictObject({
   since: seqSchema.optional(),
 });
 
+/** Most rooms one `rooms:resume` may name (a client with more sends several). */
+export const MAX_RESUME_ROOMS = 100;
+
+export const roomsResumeSchema = z
+  .strictObject({
+    rooms: z.array(z.strictObject({ roomId: idSchema, since: seqSchema.optional() })).min(1).max(MAX_RESUME_ROOMS),
+  })
+  .refine((v) => new Set(v.rooms.map((r) => r.roomId)).size === v.rooms.length, { message: "each room at most once" });
+
 export const roomLeaveSchema = z.strictObject({
   roomId: idSchema,
 });
@@ -78,6 +87,7 @@ export const refreshSchema = z.strictObject({
 export type ChatBody = z.infer<typeof chatBodySchema>;
 export type RoomJoinRequest = z.infer<typeof roomJoinSchema>;
 export type RoomLeaveRequest = z.infer<typeof roomLeaveSchema>;
+export type RoomsResumeRequest = z.infer<typeof roomsResumeSchema>;
 export type MsgSendRequest = z.infer<typeof msgSendSchema>;
 export type RoomHistoryRequest = z.infer<typeof roomHistorySchema>;
 export type TypingRequest = z.infer<typeof typingSchema>;
