@@ -21,6 +21,8 @@ export interface PoolStats {
   total: number;
   idle: number;
   waiting: number;
+  /** Statements sent to the database since it was opened (each one a round trip; BEGIN and COMMIT count). */
+  statements: number;
 }
 
 export interface Db extends Queryable {

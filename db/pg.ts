@@ -16,13 +16,20 @@ const types = {
   },
 };
 
-function wrap(client: pg.Pool | pg.PoolClient): Queryable {
+/** Statements sent, for PoolStats (the bench divides them by the work done). */
+interface Counter {
+  n: number;
+}
+
+function wrap(client: pg.Pool | pg.PoolClient, sent: Counter): Queryable {
   return {
     async query<R>(sql: string, params?: readonly unknown[]): Promise<QueryResult<R>> {
+      sent.n++;
       const res = await client.query(sql, params as unknown[] | undefined);
       return { rows: res.rows as R[], rowCount: res.rowCount ?? 0 };
     },
     async exec(sql: string): Promise<void> {
+      sent.n++;
       await client.query(sql);
     },
   };
@@ -54,16 +61,18 @@ export async function openPg(options: DbOptions & { url: string }): Promise<Db> 
   }
   const pool = makePool(options.url, options);
   const replica = options.replicaUrl ? makePool(options.replicaUrl, options) : undefined;
-  const primary = wrap(pool);
+  const sent: Counter = { n: 0 };
+  const primary = wrap(pool, sent);
   return {
     driver: "pg",
     ...primary,
-    reader: replica ? wrap(replica) : primary,
+    reader: replica ? wrap(replica, sent) : primary,
     async transaction<T>(fn: (tx: Queryable) => Promise<T>): Promise<T> {
       const client = await pool.connect();
       try {
+        sent.n += 2; // BEGIN, and COMMIT or ROLLBACK
         await client.query("BEGIN");
-        const result = await fn(wrap(client));
+        const result = await fn(wrap(client, sent));
         // After a failed statement PostgreSQL answers COMMIT with ROLLBACK, not an error.
         const commit = await client.query("COMMIT");
         if (commit.command === "ROLLBACK") throw new Error("the transaction was rolled back instead of committed");
@@ -82,7 +91,7 @@ export async function openPg(options: DbOptions & { url: string }): Promise<Db> 
       await pool.query("SELECT 1");
     },
     poolStats(): PoolStats {
-      return { total: pool.totalCount, idle: pool.idleCount, waiting: pool.waitingCount };
+      return { total: pool.totalCount, idle: pool.idleCount, waiting: pool.waitingCount, statements: sent.n };
     },
     async close() {
       await Promise.all([pool.end(), replica?.end()]);

@@ -8,14 +8,16 @@ interface PgliteLike {
   exec(sql: string): Promise<unknown>;
 }
 
-function wrap(conn: PgliteLike): Queryable {
+function wrap(conn: PgliteLike, sent: { n: number }): Queryable {
   return {
     async query<R>(sql: string, params?: readonly unknown[]): Promise<QueryResult<R>> {
+      sent.n++;
       const res = await conn.query<R>(sql, params as unknown[] | undefined);
       // PGlite reports affectedRows 0 for a SELECT; PostgreSQL's rowCount is the rows returned.
       return { rows: res.rows, rowCount: res.affectedRows || res.rows.length };
     },
     async exec(sql: string): Promise<void> {
+      sent.n++;
       await conn.exec(sql);
     },
   };
@@ -45,19 +47,21 @@ export async function openPglite(options: DbOptions): Promise<Db> {
   if (options.schema) {
     await pglite.exec(`CREATE SCHEMA IF NOT EXISTS "${options.schema}"; SET search_path TO "${options.schema}"`);
   }
-  const primary = wrap(pglite);
+  const sent = { n: 0 };
+  const primary = wrap(pglite, sent);
   return {
     driver: "pglite",
     ...primary,
     reader: primary,
     transaction<T>(fn: (tx: Queryable) => Promise<T>): Promise<T> {
-      return pglite.transaction((tx) => fn(wrap(tx)));
+      sent.n += 2;
+      return pglite.transaction((tx) => fn(wrap(tx, sent)));
     },
     async ping() {
       await pglite.query("SELECT 1");
     },
     poolStats() {
-      return { total: 1, idle: 1, waiting: 0 };
+      return { total: 1, idle: 1, waiting: 0, statements: sent.n };
     },
     async close() {
       try {

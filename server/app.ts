@@ -38,6 +38,7 @@ import { LoginGuard } from "./ratelimit/login-guard.ts";
 import { trustedSources } from "./ratelimit/trusted-sources.ts";
 import { requireAccessToken } from "./realtime/handshake.ts";
 import { coachingEvents } from "./realtime/coaching-handlers.ts";
+import { Admission } from "./realtime/admission.ts";
 import { FloodGuard } from "./realtime/flood-guard.ts";
 import { HandshakeGuard } from "./realtime/handshake-guard.ts";
 import { createIo } from "./realtime/io.ts";
@@ -56,6 +57,7 @@ import { RoomRegistry } from "./rooms/room-registry.ts";
 import { createNodeTransport } from "./transport/node-transport.ts";
 import type { Transport, TransportOptions } from "./transport/transport.ts";
 import { createUwsTransport } from "./transport/uws-transport.ts";
+import { waitHint } from "./ratelimit/rate-limiter.ts";
 
 /** A started server process. */
 export interface RunningServer {
@@ -96,8 +98,15 @@ export async function startServer(config: Config, options: StartOptions): Promis
   const db = options.db ?? (await openDb(config.db));
   let draining = false;
 
+  const admission = new Admission({ ...config.admission, settleMs: config.handshake.timeoutMs });
   const metrics = config.metrics
-    ? new Metrics({ connections: () => server.of("/").sockets.size, poolStats: () => db.poolStats(), poolMax: config.db.poolSize })
+    ? new Metrics({
+        connections: () => server.of("/").sockets.size,
+        poolStats: () => db.poolStats(),
+        poolMax: config.db.poolSize,
+        admission: () => admission.state(),
+        tokenCache: () => ({ hits: auth.verified.hits, misses: auth.verified.misses, size: auth.verified.size }),
+      })
     : undefined;
   const state = createClusterState(config, db, log("cluster-state"), metrics);
   const isTrusted = trustedSources(config.limits.trustedCidrs);
@@ -140,7 +149,13 @@ export async function startServer(config: Config, options: StartOptions): Promis
     metrics?.flushSeconds.observe(ms / 1000);
   });
   const rooms = new RoomRegistry({ db, append: (draft) => persister.append(draft) });
-  const reads = new RoomReads({ db, rooms, readMarks: coaching.readMarks, limits: config.rooms });
+  const reads = new RoomReads({
+    db,
+    rooms,
+    readMarks: coaching.readMarks,
+    limits: config.rooms,
+    batching: { waitMs: config.rooms.joinBatchMs, maxBatch: 500, onLoad: (read, keys) => metrics?.joinRead(read, keys) },
+  });
 
   const authed = { auth, userLimiter: state.eventLimiter, isTrusted };
   const routes: Route[] = [
@@ -183,7 +198,7 @@ export async function startServer(config: Config, options: StartOptions): Promis
     if (page) return page;
     if (req.path.startsWith("/api/") && !isTrusted(req.ip)) {
       const decision = await state.httpLimiter.consume(req.ip);
-      if (!decision.allowed) return errorReply(new CoachwireError("RATE_LIMITED"));
+      if (!decision.allowed) return errorReply(new CoachwireError("RATE_LIMITED", undefined, waitHint(decision.retryAfterMs)));
     }
     const reply = await dispatch(routes, req, (err) => log("http").error({ err, method: req.method, path: req.path }, "request failed"));
     metrics?.httpRequests.inc({ path: routeLabel(routes, req.path), status: reply.status });
@@ -208,7 +223,12 @@ export async function startServer(config: Config, options: StartOptions): Promis
   void mailer.resume().catch((err) => log("mail").error({ err }, "could not resume queued mail"));
 
   const sessions = new Sessions(server, log("sessions"));
-  const presence = new PresenceTracker(server, state.presence, config.presence.ttlMs, log("presence"));
+  const presence = new PresenceTracker(
+    server,
+    state.presence,
+    { ttlMs: config.presence.ttlMs, graceMs: config.presence.graceMs, batchMs: config.rooms.joinBatchMs },
+    log("presence"),
+  );
   showCommitted(committed, { server, publisher: state.fanout.publisher(), rooms, presence, shared: state.shared, metrics });
   closeRevokedSessions(auth, sessions, server, state.shared);
   const router = new RequestRouter({
@@ -222,7 +242,7 @@ export async function startServer(config: Config, options: StartOptions): Promis
       const backoffMs = flood.banish(socket.data.principal.userId, performance.now());
       log("requests").warn({ user: socket.data.principal.userId, ip: socket.data.ip, backoffMs }, "closing a connection that stayed over its request budget");
       metrics?.floodClosed.inc();
-      sessions.close(socket, "rate limited", backoffMs);
+      sessions.close(socket, "rate limited", { afterMs: backoffMs, windowMs: 1000 });
     },
   });
   roomEvents(router, { rooms, reads, presence });
@@ -232,10 +252,21 @@ export async function startServer(config: Config, options: StartOptions): Promis
 
   state.onSubscriberRecovered(() => {
     log("app").warn("redis subscriber recovered; asking clients to check their rooms for gaps");
+    // Revocations published while it was away were missed: verify every token afresh.
+    auth.verified.clear();
     server.local.emit("session:resync");
   });
 
-  requireAccessToken(server, { auth, isDraining: () => draining, clientIp, guard, flood, cap: socketCap });
+  requireAccessToken(server, {
+    auth,
+    isDraining: () => draining,
+    clientIp,
+    guard,
+    flood,
+    cap: socketCap,
+    admission,
+    onAdmission: (verdict) => (verdict === "admitted" ? metrics?.admitted.inc() : metrics?.refused.inc({ cause: verdict })),
+  });
   server.on("connection", (socket) => {
     socket.on("error", (err) => log("io").debug({ err, socket: socket.id }, "socket error"));
     sessions.add(socket);
@@ -267,6 +298,9 @@ export async function startServer(config: Config, options: StartOptions): Promis
       // Let the load balancer see /readyz fail before clients are told to move.
       await sleep(config.drain.lbWaitMs);
       transport.close();
+      // Clients move spread over the drain's window while everything here still serves them;
+      // what they sent meanwhile is stored before the rest closes (a resend is a duplicate).
+      await sessions.moveAll("server draining", config.drain.spreadMs, () => metrics?.drainClosed.inc());
       await persister.close();
       await coaching.close();
       await scheduler.idle();
@@ -275,6 +309,7 @@ export async function startServer(config: Config, options: StartOptions): Promis
       const deadline = Date.now() + config.drain.ms;
       while (server.of("/").sockets.size > 0 && Date.now() < deadline) await sleep(50);
       stopSweep();
+      auth.verified.close();
       guard.close();
       flood.close();
       await metricsServer?.close();

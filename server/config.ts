@@ -56,6 +56,7 @@ const ENV_SCHEMA = z.object({
   COACHWIRE_FLUSH_MAX_EVENTS: int(1, 10_000).default(300),
   COACHWIRE_JOIN_BACKLOG_MAX: int(1, 10_000).default(500),
   COACHWIRE_JOIN_RECENT: int(0, 1000).default(50),
+  COACHWIRE_JOIN_BATCH_MS: int(0, 100).default(2),
   COACHWIRE_HISTORY_LIMIT_MAX: int(1, 1000).default(200),
   COACHWIRE_LOGIN_RATE_PER_MIN: int(1, 100_000).default(10),
   COACHWIRE_SEND_RATE_PER_S: int(1, 100_000).default(20),
@@ -74,7 +75,12 @@ const ENV_SCHEMA = z.object({
   COACHWIRE_PORT_BASE: int(1, 65_000).default(8081),
   COACHWIRE_DRAIN_MS: int(0, 600_000).default(10_000),
   COACHWIRE_DRAIN_LB_WAIT_MS: int(0, 60_000).default(0),
+  COACHWIRE_DRAIN_SPREAD_MS: int(0, 600_000).default(5000),
+  COACHWIRE_ADMIT_RATE_PER_S: int(1, 1_000_000).default(1000),
+  COACHWIRE_ADMIT_BURST: int(1, 1_000_000).default(1000),
+  COACHWIRE_ADMIT_IN_FLIGHT_MAX: int(1, 1_000_000).default(500),
   COACHWIRE_PRESENCE_TTL_S: int(2, 3600).default(15),
+  COACHWIRE_PRESENCE_GRACE_MS: int(0, 600_000).default(5000),
   COACHWIRE_TYPING_THROTTLE_MS: int(0, 60_000).default(1500),
   COACHWIRE_READ_FLUSH_MS: int(0, 60_000).default(250),
   COACHWIRE_SUBJECT_CACHE_S: int(0, 86_400).default(60),
@@ -146,7 +152,8 @@ export interface Config {
   readonly auth: Readonly<{ jwtSecret: string | undefined; accessTtlS: number; refreshTtlS: number }>;
   readonly wire: Readonly<{ parser: "msgpack" | "json"; maxPayloadBytes: number; slowConsumerBytes: number }>;
   readonly persister: Readonly<{ flushMs: number; flushMaxEvents: number }>;
-  readonly rooms: Readonly<{ joinBacklogMax: number; joinRecent: number; historyLimitMax: number }>;
+  /** `joinBatchMs`: how long a join's reads wait to share a query with other joins. */
+  readonly rooms: Readonly<{ joinBacklogMax: number; joinRecent: number; historyLimitMax: number; joinBatchMs: number }>;
   readonly limits: Readonly<{
     loginPerMin: number;
     sendPerS: number;
@@ -176,8 +183,12 @@ export interface Config {
   readonly flood: Readonly<{ graceMs: number; backoffMs: number }>;
   readonly redis: Readonly<{ url: string | undefined; prefix: string; adapter: "classic" | "sharded" }>;
   readonly cluster: Readonly<{ serverProcesses: number; portBase: number }>;
-  readonly drain: Readonly<{ ms: number; lbWaitMs: number }>;
-  readonly presence: Readonly<{ ttlMs: number; typingThrottleMs: number }>;
+  /** A drain tells its clients to move spread over `spreadMs`, and waits at most `ms` for them to go. */
+  readonly drain: Readonly<{ ms: number; lbWaitMs: number; spreadMs: number }>;
+  /** Handshakes admitted per process: a token bucket (`ratePerS`, `burst`) and at most `inFlightMax` still being served. */
+  readonly admission: Readonly<{ ratePerS: number; burst: number; inFlightMax: number }>;
+  /** `graceMs`: a user whose last connection dropped stays online this long (a reconnect in time announces nothing). */
+  readonly presence: Readonly<{ ttlMs: number; typingThrottleMs: number; graceMs: number }>;
   /** Read marks are written every `readFlushMs`; the subject catalog is cached `subjectCacheMs`. */
   readonly coaching: Readonly<{ readFlushMs: number; subjectCacheMs: number }>;
   /** Background notices: reminder offsets before the due time, worker concurrency, the embedded runner's poll. */
@@ -327,6 +338,7 @@ export function loadConfig(source: Record<string, string | undefined> = process.
       joinBacklogMax: env.COACHWIRE_JOIN_BACKLOG_MAX,
       joinRecent: env.COACHWIRE_JOIN_RECENT,
       historyLimitMax: env.COACHWIRE_HISTORY_LIMIT_MAX,
+      joinBatchMs: env.COACHWIRE_JOIN_BATCH_MS,
     }),
     limits: Object.freeze({
       loginPerMin: env.COACHWIRE_LOGIN_RATE_PER_MIN,
@@ -352,8 +364,9 @@ export function loadConfig(source: Record<string, string | undefined> = process.
     flood: Object.freeze({ graceMs: env.COACHWIRE_FLOOD_GRACE_MS, backoffMs: env.COACHWIRE_FLOOD_BACKOFF_MS }),
     redis: Object.freeze({ url: env.REDIS_URL, prefix: env.COACHWIRE_REDIS_PREFIX, adapter: env.COACHWIRE_REDIS_ADAPTER }),
     cluster: Object.freeze({ serverProcesses: env.COACHWIRE_SERVER_PROCESSES ?? env.COACHWIRE_WORKERS ?? availableParallelism(), portBase: env.COACHWIRE_PORT_BASE }),
-    drain: Object.freeze({ ms: env.COACHWIRE_DRAIN_MS, lbWaitMs: env.COACHWIRE_DRAIN_LB_WAIT_MS }),
-    presence: Object.freeze({ ttlMs: env.COACHWIRE_PRESENCE_TTL_S * 1000, typingThrottleMs: env.COACHWIRE_TYPING_THROTTLE_MS }),
+    drain: Object.freeze({ ms: env.COACHWIRE_DRAIN_MS, lbWaitMs: env.COACHWIRE_DRAIN_LB_WAIT_MS, spreadMs: Math.min(env.COACHWIRE_DRAIN_SPREAD_MS, env.COACHWIRE_DRAIN_MS) }),
+    admission: Object.freeze({ ratePerS: env.COACHWIRE_ADMIT_RATE_PER_S, burst: env.COACHWIRE_ADMIT_BURST, inFlightMax: env.COACHWIRE_ADMIT_IN_FLIGHT_MAX }),
+    presence: Object.freeze({ ttlMs: env.COACHWIRE_PRESENCE_TTL_S * 1000, typingThrottleMs: env.COACHWIRE_TYPING_THROTTLE_MS, graceMs: env.COACHWIRE_PRESENCE_GRACE_MS }),
     coaching: Object.freeze({ readFlushMs: env.COACHWIRE_READ_FLUSH_MS, subjectCacheMs: env.COACHWIRE_SUBJECT_CACHE_S * 1000 }),
     jobs: Object.freeze({
       reminderOffsetsMs: Object.freeze([...new Set(env.COACHWIRE_REMINDER_OFFSETS_MIN.split(",").map((m) => Number(m.trim()) * 60_000))].filter((ms) => ms > 0)),

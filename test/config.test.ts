@@ -41,7 +41,7 @@ describe("loadConfig", () => {
       auth: { jwtSecret: undefined, accessTtlS: 900, refreshTtlS: 2_592_000 },
       wire: { parser: "msgpack", maxPayloadBytes: 65_536, slowConsumerBytes: 1_048_576 },
       persister: { flushMs: 2, flushMaxEvents: 300 },
-      rooms: { joinBacklogMax: 500, joinRecent: 50, historyLimitMax: 200 },
+      rooms: { joinBacklogMax: 500, joinRecent: 50, historyLimitMax: 200, joinBatchMs: 2 },
       limits: {
         loginPerMin: 10,
         sendPerS: 20,
@@ -62,8 +62,9 @@ describe("loadConfig", () => {
       flood: { graceMs: 5000, backoffMs: 30_000 },
       redis: { url: undefined, prefix: "coachwire:", adapter: "classic" },
       cluster: { serverProcesses: availableParallelism(), portBase: 8081 },
-      drain: { ms: 10_000, lbWaitMs: 0 },
-      presence: { ttlMs: 15_000, typingThrottleMs: 1500 },
+      drain: { ms: 10_000, lbWaitMs: 0, spreadMs: 5000 },
+      admission: { ratePerS: 1000, burst: 1000, inFlightMax: 500 },
+      presence: { ttlMs: 15_000, typingThrottleMs: 1500, graceMs: 5000 },
       coaching: { readFlushMs: 250, subjectCacheMs: 60_000 },
       jobs: {
         reminderOffsetsMs: [86_400_000, 3_600_000],

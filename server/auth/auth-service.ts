@@ -7,7 +7,9 @@ import { familyKey, tokenKey, type Denylist } from "../denylist/denylist.ts";
 import type { SessionCutoffs } from "../denylist/session-cutoffs.ts";
 import type { DisconnectReason } from "../../protocol/events.ts";
 import { isRole, type UserRole } from "../accounts/roles.ts";
+import { BatchLoader } from "../batching/batch-loader.ts";
 import { decoyHash, hashPassword, needsRehash, verifyPassword } from "./passwords.ts";
+import { VerifiedTokens } from "./verified-tokens.ts";
 
 export type { UserRole } from "../accounts/roles.ts";
 
@@ -70,6 +72,10 @@ export interface UserRow {
  */
 export class AuthService extends EventEmitter {
   private readonly key: Uint8Array;
+  /** Tokens verified by this process, until they expire or are revoked (see VerifiedTokens). */
+  readonly verified = new VerifiedTokens(200_000);
+  /** Whether users exist, asked for many tokens at once (a storm's handshakes) in one query. */
+  private readonly users: BatchLoader<string, true>;
 
   constructor(
     private readonly db: Db,
@@ -79,6 +85,14 @@ export class AuthService extends EventEmitter {
   ) {
     super();
     this.key = new TextEncoder().encode(options.jwtSecret);
+    this.users = new BatchLoader(async (ids) => {
+      const res = await db.query<{ id: string }>("SELECT id FROM users WHERE id = ANY($1::text[])", [ids]);
+      return new Map(res.rows.map((r) => [r.id, true as const]));
+    }, { waitMs: 1, maxBatch: 500 });
+    // This process's own revocations; other processes' arrive through server/realtime/revocation.ts.
+    this.on("revoked", (principal: Principal) => this.verified.revokeToken(principal.jti));
+    this.on("family-revoked", (familyId: string) => this.verified.revokeFamily(familyId));
+    this.on("sessions-cut", (userId: string, beforeMs: number) => this.verified.cutUser(userId, beforeMs));
   }
 
   /** Checks email and password; returns a fresh access token and a new refresh-token family. */
@@ -181,9 +195,15 @@ export class AuthService extends EventEmitter {
     for (const familyId of families) await this.revokeFamily(principal.userId, familyId);
   }
 
-  /** Verifies an access token: signature, expiry, and that it was not revoked. */
+  /**
+   * Verifies an access token: signature, expiry, and that it was not revoked. A token this
+   * process verified before is answered from memory until it expires or is revoked.
+   */
   async verify(token: unknown): Promise<Principal> {
     if (typeof token !== "string" || token.length === 0) throw new CoachwireError("UNAUTHENTICATED");
+    const known = this.verified.get(token, Date.now());
+    if (known) return known;
+    const epoch = this.verified.epoch;
     let payload;
     try {
       ({ payload } = await jwtVerify(token, this.key, { issuer: ISSUER, algorithms: ["HS256"] }));
@@ -203,7 +223,7 @@ export class AuthService extends EventEmitter {
       const [denied, cutoff, exists] = await Promise.all([
         this.denylist.hasAny(keys),
         this.cutoffs.cutoff(sub),
-        this.db.query("SELECT 1 FROM users WHERE id = $1", [sub]).then((r) => r.rows.length > 0),
+        this.users.get(sub).then((found) => found === true),
       ]);
       revoked = denied || issuedAt < cutoff;
       userExists = exists;
@@ -214,7 +234,9 @@ export class AuthService extends EventEmitter {
     if (revoked) throw new CoachwireError("TOKEN_REVOKED");
     // A well-signed token for an id that is not (or no longer) a user speaks for nobody.
     if (!userExists) throw new CoachwireError("TOKEN_INVALID", "The token's user does not exist");
-    return { userId: sub, role, institutionId: inst, jti, issuedAt, expiresAt: exp * 1000, ...(fid !== undefined ? { familyId: fid } : {}) };
+    const principal: Principal = { userId: sub, role, institutionId: inst, jti, issuedAt, expiresAt: exp * 1000, ...(fid !== undefined ? { familyId: fid } : {}) };
+    this.verified.set(token, principal, epoch);
+    return principal;
   }
 
   /**

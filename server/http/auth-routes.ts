@@ -5,6 +5,7 @@ import type { LoginGuard } from "../ratelimit/login-guard.ts";
 import type { RateLimiter } from "../ratelimit/rate-limiter.ts";
 import { bearerToken, errorReply, readJson, type HttpReply, type HttpRequest, type Route } from "./route.ts";
 import { checkSameOrigin, clearRefreshCookie, refreshFromCookie, tokenPairReply, wantsCookie } from "./session-cookie.ts";
+import { waitHint } from "../ratelimit/rate-limiter.ts";
 
 /** What the auth routes need. */
 export interface AuthRoutesContext {
@@ -29,7 +30,7 @@ export async function limitByIp(ctx: Pick<AuthRoutesContext, "loginLimiter" | "i
   if (ctx.isTrusted(req.ip)) return;
   const decision = await ctx.loginLimiter.consume(`login:${req.ip}`);
   if (!decision.allowed) {
-    throw new CoachwireError("RATE_LIMITED", `Too many attempts; retry in ${Math.ceil(decision.retryAfterMs / 1000)} s`);
+    throw new CoachwireError("RATE_LIMITED", `Too many attempts; retry in ${Math.ceil(decision.retryAfterMs / 1000)} s`, waitHint(decision.retryAfterMs));
   }
 }
 

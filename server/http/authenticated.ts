@@ -2,6 +2,7 @@ import { CoachwireError } from "../../protocol/errors.ts";
 import type { AuthService, Principal } from "../auth/auth-service.ts";
 import type { RateLimiter } from "../ratelimit/rate-limiter.ts";
 import { bearerToken, type HttpReply, type HttpRequest, type Route } from "./route.ts";
+import { waitHint } from "../ratelimit/rate-limiter.ts";
 
 /** What an authenticated route needs: the token check and the per-user budget the socket events share. */
 export interface AuthenticatedContext {
@@ -23,7 +24,7 @@ export function authenticated(
     const principal = await ctx.auth.verify(bearerToken(req));
     if (!ctx.isTrusted(req.ip)) {
       const decision = await ctx.userLimiter.consume(principal.userId);
-      if (!decision.allowed) throw new CoachwireError("RATE_LIMITED", `Too many requests; retry in ${decision.retryAfterMs} ms`);
+      if (!decision.allowed) throw new CoachwireError("RATE_LIMITED", `Too many requests; retry in ${decision.retryAfterMs} ms`, waitHint(decision.retryAfterMs));
     }
     return handler(req, principal);
   };

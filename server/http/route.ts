@@ -116,7 +116,10 @@ export async function dispatch(routes: readonly Route[], req: HttpRequest, onUne
 /** The reply for anything thrown: a catalog error body with the code's HTTP status (see {@link catalogError}). */
 export function errorReply(err: unknown): HttpReply {
   const error = catalogError(err);
-  return { status: error.status, body: { ok: false, error: toWireError(error) } };
+  const wire = toWireError(error);
+  // The hint for HTTP clients that read no body, on 429 and 503: Retry-After, in whole seconds (at least 1).
+  const retryAfter = wire.retryAfterMs !== undefined && (error.status === 429 || error.status === 503) ? { headers: { "retry-after": String(Math.max(1, Math.ceil(wire.retryAfterMs / 1000))) } } : {};
+  return { status: error.status, body: { ok: false, error: wire }, ...retryAfter };
 }
 
 /** Validates the query string against a schema (repeated keys: the last one wins). */

@@ -1,5 +1,6 @@
 import { CoachwireError } from "../../protocol/errors.ts";
 import { LocalRateLimiter } from "../ratelimit/local-rate-limiter.ts";
+import { waitHint } from "../ratelimit/rate-limiter.ts";
 
 /**
  * Who may scrape, and how often: scrapes per client IP are a token bucket in process memory
@@ -21,7 +22,7 @@ export class MetricsGate {
     if (checkAllowList && !this.options.isAllowed(ip)) throw new CoachwireError("FORBIDDEN", "Metrics are served to COACHWIRE_METRICS_CIDRS only");
     if (this.options.isTrusted(ip)) return;
     const decision = await this.limiter.consume(ip);
-    if (!decision.allowed) throw new CoachwireError("RATE_LIMITED", `Too many scrapes; retry in ${decision.retryAfterMs} ms`);
+    if (!decision.allowed) throw new CoachwireError("RATE_LIMITED", `Too many scrapes; retry in ${decision.retryAfterMs} ms`, waitHint(decision.retryAfterMs));
   }
 
   close(): Promise<void> {

@@ -8,6 +8,10 @@ export interface MetricsSources {
   connections(): number;
   poolStats(): PoolStats;
   poolMax: number;
+  /** Admission control's bucket and handshakes being served (absent before the server is wired). */
+  admission?(): { tokens: number; inFlight: number };
+  /** Lookups of the verified-token cache since start. */
+  tokenCache?(): { hits: number; misses: number; size: number };
 }
 
 /**
@@ -74,12 +78,46 @@ export class Metrics {
     help: "Connections closed because they stayed over their request budget (COACHWIRE_FLOOD_GRACE_MS)",
     registers: [this.registry],
   });
+  readonly joinReads = new Counter({
+    name: "coachwire_join_reads_total",
+    help: "Batched queries of joins and resumes (head: rooms and memberships; backlog: events after each since), by read",
+    labelNames: ["read"] as const,
+    registers: [this.registry],
+  });
+  readonly joinReadKeys = new Counter({
+    name: "coachwire_join_read_keys_total",
+    help: "Distinct keys those queries answered: (room, member) heads, (room, since) backlog range scans, by read",
+    labelNames: ["read"] as const,
+    registers: [this.registry],
+  });
+  readonly admitted = new Counter({
+    name: "coachwire_admission_admitted_total",
+    help: "Socket.IO handshakes admitted by admission control (then checked as usual)",
+    registers: [this.registry],
+  });
+  readonly refused = new Counter({
+    name: "coachwire_admission_refused_total",
+    help: "Socket.IO handshakes refused by admission control (UNAVAILABLE with a retry hint), by cause",
+    labelNames: ["cause"] as const,
+    registers: [this.registry],
+  });
+  readonly drainClosed = new Counter({
+    name: "coachwire_drain_closed_total",
+    help: "Sockets a drain told to move (session:closing \"server draining\")",
+    registers: [this.registry],
+  });
   readonly httpRequests = new Counter({
     name: "coachwire_http_requests_total",
     help: "HTTP requests, by path and status",
     labelNames: ["path", "status"] as const,
     registers: [this.registry],
   });
+
+  /** One batched join read of `keys` distinct keys. */
+  joinRead(read: "head" | "backlog", keys: number): void {
+    this.joinReads.inc({ read });
+    this.joinReadKeys.inc({ read }, keys);
+  }
 
   constructor(sources: MetricsSources) {
     collectDefaultMetrics({ register: this.registry, eventLoopMonitoringPrecision: 10 });
@@ -102,6 +140,43 @@ export class Metrics {
         this.set({ state: "idle" }, stats.idle);
         this.set({ state: "waiting" }, stats.waiting);
         this.set({ state: "max" }, sources.poolMax);
+      },
+    });
+    new Gauge({
+      name: "coachwire_admission_tokens",
+      help: "Admission control: handshakes the token bucket would admit now (COACHWIRE_ADMIT_RATE_PER_S, COACHWIRE_ADMIT_BURST)",
+      registers: [this.registry],
+      collect() {
+        this.set(sources.admission?.().tokens ?? 0);
+      },
+    });
+    new Gauge({
+      name: "coachwire_admission_in_flight",
+      help: "Admission control: admitted handshakes whose first join or resume is not answered yet (COACHWIRE_ADMIT_IN_FLIGHT_MAX)",
+      registers: [this.registry],
+      collect() {
+        this.set(sources.admission?.().inFlight ?? 0);
+      },
+    });
+    new Counter({
+      name: "coachwire_token_cache_total",
+      help: "Access-token verifications answered from this process's cache (hit) or checked in full (miss)",
+      labelNames: ["result"] as const,
+      registers: [this.registry],
+      collect() {
+        const c = sources.tokenCache?.();
+        this.reset();
+        this.inc({ result: "hit" }, c?.hits ?? 0);
+        this.inc({ result: "miss" }, c?.misses ?? 0);
+      },
+    });
+    new Counter({
+      name: "coachwire_db_queries_total",
+      help: "Statements this process sent to the database (each a round trip; BEGIN and COMMIT count)",
+      registers: [this.registry],
+      collect() {
+        this.reset();
+        this.inc(sources.poolStats().statements);
       },
     });
   }

@@ -26,6 +26,11 @@ export class LocalPresence implements Presence {
     return last;
   }
 
+  async linger({ roomId, userId, connId }: PresenceEntry, ms: number): Promise<void> {
+    const conns = this.rooms.get(roomId)?.get(userId);
+    if (conns?.has(connId)) conns.set(connId, Date.now() + ms);
+  }
+
   async heartbeat(entries: readonly PresenceEntry[]): Promise<void> {
     const now = Date.now();
     for (const { roomId, userId, connId } of entries) this.connsOf(roomId, userId).set(connId, now + this.ttlMs);

@@ -17,6 +17,12 @@ export interface Presence {
   join(entry: PresenceEntry): Promise<boolean>;
   /** Removes a connection; true when it was the user's last live one in the room. */
   leave(entry: PresenceEntry): Promise<boolean>;
+  /**
+   * A connection dropped: it stays live `ms` more instead of leaving now, so a reconnect within
+   * it finds the user online (no leave, no arrival); if none comes, the sweep announces the leave.
+   * Does nothing for a connection that is not there.
+   */
+  linger(entry: PresenceEntry, ms: number): Promise<void>;
   /** Extends the life of these entries by the TTL (re-adding any that were swept). */
   heartbeat(entries: readonly PresenceEntry[]): Promise<void>;
   /** Users with at least one live connection in the room. */

@@ -101,6 +101,11 @@ export class RedisPresence implements Presence {
     return result === 1;
   }
 
+  async linger({ roomId, userId, connId }: PresenceEntry, ms: number): Promise<void> {
+    // XX: only an entry that is there (a swept or left one stays gone).
+    await this.redis.zadd(this.roomPrefix + roomId, "XX", Date.now() + ms, `${userId}\t${connId}`);
+  }
+
   async heartbeat(entries: readonly PresenceEntry[]): Promise<void> {
     if (entries.length === 0) return;
     // One ZADD per room (all its members) and one SADD for the rooms: a few hundred commands

@@ -1,5 +1,6 @@
 import { CoachwireError } from "../../protocol/errors.ts";
 import type { RateLimiter } from "./rate-limiter.ts";
+import { waitHint } from "./rate-limiter.ts";
 
 /** The things a user makes that stay around (and so are rationed): each kind has its own quota. */
 export type CreationKind = "task" | "room" | "join-code" | "subject";
@@ -17,7 +18,7 @@ export class CreationQuota {
   async charge(kind: CreationKind, userId: string): Promise<void> {
     const decision = await this.limiter.consume(`${kind}:${userId}`);
     if (!decision.allowed) {
-      throw new CoachwireError("QUOTA_EXCEEDED", `Too many ${kind}s made recently; the next is allowed in ${Math.ceil(decision.retryAfterMs / 1000)} s`);
+      throw new CoachwireError("QUOTA_EXCEEDED", `Too many ${kind}s made recently; the next is allowed in ${Math.ceil(decision.retryAfterMs / 1000)} s`, waitHint(decision.retryAfterMs));
     }
   }
 }

@@ -2,6 +2,7 @@ import { createHash } from "node:crypto";
 import { CoachwireError } from "../../protocol/errors.ts";
 import type { Cache } from "../cache/cache.ts";
 import type { RateLimiter } from "./rate-limiter.ts";
+import { waitHint } from "./rate-limiter.ts";
 
 /** What the login guard is built from (limiters from the cluster state, so shared across processes with Redis). */
 export interface LoginGuardContext {
@@ -58,5 +59,5 @@ export class LoginGuard {
 }
 
 function refused(retryAfterMs: number, where: string): CoachwireError {
-  return new CoachwireError("RATE_LIMITED", `Too many failed logins to this account ${where}; retry in ${Math.ceil(retryAfterMs / 1000)} s`);
+  return new CoachwireError("RATE_LIMITED", `Too many failed logins to this account ${where}; retry in ${Math.ceil(retryAfterMs / 1000)} s`, waitHint(retryAfterMs));
 }

@@ -20,3 +20,12 @@ export interface RateLimiter {
   peek(key: string): Promise<RateDecision>;
   close(): Promise<void>;
 }
+
+/**
+ * The retry hint of a refusal whose wait is known: no sooner than the wait, spread over a quarter
+ * of it (at least 250 ms) so the clients a limit refused together do not return together.
+ */
+export function waitHint(retryAfterMs: number): { afterMs: number; windowMs: number } {
+  const afterMs = Math.max(0, Math.ceil(retryAfterMs));
+  return { afterMs, windowMs: Math.max(250, Math.ceil(afterMs / 4)) };
+}

@@ -94,5 +94,7 @@ export class FloodGuard {
 
 /** The RATE_LIMITED error with its retry time. */
 export function rateLimited(retryAfterMs: number): WireError {
-  return new CoachwireError("RATE_LIMITED", `Too many requests; retry in ${Math.ceil(retryAfterMs)} ms`).toWire();
+  const afterMs = Math.ceil(retryAfterMs);
+  // The bucket refills one request per `afterMs`: a small window keeps a user's retries from lining up.
+  return new CoachwireError("RATE_LIMITED", `Too many requests; retry in ${afterMs} ms`, { afterMs, windowMs: Math.max(50, afterMs) }).toWire();
 }

@@ -3,6 +3,7 @@ import { CoachwireError, toWireError } from "../../protocol/errors.ts";
 import type { AuthService } from "../auth/auth-service.ts";
 import { catalogError } from "../error-mapping.ts";
 import type { ClientAddress } from "../http/client-address.ts";
+import type { Admission } from "./admission.ts";
 import type { FloodGuard } from "./flood-guard.ts";
 import type { HandshakeGuard } from "./handshake-guard.ts";
 import type { CoachServer, CoachSocket } from "./socket-types.ts";
@@ -16,6 +17,10 @@ export interface HandshakeContext {
   guard: HandshakeGuard;
   flood: FloodGuard;
   cap: UserSocketCap;
+  /** Admits handshakes at the rate the process can serve them (before any token is checked). */
+  admission: Admission;
+  /** Told of each admission verdict (metrics). */
+  onAdmission?(verdict: "admitted" | "rate" | "in flight"): void;
 }
 
 /**
@@ -24,8 +29,10 @@ export interface HandshakeContext {
  * closes the connection: a refused client cannot keep sending CONNECT packets on it. In order,
  * before any token is verified: one CONNECT per connection (a second one closes the connection
  * without an answer), not while draining, and not from an
- * IP out of failed-handshake budget; after it: not for a user in flood backoff, and not past the
- * user's socket cap. Every refusal but draining is charged to the IP's failure budget.
+ * IP out of failed-handshake budget, and not beyond what admission control admits now (refused
+ * UNAVAILABLE with a retry hint); after it: not for a user in flood backoff, and not past the
+ * user's socket cap. Every refusal but draining and admission is charged to the IP's failure
+ * budget. Every retryable refusal says when to come back (`retryAfterMs`, `retryWindowMs`).
  */
 export function requireAccessToken(io: CoachServer, ctx: HandshakeContext): void {
   const attempted = new WeakSet<object>();
@@ -52,14 +59,25 @@ export function requireAccessToken(io: CoachServer, ctx: HandshakeContext): void
     attempted.add(socket.conn);
     if (ctx.isDraining()) return refuse(new CoachwireError("UNAVAILABLE", "The server is draining; connect again"), false);
     const wait = ctx.guard.retryAfterMs(ip);
-    if (wait > 0) return refuse(new CoachwireError("RATE_LIMITED", `Too many failed handshakes from this address; retry in ${wait} ms`), false);
+    if (wait > 0) {
+      return refuse(new CoachwireError("RATE_LIMITED", `Too many failed handshakes from this address; retry in ${wait} ms`, { afterMs: wait, windowMs: 1000 }), false);
+    }
+    const verdict = ctx.admission.admit();
+    ctx.onAdmission?.(verdict.admitted ? "admitted" : verdict.cause);
+    if (!verdict.admitted) {
+      const { afterMs, windowMs } = verdict.retry;
+      return refuse(new CoachwireError("UNAVAILABLE", `The server is busy; retry in ${afterMs}–${afterMs + windowMs} ms`, verdict.retry), false);
+    }
+    // In flight until its first join or resume is answered (the router calls it), or it goes.
+    socket.data.admitted = verdict.release;
+    holdSlot(socket, verdict.release);
     const token = (socket.handshake.auth as Record<string, unknown> | undefined)?.["token"];
     ctx.auth.verify(token).then(
       (principal) => {
         // Closed meanwhile (a second CONNECT, the handshake timeout): take no slot it would never give back.
         if (socket.conn.readyState !== "open") return next(refusal(new CoachwireError("BAD_REQUEST", "The connection closed")));
         const backoff = ctx.flood.backoffMs(principal.userId, performance.now());
-        if (backoff > 0) return refuse(new CoachwireError("RATE_LIMITED", `Closed for flooding; retry in ${backoff} ms`));
+        if (backoff > 0) return refuse(new CoachwireError("RATE_LIMITED", `Closed for flooding; retry in ${backoff} ms`, { afterMs: backoff, windowMs: 1000 }));
         const release = ctx.cap.take(principal.userId);
         if (!release) return refuse(new CoachwireError("TOO_MANY_CONNECTIONS"));
         holdSlot(socket, release);
@@ -71,7 +89,7 @@ export function requireAccessToken(io: CoachServer, ctx: HandshakeContext): void
   });
 }
 
-/** Gives the user's socket slot back when the socket goes, or its connection closes before it ever connected. */
+/** Gives a slot (the user's socket cap, admission's in-flight count) back when the socket goes, or its connection closes before it ever connected. */
 function holdSlot(socket: CoachSocket, release: () => void): void {
   socket.once("disconnect", release);
   socket.conn.once("close", release);

@@ -81,6 +81,8 @@ export class RequestRouter {
     }
     const reply = (res: Ack<object>) => {
       if (socket.connected) ack(res);
+      // A connection counts against admission control until its first (re)join is answered.
+      if (event === "room:join" || event === "rooms:resume") socket.data.admitted?.();
     };
     if (this.limited.has(socket)) {
       // The cheap path first: inside a refusal already given, no limiter call, no decoding of the payload.

@@ -7,6 +7,8 @@ export interface SocketData {
   principal: Principal;
   /** The client's address (the first X-Forwarded-For hop when the proxy is trusted). */
   ip: string;
+  /** Ends this connection's admission (server/realtime/admission.ts) once its first join or resume is answered. */
+  admitted?: () => void;
 }
 
 export type CoachServer = Server<ClientToServerEvents, ServerToClientEvents, InterServerEvents, SocketData>;

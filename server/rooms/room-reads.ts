@@ -3,7 +3,10 @@ import type { MemberRole } from "../../protocol/events.ts";
 import type { Db } from "../../db/db.ts";
 import type { ReadMarks } from "../coaching/read-marks.ts";
 import type { Config } from "../config.ts";
-import { historyPage, readAfter, readBefore, type HistoryQuery, type LogPage } from "../log/history.ts";
+import { rowToEvent } from "../log/append.ts";
+import { forViewer } from "../log/audience.ts";
+import { historyPage, type HistoryQuery, type LogPage } from "../log/history.ts";
+import { JoinReads, type JoinReadOptions } from "./join-reads.ts";
 import type { RoomRegistry } from "./room-registry.ts";
 
 /** Where a member's view of a room starts: the room's last seq, their role and their read mark, as committed. */
@@ -20,9 +23,14 @@ export interface RoomHead {
  * the same check a chat send passes.
  */
 export class RoomReads {
+  /** A join's head and backlog, batched across every socket joining at the same moment. */
+  private readonly joins: JoinReads;
+
   constructor(
-    private readonly ctx: { db: Db; rooms: RoomRegistry; readMarks: ReadMarks; limits: Config["rooms"] },
-  ) {}
+    private readonly ctx: { db: Db; rooms: RoomRegistry; readMarks: ReadMarks; limits: Config["rooms"]; batching: JoinReadOptions },
+  ) {
+    this.joins = new JoinReads(ctx.db, { backlogMax: ctx.limits.joinBacklogMax, recent: ctx.limits.joinRecent }, ctx.batching);
+  }
 
   /** A page of the room's log as the caller may see it (room:history, GET /api/rooms/:id/events). */
   async history(userId: string, roomId: string, q: HistoryQuery): Promise<LogPage> {
@@ -42,22 +50,26 @@ export class RoomReads {
    * the subscribed socket. `since` past the last seq is refused.
    */
   async head(userId: string, roomId: string, since: number | undefined): Promise<RoomHead> {
-    const res = await this.ctx.db.query<{ last_seq: number; role: MemberRole | null; last_read_seq: number | null }>(
-      "SELECT r.last_seq, m.role, m.last_read_seq FROM rooms r LEFT JOIN memberships m ON m.room_id = r.id AND m.user_id = $2 WHERE r.id = $1",
-      [roomId, userId],
-    );
-    const row = res.rows[0];
+    const row = await this.joins.head(roomId, userId);
     if (!row) throw new CoachwireError("ROOM_NOT_FOUND");
     if (row.role === null) throw new CoachwireError("NOT_A_MEMBER");
-    if (since !== undefined && since > row.last_seq) throw new CoachwireError("VALIDATION_FAILED", `since ${since} is beyond the room's last seq ${row.last_seq}`);
-    return { lastSeq: row.last_seq, role: row.role, lastReadSeq: row.last_read_seq ?? 0 };
+    if (since !== undefined && since > row.lastSeq) throw new CoachwireError("VALIDATION_FAILED", `since ${since} is beyond the room's last seq ${row.lastSeq}`);
+    return { lastSeq: row.lastSeq, role: row.role, lastReadSeq: row.lastReadSeq };
   }
 
-  /** What a joining socket is handed: the recent events, or everything after `since` up to the backlog cap. */
-  backlog(userId: string, role: MemberRole, roomId: string, since: number | undefined): Promise<LogPage> {
-    const viewer = { userId, role };
-    return since === undefined
-      ? readBefore(this.ctx.db, roomId, undefined, this.ctx.limits.joinRecent, viewer)
-      : readAfter(this.ctx.db, roomId, since, this.ctx.limits.joinBacklogMax, viewer);
+  /**
+   * What a joining socket is handed: the recent events, or everything after `since` up to the
+   * backlog cap — read once for every socket joining the room from the same point at this moment.
+   * Resolves to the page as a member of a given role may see it (the read starts before the
+   * caller knows the role: it runs beside the head's).
+   */
+  async backlog(userId: string, roomId: string, since: number | undefined): Promise<(role: MemberRole) => LogPage> {
+    const rows = await this.joins.backlog(roomId, since);
+    const limit = since === undefined ? this.ctx.limits.joinRecent : this.ctx.limits.joinBacklogMax;
+    const hasMore = rows.length > limit;
+    // Ascending rows, one more than a page at most: the page is the first `limit` after `since`,
+    // or the newest `limit` without it.
+    const page = !hasMore ? rows : since === undefined ? rows.slice(rows.length - limit) : rows.slice(0, limit);
+    return (role) => ({ events: page.map((row) => forViewer(rowToEvent(row), { userId, role })), hasMore });
   }
 }
