@@ -3,7 +3,7 @@ import type { RoomSummary, TaskBoard } from "../coaching.ts";
 import type { TaskCreateInput, TaskProgressRequest, TaskUpdateInput } from "../coaching-schemas.ts";
 import type { HistoryResult, JoinResult, ProgressResult, RoomEvent, RoomMember, SendResult, TaskResult } from "../events.ts";
 import type { ChatBody } from "../schemas.ts";
-import { backoffDelay, REJOIN_BACKOFF, sleep } from "./backoff.ts";
+import { fullJitter, REJOIN_BACKOFF, sleep } from "./backoff.ts";
 import { resolveClientOptions, type CoachClientOptions, type ResolvedClientOptions } from "./client-options.ts";
 import { Connection, type ClosedReason, type TypedSocket } from "./connection.ts";
 import { randomId } from "./random-id.ts";
@@ -240,7 +240,7 @@ export class CoachClient extends Emitter<Record<string, never>, Record<string, n
       this.emitReserved("resumed", roomId);
     } catch (err) {
       if (err instanceof RequestError && !err.error.retryable) return;
-      await sleep(backoffDelay(REJOIN_BACKOFF, attempt, Math.random()));
+      await sleep(fullJitter(REJOIN_BACKOFF, attempt, Math.random()));
       const still = this.rooms.has(roomId) && !this.connection.closedReason && this.socket.connected && this.socket.id === connection;
       if (still) await this.rejoin(roomId, connection, attempt + 1);
     }

@@ -2,7 +2,10 @@ import { io, type Socket } from "socket.io-client";
 import { isErrorCode, type WireError } from "../errors.ts";
 import type { ClientToServerEvents, DisconnectReason, ServerToClientEvents, SessionClosing } from "../events.ts";
 import { msgpackParser, type WireFormat } from "../parser.ts";
-import { afterHint, HANDSHAKE_RETRY_MS, sleep } from "./backoff.ts";
+import { fromHint, sleep } from "./backoff.ts";
+
+/** The pause before reconnecting after a retryable handshake refusal (draining, rate limited, unavailable). */
+const HANDSHAKE_RETRY_MS = 250;
 import type { TokenKeeper } from "./tokens.ts";
 
 /** The socket.io-client socket, typed by the protocol's event maps. */
@@ -101,7 +104,7 @@ export class Connection {
   private async reconnectAfterServerClose(reason: DisconnectReason, retryAfterMs: number): Promise<void> {
     if (reason === "token expired") await this.tokens.refresh();
     // "rate limited" comes with a backoff: a handshake sooner than that is refused.
-    await sleep(afterHint(retryAfterMs, this.options.reconnectJitterMs, Math.random()));
+    await sleep(fromHint({ afterMs: retryAfterMs, windowMs: this.options.reconnectJitterMs }, Math.random()));
     if (!this.closedFor) this.socket.connect();
   }
 
@@ -112,7 +115,7 @@ export class Connection {
     if (code === "TOKEN_EXPIRED" && (await this.tokens.refresh())) return void this.socket.connect();
     // Draining, rate limited, or a dependency briefly away: try again after a jittered pause.
     if (code !== "TOKEN_EXPIRED" && data?.retryable === true) {
-      await sleep(afterHint(HANDSHAKE_RETRY_MS, this.options.reconnectJitterMs, Math.random()));
+      await sleep(fromHint({ afterMs: HANDSHAKE_RETRY_MS, windowMs: this.options.reconnectJitterMs }, Math.random()));
       return void this.socket.connect();
     }
     this.closedFor = code;
