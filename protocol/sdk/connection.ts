@@ -128,7 +128,7 @@ export class Connection {
     if (code === "TOKEN_EXPIRED") {
       if (!(await this.tokens.refresh())) return this.end(code, code);
       // Renewed: again at once, or within the hint's small window (a class's tokens expire together).
-      const hint = hintOf(data);
+      const hint = hintOf(data, this.options.reconnectJitterMs);
       return hint ? this.reconnectLater(hint) : this.reconnectNow();
     }
     // Draining, rate limited, over capacity, a dependency briefly away: come back when told.
