@@ -1,6 +1,5 @@
 import { io, type Socket } from "socket.io-client";
-import type { RetryHint, WireError } from "../errors.ts";
-import { isErrorCode } from "../errors.ts";
+import { isErrorCode, type RetryHint, type WireError } from "../errors.ts";
 import type { ClientToServerEvents, DisconnectReason, ServerToClientEvents, SessionClosing } from "../events.ts";
 import { msgpackParser, type WireFormat } from "../parser.ts";
 import { hintOf, RECONNECT_BACKOFF, retryDelay } from "./backoff.ts";
