@@ -1,9 +1,16 @@
+import type { RetryHint } from "../errors.ts";
+
 /**
  * How long the SDK waits before trying again. Pure functions of the attempt number and a random
  * draw in [0, 1), so the policy can be checked without waiting; the callers pass Math.random.
+ *
+ * Without a word from the server the wait is "full jitter" (AWS): uniform in [0, the exponential
+ * bound]. Clients that failed together (a school's Wi-Fi, a server restart) then come back spread
+ * over the whole interval instead of in clumps around the same instant. When the server said when
+ * to come back (a retry hint on a refusal or on `session:closing`), that is followed instead.
  */
 
-/** An exponential backoff: `baseMs · 2^attempt`, capped at `maxMs`, then scaled by 0.5–1.5 (jitter). */
+/** An exponential bound `baseMs · 2^attempt`, capped at `maxMs`; the wait is drawn uniformly below it. */
 export interface Backoff {
   baseMs: number;
   maxMs: number;
@@ -11,23 +18,45 @@ export interface Backoff {
 
 /** Between attempts of a request that is safe to repeat (a send with its clientId). */
 export const REQUEST_BACKOFF: Backoff = { baseMs: 50, maxMs: 2000 };
-/** Between attempts to join a room again after a reconnect. */
+/**
+ * Before reconnecting after a transport failure, a server close without a hint, or a retryable
+ * handshake refusal without a hint: the first reconnect of a crowd is spread over one second,
+ * later ones wider, never more than 15 s apart.
+ */
+export const RECONNECT_BACKOFF: Backoff = { baseMs: 1000, maxMs: 15_000 };
+/** Between attempts to resume rooms after a reconnect, when a room or the whole request was refused retryably. */
 export const REJOIN_BACKOFF: Backoff = { baseMs: 200, maxMs: 5000 };
-/** The pause before reconnecting after a retryable handshake refusal (draining, rate limited, unavailable). */
-export const HANDSHAKE_RETRY_MS = 250;
 
-/** The delay before attempt `attempt + 1`, given a random draw in [0, 1). */
-export function backoffDelay(policy: Backoff, attempt: number, random: number): number {
-  return Math.min(policy.maxMs, policy.baseMs * 2 ** attempt) * (0.5 + random);
+/** The wait before attempt `attempt + 1` (attempt 0 is the first retry): uniform in [0, min(maxMs, baseMs · 2^attempt)]. */
+export function fullJitter(policy: Backoff, attempt: number, random: number): number {
+  return random * Math.min(policy.maxMs, policy.baseMs * 2 ** attempt);
 }
 
+/** The wait the server asked for: never sooner than `afterMs` (a sooner try is refused), spread over `windowMs` after it. */
+export function fromHint(hint: RetryHint, random: number): number {
+  return hint.afterMs + random * hint.windowMs;
+}
+
+/** A wait the server may have given (untrusted input). */
+export interface HintSource {
+  retryAfterMs?: unknown;
+  retryWindowMs?: unknown;
+}
+
+const isDelay = (value: unknown): value is number => typeof value === "number" && Number.isFinite(value) && value >= 0;
+
 /**
- * The delay before reconnecting when the server said how long to stay away (`retryAfterMs` of
- * `session:closing`, docs/api.md): never sooner than the hint — a sooner handshake is refused —
- * plus up to `jitterMs` so the closed clients do not all come back in the same instant.
+ * The retry hint of a wire error or `session:closing` notice, or undefined when it carries none
+ * (or nothing usable). A `retryAfterMs` without `retryWindowMs` is spread over `windowMsIfNone`.
  */
-export function afterHint(retryAfterMs: number, jitterMs: number, random: number): number {
-  return retryAfterMs + random * jitterMs;
+export function hintOf(source: HintSource | undefined, windowMsIfNone = 0): RetryHint | undefined {
+  if (!source || !isDelay(source.retryAfterMs)) return undefined;
+  return { afterMs: source.retryAfterMs, windowMs: isDelay(source.retryWindowMs) ? source.retryWindowMs : windowMsIfNone };
+}
+
+/** The server's hint when it gave one, else full jitter by attempt. */
+export function retryDelay(hint: RetryHint | undefined, policy: Backoff, attempt: number, random: number): number {
+  return hint ? fromHint(hint, random) : fullJitter(policy, attempt, random);
 }
 
 /** Resolves after `ms`. */

@@ -13,7 +13,10 @@ export interface CoachClientOptions {
   sendDeadlineMs?: number;
   /** How long a seq gap may stay open before the SDK asks for it. */
   gapWaitMs?: number;
-  /** Upper bound of the random delay before reconnecting after a server-side close. */
+  /**
+   * How far to spread a reconnect after a server's `retryAfterMs` that came without
+   * `retryWindowMs` (the server normally sends both; other reconnects use full-jitter backoff).
+   */
   reconnectJitterMs?: number;
   /**
    * Renews the tokens when the access token expired. Default: POST /api/auth/refresh with

@@ -3,20 +3,21 @@ import type { RoomSummary, TaskBoard } from "../coaching.ts";
 import type { TaskCreateInput, TaskProgressRequest, TaskUpdateInput } from "../coaching-schemas.ts";
 import type { HistoryResult, JoinResult, ProgressResult, RoomEvent, RoomMember, SendResult, TaskResult } from "../events.ts";
 import type { ChatBody } from "../schemas.ts";
-import { backoffDelay, REJOIN_BACKOFF, sleep } from "./backoff.ts";
+import { sleep } from "./backoff.ts";
 import { resolveClientOptions, type CoachClientOptions, type ResolvedClientOptions } from "./client-options.ts";
 import { Connection, type ClosedReason, type TypedSocket } from "./connection.ts";
 import { randomId } from "./random-id.ts";
-import { request, RequestError, retryUntilAcked, type AckOf, type RequestEvent, type RequestOf, type RetryContext } from "./requests.ts";
+import { request, retryUntilAcked, type AckOf, type RequestEvent, type RequestOf, type RetryContext } from "./requests.ts";
 import { RoomStream, type GapTimer } from "./room-stream.ts";
+import { resumeRooms } from "./rooms-resume.ts";
 import { TokenKeeper, type Tokens } from "./tokens.ts";
 
 /**
  * The coachwire SDK: a typed wrapper over socket.io-client. For every joined room the app sees
  * each event exactly once and in seq order (a {@link RoomStream} per room: out-of-order events
- * wait in a buffer, gaps are filled through room:history), and after any reconnect rooms are
- * re-joined with `since`. Sends carry a clientId and are retried with the same id until
- * acknowledged, so a retry never stores a second copy.
+ * wait in a buffer, gaps are filled through room:history), and after any reconnect every joined
+ * room is resumed with `since` in one `rooms:resume` request. Sends carry a clientId and are
+ * retried with the same id until acknowledged, so a retry never stores a second copy.
  */
 
 /** The events a {@link CoachClient} emits. */
@@ -224,25 +225,23 @@ export class CoachClient extends Emitter<Record<string, never>, Record<string, n
 
   private onConnect(): void {
     this.emitReserved("connected");
-    for (const [roomId, stream] of this.rooms) {
-      if (stream.ready) void this.rejoin(roomId, this.socket.id, 0); // else its first join is still on its way
-    }
+    // A room whose first join is still on its way is left to that join (its cursor is not known yet).
+    const ready = [...this.rooms].filter(([, stream]) => stream.ready).map(([roomId]) => roomId);
+    if (ready.length > 0) void this.resume(ready, this.socket.id);
   }
 
   /**
-   * Joins a room again after a reconnect. A refusal that may pass (a timeout under load, a rate
-   * limit, a draining server) is retried with backoff while this connection lasts; a next
-   * connection starts over; a final refusal (e.g. removed from the room) stops.
+   * Joins the rooms again after a reconnect, all in one `rooms:resume` (see {@link resumeRooms}):
+   * refusals that may pass are retried while this connection lasts; a next connection starts over.
    */
-  private async rejoin(roomId: string, connection: string | undefined, attempt: number): Promise<void> {
-    try {
-      await this.joinOnce(roomId);
-      this.emitReserved("resumed", roomId);
-    } catch (err) {
-      if (err instanceof RequestError && !err.error.retryable) return;
-      await sleep(backoffDelay(REJOIN_BACKOFF, attempt, Math.random()));
-      const still = this.rooms.has(roomId) && !this.connection.closedReason && this.socket.connected && this.socket.id === connection;
-      if (still) await this.rejoin(roomId, connection, attempt + 1);
-    }
+  private resume(roomIds: string[], connection: string | undefined): Promise<void> {
+    return resumeRooms(roomIds, {
+      stream: (roomId) => this.rooms.get(roomId),
+      request: (req) => this.request("rooms:resume", req),
+      lasts: () => !this.connection.closedReason && this.socket.connected && this.socket.id === connection,
+      resumed: (roomId) => this.emitReserved("resumed", roomId),
+      random: () => Math.random(),
+      sleep,
+    });
   }
 }

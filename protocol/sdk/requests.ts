@@ -1,6 +1,6 @@
 import type { WireError } from "../errors.ts";
 import type { Ack, ClientToServerEvents } from "../events.ts";
-import { backoffDelay, REQUEST_BACKOFF } from "./backoff.ts";
+import { hintOf, REQUEST_BACKOFF, retryDelay } from "./backoff.ts";
 import type { TypedSocket } from "./connection.ts";
 
 /** A request the server refused, with its catalog error. */
@@ -40,22 +40,31 @@ export interface RetryContext {
 
 /**
  * Repeats a request that is safe to repeat (it carries its own id) on timeouts and retryable
- * errors, with jittered exponential backoff, until it is acknowledged or `deadlineMs` passes.
- * A final refusal (not retryable) and a closed session end it at once.
+ * errors until it is acknowledged or `deadlineMs` passes: after a refusal with a retry hint it
+ * waits what the server asked, otherwise full-jitter backoff. A final refusal (not retryable) and
+ * a closed session end it at once; so does a hint that would outlast the deadline (the refusal is
+ * thrown: the server said it would refuse any sooner try, and the app can tell the user why).
  */
 export async function retryUntilAcked<T>(what: string, attempt: () => Promise<T>, deadlineMs: number, ctx: RetryContext): Promise<T> {
   const deadline = ctx.now() + deadlineMs;
   for (let n = 0; ; n++) {
     const closed = ctx.closedReason();
     if (closed) throw new Error(`session closed: ${closed}`);
+    let refusal: RequestError | undefined;
     if (ctx.isConnected()) {
       try {
         return await attempt();
       } catch (err) {
-        if (err instanceof RequestError && !err.error.retryable) throw err;
+        if (err instanceof RequestError) {
+          if (!err.error.retryable) throw err;
+          refusal = err;
+        }
       }
     }
     if (ctx.now() > deadline) throw new Error(`${what} not acknowledged before the deadline`);
-    await ctx.sleep(backoffDelay(REQUEST_BACKOFF, n, ctx.random()));
+    const hint = hintOf(refusal?.error);
+    const delay = retryDelay(hint, REQUEST_BACKOFF, n, ctx.random());
+    if (hint && ctx.now() + delay > deadline) throw refusal!;
+    await ctx.sleep(delay);
   }
 }
