@@ -266,6 +266,7 @@ export async function startServer(config: Config, options: StartOptions): Promis
     cap: socketCap,
     admission,
     onAdmission: (verdict) => (verdict === "admitted" ? metrics?.admitted.inc() : metrics?.refused.inc({ cause: verdict })),
+    onRefused: (code) => metrics?.handshakesRefused.inc({ code }),
   });
   server.on("connection", (socket) => {
     socket.on("error", (err) => log("io").debug({ err, socket: socket.id }, "socket error"));

@@ -78,7 +78,8 @@ const ENV_SCHEMA = z.object({
   COACHWIRE_DRAIN_SPREAD_MS: int(0, 600_000).default(5000),
   COACHWIRE_ADMIT_RATE_PER_S: int(1, 1_000_000).default(1000),
   COACHWIRE_ADMIT_BURST: int(1, 1_000_000).default(1000),
-  COACHWIRE_ADMIT_IN_FLIGHT_MAX: int(1, 1_000_000).default(500),
+  COACHWIRE_ADMIT_IN_FLIGHT_MAX: int(1, 1_000_000).default(100),
+  COACHWIRE_ADMIT_QUEUE_MS: int(0, 60_000).default(2000),
   COACHWIRE_PRESENCE_TTL_S: int(2, 3600).default(15),
   COACHWIRE_PRESENCE_GRACE_MS: int(0, 600_000).default(5000),
   COACHWIRE_TYPING_THROTTLE_MS: int(0, 60_000).default(1500),
@@ -185,8 +186,8 @@ export interface Config {
   readonly cluster: Readonly<{ serverProcesses: number; portBase: number }>;
   /** A drain tells its clients to move spread over `spreadMs`, and waits at most `ms` for them to go. */
   readonly drain: Readonly<{ ms: number; lbWaitMs: number; spreadMs: number }>;
-  /** Handshakes admitted per process: a token bucket (`ratePerS`, `burst`) and at most `inFlightMax` still being served. */
-  readonly admission: Readonly<{ ratePerS: number; burst: number; inFlightMax: number }>;
+  /** Handshakes admitted per process: a token bucket (`ratePerS`, `burst`), at most `inFlightMax` being served, a line of at most `queueMs`. */
+  readonly admission: Readonly<{ ratePerS: number; burst: number; inFlightMax: number; queueMs: number }>;
   /** `graceMs`: a user whose last connection dropped stays online this long (a reconnect in time announces nothing). */
   readonly presence: Readonly<{ ttlMs: number; typingThrottleMs: number; graceMs: number }>;
   /** Read marks are written every `readFlushMs`; the subject catalog is cached `subjectCacheMs`. */
@@ -365,7 +366,12 @@ export function loadConfig(source: Record<string, string | undefined> = process.
     redis: Object.freeze({ url: env.REDIS_URL, prefix: env.COACHWIRE_REDIS_PREFIX, adapter: env.COACHWIRE_REDIS_ADAPTER }),
     cluster: Object.freeze({ serverProcesses: env.COACHWIRE_SERVER_PROCESSES ?? env.COACHWIRE_WORKERS ?? availableParallelism(), portBase: env.COACHWIRE_PORT_BASE }),
     drain: Object.freeze({ ms: env.COACHWIRE_DRAIN_MS, lbWaitMs: env.COACHWIRE_DRAIN_LB_WAIT_MS, spreadMs: Math.min(env.COACHWIRE_DRAIN_SPREAD_MS, env.COACHWIRE_DRAIN_MS) }),
-    admission: Object.freeze({ ratePerS: env.COACHWIRE_ADMIT_RATE_PER_S, burst: env.COACHWIRE_ADMIT_BURST, inFlightMax: env.COACHWIRE_ADMIT_IN_FLIGHT_MAX }),
+    admission: Object.freeze({
+      ratePerS: env.COACHWIRE_ADMIT_RATE_PER_S,
+      burst: env.COACHWIRE_ADMIT_BURST,
+      inFlightMax: env.COACHWIRE_ADMIT_IN_FLIGHT_MAX,
+      queueMs: env.COACHWIRE_ADMIT_QUEUE_MS,
+    }),
     presence: Object.freeze({ ttlMs: env.COACHWIRE_PRESENCE_TTL_S * 1000, typingThrottleMs: env.COACHWIRE_TYPING_THROTTLE_MS, graceMs: env.COACHWIRE_PRESENCE_GRACE_MS }),
     coaching: Object.freeze({ readFlushMs: env.COACHWIRE_READ_FLUSH_MS, subjectCacheMs: env.COACHWIRE_SUBJECT_CACHE_S * 1000 }),
     jobs: Object.freeze({

@@ -45,13 +45,18 @@ async function http(
   return { status: res.status, body: await res.json() };
 }
 
-/** Asserts a catalog error reply: the code's status and the `{ok:false, error:{code,message,retryable}}` shape. */
+/**
+ * Asserts a catalog error reply: the code's status and the `{ok:false, error:{code,message,retryable}}`
+ * shape, plus the retry hint (`retryAfterMs`, `retryWindowMs`) exactly when the code is retryable.
+ */
 function assertError(reply: Reply, code: ErrorCode): WireError {
   const entry = ERROR_CATALOG[code];
   assert.equal(reply.status, entry.status, `expected ${entry.status} ${code}, got ${reply.status} ${JSON.stringify(reply.body)}`);
   const body = reply.body as { ok: boolean; error: WireError };
   assert.equal(body.ok, false);
-  assert.deepEqual(Object.keys(body.error).sort(), ["code", "message", "retryable"]);
+  const hint = entry.retryable ? ["retryAfterMs", "retryWindowMs"] : [];
+  assert.deepEqual(Object.keys(body.error).sort(), ["code", "message", ...hint, "retryable"].sort());
+  if (entry.retryable) assert.ok(body.error.retryAfterMs! >= 0 && body.error.retryWindowMs! > 0, JSON.stringify(body.error));
   assert.equal(body.error.code, code);
   assert.equal(typeof body.error.message, "string");
   assert.equal(body.error.retryable, entry.retryable);
@@ -418,7 +423,7 @@ for (const driver of await availableDrivers()) {
 
       await eventually(() => reconnects >= 1 || closedFor !== undefined, "the SDK reconnected after the token expired");
       assert.equal(closedFor, undefined);
-      assert.deepEqual(notices, [{ reason: "token expired", reconnect: true }]);
+      assert.deepEqual(notices, [{ reason: "token expired", reconnect: true, retryAfterMs: 0, retryWindowMs: 1000 }]);
       assert.deepEqual(disconnects, ["io server disconnect"]);
       assert.equal(client.socket.connected, true);
       const principal = serverPrincipal(client.socket);

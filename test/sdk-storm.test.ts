@@ -96,7 +96,7 @@ describe("SDK reconnects on its own schedule", () => {
   });
 });
 
-describe("SDK resume after a transport drop [needs the server's rooms:resume, issue 13: fails until it lands]", () => {
+describe("SDK resume after a transport drop", () => {
   test("a client in 3 rooms resumes them with exactly one rooms:resume and misses nothing sent meanwhile", async () => {
     const { server, tdb, coach } = room;
     const student = await createUser(tdb.db);

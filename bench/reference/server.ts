@@ -69,6 +69,23 @@ function handleSocket(io: ReferenceServer, socket: ReferenceSocket, seqs: SeqCou
     }
   });
 
+  // The SDK's resume after a reconnect: each room joined as room:join above (no backlog: the
+  // reference keeps no history), all answered at once.
+  socket.on("rooms:resume", async ({ rooms }, ack) => {
+    try {
+      const joined = await Promise.all(
+        rooms.map(async ({ roomId }) => {
+          await socket.join(roomId);
+          const lastSeq = await seqs.current(roomId);
+          return { roomId, ok: true as const, room: { id: roomId, name: roomId, lastSeq }, members: [], lastReadSeq: 0, events: [], truncated: false, online: [] };
+        }),
+      );
+      reply(ack, { ok: true, rooms: joined });
+    } catch (err) {
+      reply(ack, unavailable(err));
+    }
+  });
+
   socket.on("room:history", (_req, ack) => reply(ack, { ok: true, events: [], hasMore: false }));
   socket.on("room:leave", async ({ roomId }, ack) => {
     await socket.leave(roomId);

@@ -1,6 +1,6 @@
 import { createHash, randomBytes, randomUUID } from "node:crypto";
 import { EventEmitter } from "node:events";
-import { errors as joseErrors, jwtVerify, SignJWT } from "jose";
+import { SignJWT } from "jose";
 import { CoachwireError } from "../../protocol/errors.ts";
 import type { Db } from "../../db/db.ts";
 import { familyKey, tokenKey, type Denylist } from "../denylist/denylist.ts";
@@ -8,6 +8,7 @@ import type { SessionCutoffs } from "../denylist/session-cutoffs.ts";
 import type { DisconnectReason } from "../../protocol/events.ts";
 import { isRole, type UserRole } from "../accounts/roles.ts";
 import { BatchLoader } from "../batching/batch-loader.ts";
+import { TokenRejected, verifyHs256 } from "./hs256.ts";
 import { decoyHash, hashPassword, needsRehash, verifyPassword } from "./passwords.ts";
 import { VerifiedTokens } from "./verified-tokens.ts";
 
@@ -206,16 +207,16 @@ export class AuthService extends EventEmitter {
     const epoch = this.verified.epoch;
     let payload;
     try {
-      ({ payload } = await jwtVerify(token, this.key, { issuer: ISSUER, algorithms: ["HS256"] }));
+      payload = verifyHs256(token, this.key, ISSUER, Date.now());
     } catch (err) {
-      if (err instanceof joseErrors.JWTExpired) throw new CoachwireError("TOKEN_EXPIRED");
+      if (err instanceof TokenRejected && err.why === "expired") throw new CoachwireError("TOKEN_EXPIRED");
       throw new CoachwireError("TOKEN_INVALID");
     }
     const { sub, role, jti, exp, iat, inst, ims, fid } = payload;
     if (!isId(sub) || !isId(jti) || typeof exp !== "number" || !isRole(role) || !isId(inst) || (fid !== undefined && !isId(fid))) {
       throw new CoachwireError("TOKEN_INVALID");
     }
-    const issuedAt = typeof ims === "number" ? ims : (iat ?? 0) * 1000;
+    const issuedAt = typeof ims === "number" ? ims : typeof iat === "number" ? iat * 1000 : 0;
     const keys = fid === undefined ? [tokenKey(jti)] : [tokenKey(jti), familyKey(fid)];
     let revoked: boolean;
     let userExists: boolean;

@@ -9,7 +9,7 @@ export interface MetricsSources {
   poolStats(): PoolStats;
   poolMax: number;
   /** Admission control's bucket and handshakes being served (absent before the server is wired). */
-  admission?(): { tokens: number; inFlight: number };
+  admission?(): { tokens: number; inFlight: number; queued: number };
   /** Lookups of the verified-token cache since start. */
   tokenCache?(): { hits: number; misses: number; size: number };
 }
@@ -101,6 +101,12 @@ export class Metrics {
     labelNames: ["cause"] as const,
     registers: [this.registry],
   });
+  readonly handshakesRefused = new Counter({
+    name: "coachwire_handshakes_refused_total",
+    help: "Socket.IO handshakes refused, by error code (\"second CONNECT\": a protocol violation, closed unanswered)",
+    labelNames: ["code"] as const,
+    registers: [this.registry],
+  });
   readonly drainClosed = new Counter({
     name: "coachwire_drain_closed_total",
     help: "Sockets a drain told to move (session:closing \"server draining\")",
@@ -156,6 +162,14 @@ export class Metrics {
       registers: [this.registry],
       collect() {
         this.set(sources.admission?.().inFlight ?? 0);
+      },
+    });
+    new Gauge({
+      name: "coachwire_admission_queued",
+      help: "Admission control: handshakes waiting in line for their turn (at most COACHWIRE_ADMIT_QUEUE_MS of waiting)",
+      registers: [this.registry],
+      collect() {
+        this.set(sources.admission?.().queued ?? 0);
       },
     });
     new Counter({

@@ -8,6 +8,8 @@ export interface AdmissionOptions {
   burst: number;
   /** Admitted handshakes whose first join or resume is not answered yet, at most. */
   inFlightMax: number;
+  /** A handshake may wait this long in line for its turn; one that would wait longer is refused. */
+  queueMs: number;
   /** An admitted connection that has not joined anything by then no longer counts as in flight. */
   settleMs: number;
 }
@@ -15,8 +17,16 @@ export interface AdmissionOptions {
 /** The verdict on one handshake: admitted (with what to call once it is served), or when to come back. */
 export type Admitted = { admitted: true; release: () => void } | { admitted: false; cause: "rate" | "in flight"; retry: RetryHint };
 
-/** Refused clients still expected back fade from the estimate with this time constant. */
-const WAITING_DECAY_MS = 2000;
+interface Waiter {
+  resolve(verdict: Admitted): void;
+  /** Still worth admitting (its connection is open). */
+  alive(): boolean;
+}
+
+/** Refused clients still expected back, and handshakes served lately, fade from their estimates with this time constant. */
+const DECAY_MS = 2000;
+/** The serving rate assumed before any handshake has been served (per second). */
+const MIN_SERVED_PER_S = 20;
 const MIN_WINDOW_MS = 250;
 const MAX_WINDOW_MS = 30_000;
 
@@ -24,30 +34,55 @@ const MAX_WINDOW_MS = 30_000;
  * Admission control for one server process. In a reconnect storm (a drain, a network blip, a
  * balancer restart) every client comes back at once; serving them all together makes each wait
  * for all the others, handshakes time out and are retried, and the process spends itself on work
- * it then throws away. Instead it admits handshakes at the rate it can serve — a token bucket,
- * and a cap on admitted handshakes whose first join or resume is still being answered — and
- * refuses the rest before any token check, with a retry hint: come back no sooner than the
- * bucket has a token, spread over a window long enough for the clients refused lately to be
- * served at the bucket's rate. A resumed user is then served at full speed instead of everyone
- * waiting together.
+ * it then throws away. Instead it admits handshakes at the rate it can serve: a token bucket,
+ * and a cap on admitted handshakes whose first join or resume is still being answered. A
+ * handshake beyond them waits its turn in line (an open connection costs nothing while it
+ * waits); one that would wait longer than `queueMs` is refused before any token check, with a
+ * retry hint: no sooner than the bucket has a token, spread over a window long enough for the
+ * clients refused lately to be served at the rate the process serves them now. A resumed user
+ * is then served at full speed instead of everyone waiting together.
  */
 export class Admission {
   private tokens: number;
   private at = performance.now();
   private inFlight = 0;
+  private readonly line: Waiter[] = [];
+  private lineTimer: NodeJS.Timeout | undefined;
   /** Refused clients expected back (decays over time: they returned or gave up). */
   private waiting = 0;
   private waitingAt = performance.now();
+  /** Handshakes served (first join answered, or settled), decayed: ≈ the serving rate × DECAY_MS. */
+  private served = 0;
+  private servedAt = performance.now();
 
   constructor(private readonly options: AdmissionOptions) {
     this.tokens = options.burst;
   }
 
-  /** Admits one handshake now, or refuses it with a hint. */
-  admit(now = performance.now()): Admitted {
+  /**
+   * Admits one handshake now, or after its turn in line, or refuses it with a hint. `alive`
+   * says whether the connection is still open (one that closed while in line gives its turn up).
+   */
+  admit(alive: () => boolean = () => true, now = performance.now()): Admitted | Promise<Admitted> {
     this.refill(now);
-    if (this.tokens < 1) return this.refuse("rate", now, ((1 - this.tokens) / this.options.ratePerS) * 1000);
-    if (this.inFlight >= this.options.inFlightMax) return this.refuse("in flight", now, 0);
+    if (this.line.length === 0 && this.tokens >= 1 && this.inFlight < this.options.inFlightMax) return this.take();
+    const cause = this.tokens < 1 ? "rate" : "in flight";
+    if (this.expectedWaitMs(this.line.length + 1) > this.options.queueMs) {
+      return this.refuse(cause, now, this.tokens < 1 ? ((1 - this.tokens) / this.options.ratePerS) * 1000 : 0);
+    }
+    return new Promise((resolve) => {
+      this.line.push({ resolve, alive });
+      this.scheduleLine();
+    });
+  }
+
+  /** The bucket's tokens, the handshakes in flight and in line, for /metrics. */
+  state(now = performance.now()): { tokens: number; inFlight: number; queued: number } {
+    this.refill(now);
+    return { tokens: Math.floor(this.tokens), inFlight: this.inFlight, queued: this.line.length };
+  }
+
+  private take(): Admitted {
     this.tokens -= 1;
     this.inFlight++;
     let released = false;
@@ -56,22 +91,60 @@ export class Admission {
       released = true;
       clearTimeout(timer);
       this.inFlight--;
+      const at = performance.now();
+      this.served = decayed(this.served, at - this.servedAt) + 1;
+      this.servedAt = at;
+      this.scheduleLine();
     };
     const timer = setTimeout(release, this.options.settleMs);
     timer.unref?.();
     return { admitted: true, release };
   }
 
-  /** The bucket's tokens and the handshakes in flight, for /metrics. */
-  state(now = performance.now()): { tokens: number; inFlight: number } {
-    this.refill(now);
-    return { tokens: Math.floor(this.tokens), inFlight: this.inFlight };
+  /** Lets the line move as far as tokens and slots allow; waits for the next token otherwise. */
+  private scheduleLine(): void {
+    if (this.lineTimer !== undefined || this.line.length === 0) return;
+    this.lineTimer = setTimeout(() => {
+      this.lineTimer = undefined;
+      this.refill(performance.now());
+      while (this.line.length > 0 && this.tokens >= 1 && this.inFlight < this.options.inFlightMax) {
+        const next = this.line.shift()!;
+        // A connection that closed while in line gives its turn up (its handshake is over anyway).
+        if (next.alive()) next.resolve(this.take());
+        else next.resolve({ admitted: false, cause: "in flight", retry: { afterMs: 0, windowMs: MIN_WINDOW_MS } });
+      }
+      // Out of tokens: try again when the next one is due; out of slots: a release reschedules.
+      if (this.line.length > 0 && this.tokens < 1) this.scheduleLineIn(((1 - this.tokens) / this.options.ratePerS) * 1000);
+    }, 0);
   }
 
+  private scheduleLineIn(ms: number): void {
+    this.lineTimer = setTimeout(() => {
+      this.lineTimer = undefined;
+      this.scheduleLine();
+    }, Math.max(1, Math.ceil(ms)));
+  }
+
+  /** How long the `position`-th in line would wait, at the rate the process serves now (never faster than the bucket). */
+  private expectedWaitMs(position: number): number {
+    return (position / this.servingRate(performance.now())) * 1000;
+  }
+
+  private servingRate(now: number): number {
+    const servedPerS = (decayed(this.served, now - this.servedAt) / DECAY_MS) * 1000;
+    // Until anything has been served, trust the bucket; after, what was actually served.
+    const measured = this.served === 0 ? this.options.ratePerS : Math.max(MIN_SERVED_PER_S, servedPerS);
+    return Math.min(this.options.ratePerS, measured);
+  }
+
+  /**
+   * The hint: no sooner than a token is due, spread over the time the process needs to serve the
+   * clients refused lately (and those in line) at the rate it serves them now.
+   */
   private refuse(cause: "rate" | "in flight", now: number, afterMs: number): Admitted {
-    this.waiting = this.waiting * Math.exp(-(now - this.waitingAt) / WAITING_DECAY_MS) + 1;
+    this.waiting = decayed(this.waiting, now - this.waitingAt) + 1;
     this.waitingAt = now;
-    const windowMs = Math.min(MAX_WINDOW_MS, Math.max(MIN_WINDOW_MS, (this.waiting / this.options.ratePerS) * 1000));
+    const windowMs = Math.min(MAX_WINDOW_MS, Math.max(MIN_WINDOW_MS, ((this.waiting + this.line.length) / this.servingRate(now)) * 1000));
     return { admitted: false, cause, retry: { afterMs: Math.ceil(afterMs), windowMs: Math.ceil(windowMs) } };
   }
 
@@ -79,4 +152,9 @@ export class Admission {
     this.tokens = Math.min(this.options.burst, this.tokens + ((now - this.at) / 1000) * this.options.ratePerS);
     this.at = now;
   }
+}
+
+/** An exponentially decaying count `elapsedMs` later. */
+function decayed(count: number, elapsedMs: number): number {
+  return count * Math.exp(-elapsedMs / DECAY_MS);
 }

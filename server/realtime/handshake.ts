@@ -1,9 +1,9 @@
 import type { ExtendedError } from "socket.io";
-import { CoachwireError, toWireError } from "../../protocol/errors.ts";
+import { CoachwireError, toWireError, type WireError } from "../../protocol/errors.ts";
 import type { AuthService } from "../auth/auth-service.ts";
 import { catalogError } from "../error-mapping.ts";
 import type { ClientAddress } from "../http/client-address.ts";
-import type { Admission } from "./admission.ts";
+import type { Admission, Admitted } from "./admission.ts";
 import type { FloodGuard } from "./flood-guard.ts";
 import type { HandshakeGuard } from "./handshake-guard.ts";
 import type { CoachServer, CoachSocket } from "./socket-types.ts";
@@ -21,6 +21,8 @@ export interface HandshakeContext {
   admission: Admission;
   /** Told of each admission verdict (metrics). */
   onAdmission?(verdict: "admitted" | "rate" | "in flight"): void;
+  /** Told of each refused handshake, by code (metrics). */
+  onRefused?(code: string): void;
 }
 
 /**
@@ -43,7 +45,9 @@ export function requireAccessToken(io: CoachServer, ctx: HandshakeContext): void
     socket.data.ip = ip;
     const refuse = (err: CoachwireError | unknown, charge = true) => {
       if (charge) ctx.guard.failed(ip);
-      next(refusal(err));
+      const error = refusal(err);
+      ctx.onRefused?.(error.data.code);
+      next(error);
       // After Socket.IO has written the CONNECT_ERROR (it does so on the next tick): engine.io
       // flushes what is queued, then closes.
       setImmediate(() => socket.conn.close());
@@ -53,6 +57,7 @@ export function requireAccessToken(io: CoachServer, ctx: HandshakeContext): void
       // (no CONNECT_ERROR for each of a burst), and charged once.
       if (!repeated.has(socket.conn)) ctx.guard.failed(ip);
       repeated.add(socket.conn);
+      ctx.onRefused?.("second CONNECT");
       socket.conn.close();
       return next(refusal(new CoachwireError("BAD_REQUEST", "One handshake per connection")));
     }
@@ -62,30 +67,36 @@ export function requireAccessToken(io: CoachServer, ctx: HandshakeContext): void
     if (wait > 0) {
       return refuse(new CoachwireError("RATE_LIMITED", `Too many failed handshakes from this address; retry in ${wait} ms`, { afterMs: wait, windowMs: 1000 }), false);
     }
-    const verdict = ctx.admission.admit();
-    ctx.onAdmission?.(verdict.admitted ? "admitted" : verdict.cause);
-    if (!verdict.admitted) {
-      const { afterMs, windowMs } = verdict.retry;
-      return refuse(new CoachwireError("UNAVAILABLE", `The server is busy; retry in ${afterMs}–${afterMs + windowMs} ms`, verdict.retry), false);
+    const admitted = ctx.admission.admit(() => socket.conn.readyState === "open");
+    if (admitted instanceof Promise) void admitted.then(checkToken);
+    else checkToken(admitted);
+
+    /** After admission (at once, or after its turn in line): the token, then the user's flood backoff and socket cap. */
+    function checkToken(verdict: Admitted): void {
+      ctx.onAdmission?.(verdict.admitted ? "admitted" : verdict.cause);
+      if (!verdict.admitted) {
+        const { afterMs, windowMs } = verdict.retry;
+        return refuse(new CoachwireError("UNAVAILABLE", `The server is busy; retry in ${afterMs}–${afterMs + windowMs} ms`, verdict.retry), false);
+      }
+      // In flight until its first join or resume is answered (the router calls it), or it goes.
+      socket.data.admitted = verdict.release;
+      holdSlot(socket, verdict.release);
+      const token = (socket.handshake.auth as Record<string, unknown> | undefined)?.["token"];
+      ctx.auth.verify(token).then(
+        (principal) => {
+          // Closed meanwhile (a second CONNECT, the handshake timeout): take no slot it would never give back.
+          if (socket.conn.readyState !== "open") return next(refusal(new CoachwireError("BAD_REQUEST", "The connection closed")));
+          const backoff = ctx.flood.backoffMs(principal.userId, performance.now());
+          if (backoff > 0) return refuse(new CoachwireError("RATE_LIMITED", `Closed for flooding; retry in ${backoff} ms`, { afterMs: backoff, windowMs: 1000 }));
+          const release = ctx.cap.take(principal.userId);
+          if (!release) return refuse(new CoachwireError("TOO_MANY_CONNECTIONS"));
+          holdSlot(socket, release);
+          socket.data.principal = principal;
+          next();
+        },
+        (err) => refuse(err),
+      );
     }
-    // In flight until its first join or resume is answered (the router calls it), or it goes.
-    socket.data.admitted = verdict.release;
-    holdSlot(socket, verdict.release);
-    const token = (socket.handshake.auth as Record<string, unknown> | undefined)?.["token"];
-    ctx.auth.verify(token).then(
-      (principal) => {
-        // Closed meanwhile (a second CONNECT, the handshake timeout): take no slot it would never give back.
-        if (socket.conn.readyState !== "open") return next(refusal(new CoachwireError("BAD_REQUEST", "The connection closed")));
-        const backoff = ctx.flood.backoffMs(principal.userId, performance.now());
-        if (backoff > 0) return refuse(new CoachwireError("RATE_LIMITED", `Closed for flooding; retry in ${backoff} ms`, { afterMs: backoff, windowMs: 1000 }));
-        const release = ctx.cap.take(principal.userId);
-        if (!release) return refuse(new CoachwireError("TOO_MANY_CONNECTIONS"));
-        holdSlot(socket, release);
-        socket.data.principal = principal;
-        next();
-      },
-      (err) => refuse(err),
-    );
   });
 }
 
@@ -95,7 +106,12 @@ function holdSlot(socket: CoachSocket, release: () => void): void {
   socket.conn.once("close", release);
 }
 
-function refusal(err: unknown): ExtendedError {
+function refusal(err: unknown): ExtendedError & { data: WireError } {
   const wire = toWireError(catalogError(err));
-  return Object.assign(new Error(wire.message), { data: wire });
+  // No stack trace: a refusal is an answer, and storms refuse by the thousand.
+  const limit = Error.stackTraceLimit;
+  Error.stackTraceLimit = 0;
+  const error = new Error(wire.message);
+  Error.stackTraceLimit = limit;
+  return Object.assign(error, { data: wire });
 }

@@ -16,7 +16,10 @@ export function connectRedis(url: string, role: RedisRole, logger: Logger, onErr
     // Commands issued in the same tick go out in one write (a storm's thousands of presence and
     // denylist calls, a burst of broadcasts): one syscall and one Redis read instead of one each.
     ...(role !== "subscriber" ? { enableAutoPipelining: true } : {}),
-    ...(role === "commands" ? { commandTimeout: 1000, maxRetriesPerRequest: 2 } : {}),
+    // 5 s, not less: the timer runs on the same event loop as the reply, and a process busy with a
+    // reconnect storm can lag a second or two — a shorter timeout then fails commands Redis had
+    // already answered, and every failed token check sends a client round again.
+    ...(role === "commands" ? { commandTimeout: 5000, maxRetriesPerRequest: 2 } : {}),
     ...(role === "subscriber" ? { maxRetriesPerRequest: null } : {}),
   };
   const redis = new Redis(url, options);

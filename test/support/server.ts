@@ -17,6 +17,8 @@ export interface TestServer extends RunningServer {
   client(user: TestUser, options?: Partial<ConstructorParameters<typeof CoachClient>[0]>): Promise<CoachClient>;
   /** A raw socket.io-client socket (not connected yet) speaking this server's parser. */
   rawSocket(auth: Record<string, unknown>, options?: Record<string, unknown>): Socket;
+  /** Drains the server as a deploy would (its clients are told to move), leaving the test's clients to see it; close() after is harmless. */
+  drain(): Promise<void>;
 }
 
 const silent: Logger = pino({ level: process.env["TEST_LOG_LEVEL"] ?? "silent" });
@@ -69,6 +71,7 @@ export async function startTestServer(db: Db, env: Record<string, string> = {}):
       sockets.push(s);
       return s;
     },
+    drain: () => server.close(),
     async close() {
       for (const c of clients) c.close();
       for (const s of sockets) s.disconnect();
