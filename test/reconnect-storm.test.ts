@@ -205,7 +205,7 @@ describe("admission control: a line too long", () => {
     const refusal = await refusalOf(server.rawSocket({ token: await server.tokenFor(f.students[1]!) }));
     assert.equal(refusal.code, "UNAVAILABLE");
     assert.ok(refusal.retryWindowMs! >= 250);
-    assert.equal(await metric(server, "coachwire_admission_refused_total", 'cause="in flight"'), 1);
+    assert.equal(await metric(server, "coachwire_admission_refused_total", 'cause="in-flight"'), 1);
     await first.timeout(5000).emitWithAck("room:join" as never, { roomId } as never);
     const second = server.rawSocket({ token: await server.tokenFor(f.students[1]!) });
     await connectRaw(second);

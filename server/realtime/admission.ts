@@ -15,7 +15,7 @@ export interface AdmissionOptions {
 }
 
 /** The verdict on one handshake: admitted (with what to call once it is served), or when to come back. */
-export type Admitted = { admitted: true; release: () => void } | { admitted: false; cause: "rate" | "in flight"; retry: RetryHint };
+export type Admitted = { admitted: true; release: () => void } | { admitted: false; cause: "rate" | "in-flight"; retry: RetryHint };
 
 interface Waiter {
   resolve(verdict: Admitted): void;
@@ -23,10 +23,8 @@ interface Waiter {
   alive(): boolean;
 }
 
-/** Refused clients still expected back, and handshakes served lately, fade from their estimates with this time constant. */
+/** Refused clients still expected back fade from the estimate with this time constant (they came back, or gave up). */
 const DECAY_MS = 2000;
-/** The serving rate assumed before any handshake has been served (per second). */
-const MIN_SERVED_PER_S = 20;
 const MIN_WINDOW_MS = 250;
 const MAX_WINDOW_MS = 30_000;
 
@@ -34,13 +32,15 @@ const MAX_WINDOW_MS = 30_000;
  * Admission control for one server process. In a reconnect storm (a drain, a network blip, a
  * balancer restart) every client comes back at once; serving them all together makes each wait
  * for all the others, handshakes time out and are retried, and the process spends itself on work
- * it then throws away. Instead it admits handshakes at the rate it can serve: a token bucket,
- * and a cap on admitted handshakes whose first join or resume is still being answered. A
- * handshake beyond them waits its turn in line (an open connection costs nothing while it
- * waits); one that would wait longer than `queueMs` is refused before any token check, with a
- * retry hint: no sooner than the bucket has a token, spread over a window long enough for the
- * clients refused lately to be served at the rate the process serves them now. A resumed user
- * is then served at full speed instead of everyone waiting together.
+ * it then throws away. Instead it admits handshakes at the rate it can serve: a token bucket
+ * (COACHWIRE_ADMIT_RATE_PER_S: size it to what one process serves, `npm run bench -- --scenario
+ * storm` shows it), and a cap on admitted handshakes whose first join or resume is still being
+ * answered. A handshake beyond them waits its turn in line — an open connection costs nothing
+ * while it waits, whereas a refused one costs a whole new connection when it comes back — and
+ * one that would wait longer than `queueMs` is refused before any token check, with a retry
+ * hint: no sooner than the bucket has a token, spread over the time the bucket needs for the
+ * clients refused lately and those in line. A resumed user is then served at full speed instead
+ * of everyone waiting together.
  */
 export class Admission {
   private tokens: number;
@@ -51,9 +51,6 @@ export class Admission {
   /** Refused clients expected back (decays over time: they returned or gave up). */
   private waiting = 0;
   private waitingAt = performance.now();
-  /** Handshakes served (first join answered, or settled), decayed: ≈ the serving rate × DECAY_MS. */
-  private served = 0;
-  private servedAt = performance.now();
 
   constructor(private readonly options: AdmissionOptions) {
     this.tokens = options.burst;
@@ -66,8 +63,10 @@ export class Admission {
   admit(alive: () => boolean = () => true, now = performance.now()): Admitted | Promise<Admitted> {
     this.refill(now);
     if (this.line.length === 0 && this.tokens >= 1 && this.inFlight < this.options.inFlightMax) return this.take();
-    const cause = this.tokens < 1 ? "rate" : "in flight";
-    if (this.expectedWaitMs(this.line.length + 1) > this.options.queueMs) {
+    const cause = this.tokens < 1 ? "rate" : "in-flight";
+    // No line at all, a line longer than the bucket admits in `queueMs`, or a wait past it: refused.
+    const longest = (this.options.ratePerS * this.options.queueMs) / 1000;
+    if (this.options.queueMs === 0 || this.line.length + 1 > longest || this.expectedWaitMs(this.line.length + 1) > this.options.queueMs) {
       return this.refuse(cause, now, this.tokens < 1 ? ((1 - this.tokens) / this.options.ratePerS) * 1000 : 0);
     }
     return new Promise((resolve) => {
@@ -91,9 +90,6 @@ export class Admission {
       released = true;
       clearTimeout(timer);
       this.inFlight--;
-      const at = performance.now();
-      this.served = decayed(this.served, at - this.servedAt) + 1;
-      this.servedAt = at;
       this.scheduleLine();
     };
     const timer = setTimeout(release, this.options.settleMs);
@@ -111,7 +107,7 @@ export class Admission {
         const next = this.line.shift()!;
         // A connection that closed while in line gives its turn up (its handshake is over anyway).
         if (next.alive()) next.resolve(this.take());
-        else next.resolve({ admitted: false, cause: "in flight", retry: { afterMs: 0, windowMs: MIN_WINDOW_MS } });
+        else next.resolve({ admitted: false, cause: "in-flight", retry: { afterMs: 0, windowMs: MIN_WINDOW_MS } });
       }
       // Out of tokens: try again when the next one is due; out of slots: a release reschedules.
       if (this.line.length > 0 && this.tokens < 1) this.scheduleLineIn(((1 - this.tokens) / this.options.ratePerS) * 1000);
@@ -125,26 +121,19 @@ export class Admission {
     }, Math.max(1, Math.ceil(ms)));
   }
 
-  /** How long the `position`-th in line would wait, at the rate the process serves now (never faster than the bucket). */
+  /** How long the `position`-th in line would wait for its token (slots free up far faster than tokens when the bucket is sized right). */
   private expectedWaitMs(position: number): number {
-    return (position / this.servingRate(performance.now())) * 1000;
-  }
-
-  private servingRate(now: number): number {
-    const servedPerS = (decayed(this.served, now - this.servedAt) / DECAY_MS) * 1000;
-    // Until anything has been served, trust the bucket; after, what was actually served.
-    const measured = this.served === 0 ? this.options.ratePerS : Math.max(MIN_SERVED_PER_S, servedPerS);
-    return Math.min(this.options.ratePerS, measured);
+    return (Math.max(0, position - this.tokens) / this.options.ratePerS) * 1000;
   }
 
   /**
-   * The hint: no sooner than a token is due, spread over the time the process needs to serve the
-   * clients refused lately (and those in line) at the rate it serves them now.
+   * The hint: no sooner than a token is due, spread over the time the bucket needs to admit the
+   * clients refused lately and those in line.
    */
-  private refuse(cause: "rate" | "in flight", now: number, afterMs: number): Admitted {
+  private refuse(cause: "rate" | "in-flight", now: number, afterMs: number): Admitted {
     this.waiting = decayed(this.waiting, now - this.waitingAt) + 1;
     this.waitingAt = now;
-    const windowMs = Math.min(MAX_WINDOW_MS, Math.max(MIN_WINDOW_MS, ((this.waiting + this.line.length) / this.servingRate(now)) * 1000));
+    const windowMs = Math.min(MAX_WINDOW_MS, Math.max(MIN_WINDOW_MS, ((this.waiting + this.line.length) / this.options.ratePerS) * 1000));
     return { admitted: false, cause, retry: { afterMs: Math.ceil(afterMs), windowMs: Math.ceil(windowMs) } };
   }
 

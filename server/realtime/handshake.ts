@@ -20,7 +20,7 @@ export interface HandshakeContext {
   /** Admits handshakes at the rate the process can serve them (before any token is checked). */
   admission: Admission;
   /** Told of each admission verdict (metrics). */
-  onAdmission?(verdict: "admitted" | "rate" | "in flight"): void;
+  onAdmission?(verdict: "admitted" | "rate" | "in-flight"): void;
   /** Told of each refused handshake, by code (metrics). */
   onRefused?(code: string): void;
 }
