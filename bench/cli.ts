@@ -14,6 +14,7 @@ import { SCENARIOS } from "./scenarios/index.ts";
 import { noisyNeighbour, smokeNoisyNeighbour } from "./scenarios/noisy-neighbour.ts";
 import { hasCoaching, smoke, withoutCoaching, type Scenario } from "./scenarios/scenario.ts";
 import { seedUsers } from "./seed.ts";
+import { sampleCounters as sampleServerCounters } from "./server-counters.ts";
 import { attachTarget, DEFAULT_REMINDER_OFFSETS_MIN, newRunId, startTarget, type Target } from "./target.ts";
 
 // `npm run bench -- [options]`: starts the stack (HAProxy → server processes → PostgreSQL,
@@ -161,7 +162,8 @@ async function benchOne(label: Target["label"], redis: Redis): Promise<ReportedR
           : "compared with the reference, both carry the same chat traffic"
         : undefined;
     if (skipped) log(`== ${label}: chat only (task traffic and read receipts skipped: ${skipped})`);
-    const measured = await runScenario(target, skipped ? withoutCoaching(scenario) : scenario, users, { procs, parser, lastSeqs, onProgress: log });
+    const sampleCounters = () => sampleServerCounters(target.serverUrls, redis);
+    const measured = await runScenario(target, skipped ? withoutCoaching(scenario) : scenario, users, { procs, parser, lastSeqs, sampleCounters, onProgress: log });
     const requiredBefore = measured.measuredWindow.endedAt;
     const verdict = await audit(target.db, measured.results, measured.settleSeqs, {
       reminderOffsetsMs: target.reminderOffsetsMs,
