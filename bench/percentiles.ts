@@ -24,3 +24,8 @@ export function mergeHistograms(encoded: string[]): hdr.Histogram {
   for (const e of encoded) if (e) all.add(hdr.decodeFromCompressedBase64(e));
   return all;
 }
+
+/** The value at percentile `p` (0–100) of numbers sorted ascending; null when there are none. */
+export function sortedPercentile(sorted: readonly number[], p: number): number | null {
+  return sorted.length === 0 ? null : sorted[Math.min(sorted.length - 1, Math.floor((sorted.length * p) / 100))]!;
+}

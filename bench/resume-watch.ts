@@ -40,6 +40,8 @@ export interface StepRecord {
   notMoved: string;
   /** The same, to users moved in the step, once they were back. */
   movedBack: string;
+  /** Users who lost their connection during the step without being told to move (a random reconnect, or dropped). */
+  droppedUntold: number;
 }
 
 interface UserState {
@@ -50,6 +52,8 @@ interface UserState {
   movedStep: number | undefined;
   /** When the user was told to move, until it is back. */
   toldAt: number | undefined;
+  /** The last step in which the user lost its connection without being told to move. */
+  droppedStep: number | undefined;
   /** Latencies (µs) delivered during the current step, kept until the step ends and says whether the user moved in it. */
   stepMicros: number[];
 }
@@ -59,6 +63,7 @@ interface OpenStep {
   resumeMs: number[];
   notMoved: hdr.Histogram;
   movedBack: hdr.Histogram;
+  droppedUntold: number;
 }
 
 const now = () => performance.timeOrigin + performance.now();
@@ -73,9 +78,15 @@ export class ResumeWatch {
 
   /** Follows a user from before it connects. */
   attach(u: WatchedUser): void {
-    const s: UserState = { away: false, storm: "before", movedStep: undefined, toldAt: undefined, stepMicros: [] };
+    const s: UserState = { away: false, storm: "before", movedStep: undefined, toldAt: undefined, droppedStep: undefined, stepMicros: [] };
     this.users.set(u, s);
-    u.client.on("disconnected", () => (s.away = true));
+    u.client.on("disconnected", () => {
+      s.away = true;
+      // A notice to move comes before its disconnect: a user moved in this step is not counted here.
+      if (this.step === undefined || s.movedStep === this.step || s.droppedStep === this.step) return;
+      s.droppedStep = this.step;
+      this.steps[this.step]!.droppedUntold++;
+    });
     u.client.socket.on("session:closing", (notice) => {
       if (notice.reason !== "server draining" || this.step === undefined || s.movedStep === this.step) return;
       s.movedStep = this.step;
@@ -125,7 +136,7 @@ export class ResumeWatch {
   /** rolling-deploy: step `index` (0-based) begins; the one before it, if any, ends. */
   beginStep(index: number): void {
     this.endStep();
-    while (this.steps.length <= index) this.steps.push({ moved: 0, resumeMs: [], notMoved: histogram(), movedBack: histogram() });
+    while (this.steps.length <= index) this.steps.push({ moved: 0, resumeMs: [], notMoved: histogram(), movedBack: histogram(), droppedUntold: 0 });
     this.step = index;
   }
 
@@ -155,6 +166,7 @@ export class ResumeWatch {
       resumeMs: s.resumeMs,
       notMoved: hdr.encodeIntoCompressedBase64(s.notMoved),
       movedBack: hdr.encodeIntoCompressedBase64(s.movedBack),
+      droppedUntold: s.droppedUntold,
     }));
   }
 }

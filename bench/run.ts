@@ -2,8 +2,9 @@ import { fork, type ChildProcess } from "node:child_process";
 import { fileURLToPath } from "node:url";
 import type { ClientResult, FromClient, ToClient } from "./client-proc.ts";
 import { mergeHistograms as merge, percentiles, type Percentiles } from "./percentiles.ts";
-import { cpuSince, rssBytes, sampleCpu } from "./proc-stats.ts";
+import { CpuMeter, rssBytes } from "./proc-stats.ts";
 import { stepUp, type SteppedRun } from "./rate-steps.ts";
+import { rollingDeployMeasurements, rollingDeployPhase, type RollingDeployMeasurements, type StepTiming } from "./rolling-deploy.ts";
 import { hasTasks, type Scenario } from "./scenarios/scenario.ts";
 import type { BenchUser } from "./seed.ts";
 import type { CounterSample } from "./server-counters.ts";
@@ -67,6 +68,8 @@ export interface RunMeasurements {
   /** saturation, coaching-saturation: each step's rate and how it fared, and the highest rate that held. */
   saturation?: SteppedRun;
   storm?: StormMeasurements;
+  /** rolling-deploy: each step's restart, moved users and their way back, and delivery to those not moved. */
+  rollingDeploy?: RollingDeployMeasurements;
   results: ClientResult[];
   /**
    * Each room's last seq when the clients were told to settle: what every user must reach. Read
@@ -157,7 +160,9 @@ export async function runScenario(
   const timeline: TimelinePoint[] = [];
   const started = Date.now();
   let last = { sends: 0, deliveries: 0 };
+  let cpu: CpuMeter | undefined;
   const timelineTimer = setInterval(() => {
+    cpu?.sample(); // a server process restarted in the measured phase counts up to its last sample
     const d = merge(tick.delivery);
     const a = merge(tick.ack);
     const c = merge(tick.coachingAck);
@@ -207,10 +212,11 @@ export async function runScenario(
   }
 
   // The measured phase.
-  const cpuBefore = sampleCpu(groups);
+  cpu = new CpuMeter(groups);
   const before = { deliveries: total("deliveries"), at: Date.now(), interval: intervals.length };
   let saturation: RunMeasurements["saturation"];
   let stormWindow: StormWindow | undefined;
+  let deploySteps: StepTiming[] | undefined;
   if (scenario.steps) {
     const plan = scenario.steps;
     // Chat is timed by delivery, progress reports by their ack; a step's failed requests end the run too.
@@ -237,6 +243,12 @@ export async function runScenario(
     if (scenario.stormWindowSeconds) {
       const ctx = { tell, deliveries: () => total("deliveries"), groups, sampleCounters: options.sampleCounters };
       stormWindow = await stormPhase(scenario.stormWindowSeconds, scenario.durationSeconds, ctx);
+    } else if (scenario.rollingDeploy) {
+      if (!target.terminateServer) throw new Error("rolling-deploy restarts server processes: it needs the stack the bench starts");
+      await sleep(scenario.durationSeconds * 1000); // the quiet stretch
+      const terminateServer = target.terminateServer.bind(target);
+      const ctx = { tell, serverUrls: target.serverUrls, terminateServer, onProgress: options.onProgress };
+      deploySteps = await rollingDeployPhase(scenario.rollingDeploy, ctx);
     } else {
       await sleep(scenario.durationSeconds * 1000);
     }
@@ -244,7 +256,7 @@ export async function runScenario(
   }
   const measuredEndedAt = Date.now();
   const measuredSeconds = (measuredEndedAt - before.at) / 1000;
-  const cpuSeconds = cpuSince(cpuBefore, groups);
+  const cpuSeconds = cpu.total();
   const windowDeliveries = total("deliveries") - before.deliveries;
   const lag = await scrapeLagMs(target.serverUrls);
 
@@ -263,6 +275,7 @@ export async function runScenario(
   for (const p of procs) p.disconnect();
 
   const storm = stormWindow ? stormMeasurements(stormWindow, settled, opened) : undefined;
+  const rollingDeploy = deploySteps && rollingDeployMeasurements(scenario.rollingDeploy!, deploySteps, settled, target.serverUrls.length);
   return {
     target: target.label,
     scenario: scenario.name,
@@ -286,6 +299,7 @@ export async function runScenario(
     timeline,
     ...(saturation ? { saturation } : {}),
     ...(storm ? { storm } : {}),
+    ...(rollingDeploy ? { rollingDeploy } : {}),
     results: settled,
     settleSeqs,
   };

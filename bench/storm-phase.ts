@@ -1,6 +1,6 @@
 import type { ClientResult, ToClient } from "./client-proc.ts";
 import { cpuSince, sampleCpu, type ProcessGroup } from "./proc-stats.ts";
-import { mergeHistograms, percentiles, type Percentiles } from "./percentiles.ts";
+import { mergeHistograms, percentiles, sortedPercentile, type Percentiles } from "./percentiles.ts";
 import { perResume, type CounterName, type CounterSample, type PerResume } from "./server-counters.ts";
 
 /**
@@ -96,7 +96,7 @@ export function stormMeasurements(w: StormWindow, results: ClientResult[], opene
     resumed: resume.length,
     fullyResumedMs: all ? resume.at(-1)! : null,
     fullyResumedAfterLastAttemptMs: all && lastAttempt !== null ? Math.max(...resumedAt) - lastAttempt : null,
-    resumeP99Ms: resume.length > 0 ? resume[Math.min(resume.length - 1, Math.floor(resume.length * 0.99))]! : null,
+    resumeP99Ms: sortedPercentile(resume, 99),
     postResumeDelivery: percentiles(mergeHistograms(results.map((r) => r.storm.postResume))),
     serverCpuMicrosPerDelivery: w.deliveries > 0 ? (w.serverCpuSeconds * 1e6) / w.deliveries : null,
     windowsMs: { baseline: w.t1.at - w.t0.at, storm: w.t2.at - w.t1.at },

@@ -2,6 +2,7 @@ import type { AuditReport } from "../audit.ts";
 import type { NoticeTally } from "../notice-audit.ts";
 import type { Percentiles } from "../percentiles.ts";
 import type { RunMeasurements } from "../run.ts";
+import { rollingDeployRows, rollingDeploySections } from "./rolling-deploy.ts";
 import { stormRows, stormSections } from "./storm.ts";
 
 /**
@@ -119,7 +120,7 @@ export function toMarkdown(report: BenchReport): string {
   row("saturation: max rate that held", (r) =>
     r.saturation ? `${r.saturation.maxRate} ${STEPPED[r.saturation.load].unit}${r.saturation.capped ? " (every step held: the limit is higher)" : ""}` : "–",
   );
-  for (const [name, cell] of stormRows(report.runs)) row(name, cell);
+  for (const [name, cell] of [...stormRows(report.runs), ...rollingDeployRows(report.runs)]) row(name, cell);
   row("audit", (r) =>
     r.audit.ok
       ? "**lost 0, duplicated 0**"
@@ -135,7 +136,7 @@ export function toMarkdown(report: BenchReport): string {
       lines.push("", "Both ran the scenario's chat traffic only: the reference has no tasks or read marks, so coachwire leaves them out too and the ratios compare like with like.");
     }
   }
-  lines.push(...stormSections(report.runs));
+  lines.push(...stormSections(report.runs), ...rollingDeploySections(report.runs));
   for (const r of report.runs) {
     if (r.saturation) {
       const { unit, latency } = STEPPED[r.saturation.load];
