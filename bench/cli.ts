@@ -14,21 +14,31 @@ import { SCENARIOS } from "./scenarios/index.ts";
 import { noisyNeighbour, smokeNoisyNeighbour } from "./scenarios/noisy-neighbour.ts";
 import { hasCoaching, smoke, withoutCoaching, type Scenario } from "./scenarios/scenario.ts";
 import { seedUsers } from "./seed.ts";
+import { sampleCounters as sampleServerCounters } from "./server-counters.ts";
 import { attachTarget, DEFAULT_REMINDER_OFFSETS_MIN, newRunId, startTarget, type Target } from "./target.ts";
 
 // `npm run bench -- [options]`: starts the stack (HAProxy → server processes → PostgreSQL,
 // Redis) on free loopback ports, seeds users, drives them from client processes with the SDK,
 // audits every acked send, and writes bench/results/<run>/report.{json,md,html}.
 
-const USAGE = `usage: npm run bench -- [--scenario coaching-day|saturation|coaching-saturation|storm|noisy-neighbour] [--users N] [--duration S]
+const USAGE = `usage: npm run bench -- [--scenario coaching-day|saturation|coaching-saturation|storm|rolling-deploy|noisy-neighbour] [--users N] [--duration S]
        [--procs N] [--compare reference] [--smoke] [--parser msgpack|json] [--workers N] [--balancers N] [--out DIR]
        [--profile DIR]   (write a --cpu-prof profile of every server process into DIR)
        [--target URL --schema S [--servers URL,URL] [--reminder-offsets MIN,MIN]]   (drive a stack that is already
                          running: seed into and audit schema S of DATABASE_URL; measure the listed server processes;
                          its servers' COACHWIRE_REMINDER_OFFSETS_MIN, default ${DEFAULT_REMINDER_OFFSETS_MIN.join(",")})
 coaching-saturation: task:progress reports stepped up until their ack p99 passes 100 ms (no --compare: the reference has no tasks).
+storm: every user disconnects and reconnects within 10 s; time to full resume, chat delivery once resumed, round trips per resume.
+rolling-deploy: coaching-day's traffic while each server process in turn is drained (SIGTERM) and restarted; --duration is the
+                quiet stretch before the first step. Needs the stack the bench starts (no --target) and has no --compare.
 noisy-neighbour: one server, a room of 10 chatting, floods beside it; --duration is seconds per phase, --smoke shortens it.
-Traffic goes only to 127.0.0.1. Exit code 1 when an audit finds a lost or duplicated event.`;
+Traffic goes only to 127.0.0.1. Exit code 1 when an audit finds a lost or duplicated event, 2 for a wrong command line.`;
+
+/** A wrong command line: says what is wrong, then how to use it, and exits 2 (1 is a failed audit). */
+function usageError(message: string): never {
+  process.stderr.write(`${message}\n${USAGE}\n`);
+  process.exit(2);
+}
 
 const { values: args } = parseArgs({
   options: {
@@ -72,15 +82,21 @@ if (args.scenario === "noisy-neighbour") {
   process.exit(0);
 }
 const base = SCENARIOS[args.scenario as Scenario["name"]];
-if (!base) throw new Error(`unknown scenario ${args.scenario}\n${USAGE}`);
-if (args.compare !== undefined && args.compare !== "reference") throw new Error(`--compare takes "reference"\n${USAGE}`);
+if (!base) usageError(`unknown scenario ${args.scenario}`);
+if (args.compare !== undefined && args.compare !== "reference") usageError(`--compare takes "reference"`);
 if (args.compare && base.steps?.load === "progress") {
-  throw new Error(`--compare reference cannot run ${base.name}: the reference server has no tasks, and progress reports are all this scenario sends\n${USAGE}`);
+  usageError(`--compare reference cannot run ${base.name}: the reference server has no tasks, and progress reports are all this scenario sends`);
 }
-if (args.target && (args.compare || !args.schema)) throw new Error(`--target needs --schema and cannot --compare\n${USAGE}`);
-if (args["reminder-offsets"] !== undefined && !args.target) throw new Error(`--reminder-offsets describes a --target stack (the bench's own stack uses the scenario's)\n${USAGE}`);
+if (args.target && (args.compare || !args.schema)) usageError(`--target needs --schema and cannot --compare`);
+if (base.rollingDeploy && args.target) {
+  usageError(`--scenario rolling-deploy restarts server processes: it runs on the stack the bench starts, not on --target ${args.target}`);
+}
+if (base.rollingDeploy && args.compare) {
+  usageError(`--compare reference cannot run rolling-deploy: the reference has no drain (it closes its sockets without a notice to move) and no tasks`);
+}
+if (args["reminder-offsets"] !== undefined && !args.target) usageError(`--reminder-offsets describes a --target stack (the bench's own stack uses the scenario's)`);
 const targetReminderOffsets = (args["reminder-offsets"] ?? DEFAULT_REMINDER_OFFSETS_MIN.join(",")).split(",").map(Number);
-if (targetReminderOffsets.some((m) => !Number.isInteger(m) || m < 0)) throw new Error(`--reminder-offsets takes minutes, e.g. 1440,60\n${USAGE}`);
+if (targetReminderOffsets.some((m) => !Number.isInteger(m) || m < 0)) usageError(`--reminder-offsets takes minutes, e.g. 1440,60`);
 const parser = args.parser === "json" ? "json" : "msgpack";
 let scenario: Scenario = args.smoke ? smoke(base) : base;
 if (args.users) scenario = { ...scenario, users: Number(args.users) };
@@ -161,7 +177,8 @@ async function benchOne(label: Target["label"], redis: Redis): Promise<ReportedR
           : "compared with the reference, both carry the same chat traffic"
         : undefined;
     if (skipped) log(`== ${label}: chat only (task traffic and read receipts skipped: ${skipped})`);
-    const measured = await runScenario(target, skipped ? withoutCoaching(scenario) : scenario, users, { procs, parser, lastSeqs, onProgress: log });
+    const sampleCounters = () => sampleServerCounters(target.serverUrls, redis);
+    const measured = await runScenario(target, skipped ? withoutCoaching(scenario) : scenario, users, { procs, parser, lastSeqs, sampleCounters, onProgress: log });
     const requiredBefore = measured.measuredWindow.endedAt;
     const verdict = await audit(target.db, measured.results, measured.settleSeqs, {
       reminderOffsetsMs: target.reminderOffsetsMs,

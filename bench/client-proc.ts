@@ -1,7 +1,10 @@
 import * as hdr from "hdr-histogram-js";
 import { CoachClient } from "../protocol/client.ts";
 import type { WireFormat } from "../protocol/parser.ts";
+import { benchChatText, parseBenchChat } from "./chat-text.ts";
 import { CoachingTraffic, noCoachingRecords, type CoachingRecords } from "./coaching-traffic.ts";
+import { latencyHistogram as histogram } from "./percentiles.ts";
+import { ResumeWatch, type StepRecord, type StormRecord } from "./resume-watch.ts";
 import { hasCoaching, type Scenario } from "./scenarios/scenario.ts";
 import type { BenchUser } from "./seed.ts";
 
@@ -19,6 +22,10 @@ export type ToClient =
   | { type: "traffic"; on: boolean }
   | { type: "rate"; perSecond: number }
   | { type: "storm"; windowMs: number }
+  /** rolling-deploy: step `index` (0-based) begins (a server process is about to be drained), ending the one before. */
+  | { type: "deploy-step"; index: number }
+  /** rolling-deploy: the last step ends. */
+  | { type: "deploy-end" }
   /** Wait until every request this process sent has been answered (or failed), then say "quiet". */
   | { type: "quiesce"; timeoutMs: number }
   | { type: "settle"; lastSeqs: Record<string, number>; timeoutMs: number };
@@ -89,10 +96,13 @@ export interface ClientResult {
   audit: UserAudit[];
   /** storm: ms from the storm's start until each user had rejoined and received what it missed. */
   resumeMs: number[];
+  /** storm: when users went away and came back, and the live deliveries once back. */
+  storm: StormRecord;
+  /** rolling-deploy: each step's moved users, their way back, and the deliveries to those not moved. */
+  deploySteps: StepRecord[];
 }
 
 const now = () => performance.timeOrigin + performance.now();
-const histogram = () => hdr.build({ lowestDiscernibleValue: 1, highestTrackableValue: 120_000_000, numberOfSignificantValueDigits: 3 });
 /** To the parent; once the parent has closed the channel (the run is over) there is no one to tell. */
 const send = (msg: FromClient) => {
   if (process.connected) process.send!(msg, undefined, undefined, () => {});
@@ -115,7 +125,6 @@ let sendErrors = 0;
 let acks = 0;
 let deliveries = 0;
 let trafficOn = false;
-let resumed = 0;
 const acked: Array<[string, string, string, number]> = [];
 const deliveryAll = histogram();
 const ackAll = histogram();
@@ -124,8 +133,7 @@ let ackInterval = histogram();
 let scenario: Scenario;
 let traffic: CoachingTraffic | undefined;
 let inFlight = 0;
-const stormStarts = new Map<Sim, number>();
-const resumeMs: number[] = [];
+const watch = new ResumeWatch();
 
 /** Counts a request as in flight until it settles, so that a quiesce can wait for it. */
 async function track<T>(request: Promise<T>): Promise<T> {
@@ -177,22 +185,17 @@ async function connect(user: BenchUser, url: string, parser: WireFormat): Promis
     }
     if (event.senderId === user.id) return;
     deliveries++;
-    const text = event.kind === "chat" ? ((event.body as { text?: string }).text ?? "") : "";
-    if (text.startsWith("bench ")) {
-      const micros = Math.max(1, Math.round((now() - Number(text.slice(6))) * 1000));
+    const chat = event.kind === "chat" ? parseBenchChat((event.body as { text?: string }).text ?? "") : undefined;
+    if (chat) {
+      const micros = Math.max(1, Math.round((now() - chat.sentAt) * 1000));
       deliveryAll.recordValue(micros);
       deliveryInterval.recordValue(micros);
+      watch.delivered(sim, micros, chat.senderConnected);
     }
   });
   traffic?.attach(sim);
+  watch.attach(sim);
   client.on("connected", () => (sim.connected = true));
-  client.on("resumed", () => {
-    const started = stormStarts.get(sim);
-    if (started === undefined) return;
-    resumeMs.push(now() - started);
-    stormStarts.delete(sim);
-    resumed++;
-  });
   client.on("disconnected", () => (sim.connected = false));
   try {
     await client.connect();
@@ -210,7 +213,7 @@ async function sendOne(sim: Sim): Promise<void> {
   const started = now();
   try {
     const clientId = crypto.randomUUID();
-    const res = await track(sim.client.send(sim.user.roomId, { text: `bench ${started}` }, clientId));
+    const res = await track(sim.client.send(sim.user.roomId, { text: benchChatText(started, sim.client.socket.connected) }, clientId));
     const micros = Math.max(1, Math.round((now() - started) * 1000));
     ackAll.recordValue(micros);
     ackInterval.recordValue(micros);
@@ -256,10 +259,10 @@ function reconnectSome(): void {
 }
 
 function storm(windowMs: number): void {
-  const started = now();
+  watch.stormBegins();
   for (const sim of sims) {
     setTimeout(() => {
-      stormStarts.set(sim, started);
+      watch.stormDrops(sim);
       sim.connected = false;
       sim.client.socket.io.engine?.close();
     }, Math.random() * windowMs);
@@ -276,6 +279,7 @@ async function settle(lastSeqs: Record<string, number>, timeoutMs: number): Prom
   clearInterval(rateTimer);
   trafficOn = false;
   traffic?.stop();
+  watch.endStep();
   const deadline = Date.now() + timeoutMs;
   const caughtUp = (s: Sim) => s.connected && (s.client.cursor(s.user.roomId) ?? 0) >= (lastSeqs[s.user.roomId] ?? 0);
   while (!sims.every(caughtUp) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 100));
@@ -283,6 +287,8 @@ async function settle(lastSeqs: Record<string, number>, timeoutMs: number): Prom
     clearTimeout(s.timer);
     s.client.close();
   }
+  const stormRecord = watch.stormRecord();
+  const started = stormRecord.startedAt;
   send({
     type: "settled",
     result: {
@@ -297,7 +303,9 @@ async function settle(lastSeqs: Record<string, number>, timeoutMs: number): Prom
       acked,
       coaching: traffic?.records() ?? noCoachingRecords(),
       audit: sims.map((s) => s.audit),
-      resumeMs,
+      resumeMs: started === null ? [] : stormRecord.resumedAt.map((at) => at - started),
+      storm: stormRecord,
+      deploySteps: watch.stepRecords(),
     },
   });
 }
@@ -326,6 +334,12 @@ process.on("message", (msg: ToClient) => {
     case "storm":
       storm(msg.windowMs);
       break;
+    case "deploy-step":
+      watch.beginStep(msg.index);
+      break;
+    case "deploy-end":
+      watch.endStep();
+      break;
     case "settle":
       void settle(msg.lastSeqs, msg.timeoutMs);
       break;
@@ -345,7 +359,7 @@ const progress = setInterval(() => {
     deliveries,
     delivery: hdr.encodeIntoCompressedBase64(deliveryInterval),
     ack: hdr.encodeIntoCompressedBase64(ackInterval),
-    resumed,
+    resumed: watch.stormResumes,
     ...(traffic?.counts() ?? { tasks: 0, reports: 0, reportErrors: 0 }),
     coachingAck: traffic?.takeInterval() ?? hdr.encodeIntoCompressedBase64(histogram()),
   });

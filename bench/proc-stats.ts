@@ -64,3 +64,57 @@ export function cpuSince(before: CpuSample, groups: ProcessGroup[]): Record<stri
     }),
   );
 }
+
+/**
+ * CPU seconds of process groups from its start, sampled now and then ({@link CpuMeter.sample})
+ * so that a process that exits in between (a server process restarted by a rolling deploy)
+ * still counts, up to its last sample; one that started in between counts from zero.
+ */
+export class CpuMeter {
+  private readonly base: CpuSample;
+  private readonly last: CpuSample;
+
+  constructor(private readonly groups: ProcessGroup[]) {
+    this.base = sampleCpu(groups);
+    this.last = new Map([...this.base].map(([name, pids]) => [name, new Map(pids)]));
+  }
+
+  /** Reads every process of every group now (a gone process keeps its last reading). */
+  sample(): void {
+    for (const [name, pids] of sampleCpu(this.groups)) {
+      const last = this.last.get(name)!;
+      for (const [pid, cpu] of pids) if (cpu > 0 || !last.has(pid)) last.set(pid, cpu);
+    }
+  }
+
+  /** CPU seconds each group used since the meter started, sampling once more now. */
+  total(): Record<string, number> {
+    this.sample();
+    return Object.fromEntries(
+      [...this.last].map(([name, pids]) => {
+        let total = 0;
+        for (const [pid, cpu] of pids) total += Math.max(0, cpu - (this.base.get(name)?.get(pid) ?? 0));
+        return [name, total];
+      }),
+    );
+  }
+}
+
+/** The pids of a process's children (e.g. a cluster primary's server processes). */
+export function childPids(pid: number): number[] {
+  try {
+    return execFileSync("pgrep", ["-P", String(pid)], { encoding: "utf8" }).trim().split("\n").filter(Boolean).map(Number);
+  } catch {
+    return [];
+  }
+}
+
+/** A process's parent pid; undefined if it is gone. */
+export function parentPid(pid: number): number | undefined {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, "utf8");
+    return Number(stat.slice(stat.lastIndexOf(")") + 2).split(" ")[1]);
+  } catch {
+    return undefined;
+  }
+}

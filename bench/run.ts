@@ -1,21 +1,15 @@
 import { fork, type ChildProcess } from "node:child_process";
 import { fileURLToPath } from "node:url";
-import * as hdr from "hdr-histogram-js";
 import type { ClientResult, FromClient, ToClient } from "./client-proc.ts";
-import { cpuSince, rssBytes, sampleCpu } from "./proc-stats.ts";
+import { mergeHistograms as merge, percentiles, type Percentiles } from "./percentiles.ts";
+import { CpuMeter, rssBytes } from "./proc-stats.ts";
 import { stepUp, type SteppedRun } from "./rate-steps.ts";
+import { rollingDeployMeasurements, rollingDeployPhase, type RollingDeployMeasurements, type StepTiming } from "./rolling-deploy.ts";
 import { hasTasks, type Scenario } from "./scenarios/scenario.ts";
 import type { BenchUser } from "./seed.ts";
+import type { CounterSample } from "./server-counters.ts";
+import { stormMeasurements, stormPhase, type StormMeasurements, type StormWindow } from "./storm-phase.ts";
 import type { Target } from "./target.ts";
-
-/** Latency percentiles in milliseconds. */
-export interface Percentiles {
-  count: number;
-  p50: number;
-  p99: number;
-  p999: number;
-  max: number;
-}
 
 export interface TimelinePoint {
   t: number;
@@ -73,7 +67,9 @@ export interface RunMeasurements {
   timeline: TimelinePoint[];
   /** saturation, coaching-saturation: each step's rate and how it fared, and the highest rate that held. */
   saturation?: SteppedRun;
-  storm?: { users: number; resumed: number; fullyResumedMs: number | null; resumeP99Ms: number | null };
+  storm?: StormMeasurements;
+  /** rolling-deploy: each step's restart, moved users and their way back, and delivery to those not moved. */
+  rollingDeploy?: RollingDeployMeasurements;
   results: ClientResult[];
   /**
    * Each room's last seq when the clients were told to settle: what every user must reach. Read
@@ -87,18 +83,6 @@ const CLIENT = fileURLToPath(new URL("./client-proc.ts", import.meta.url));
 /** coaching-saturation: from the last task's ack to the first step (see its use). */
 const TASKS_SETTLE_MS = 5000;
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
-const decode = (b64: string) => hdr.decodeFromCompressedBase64(b64);
-
-export function percentiles(h: hdr.Histogram): Percentiles {
-  const ms = (p: number) => (h.totalCount === 0 ? 0 : h.getValueAtPercentile(p) / 1000);
-  return { count: h.totalCount, p50: ms(50), p99: ms(99), p999: ms(99.9), max: h.totalCount === 0 ? 0 : h.maxValue / 1000 };
-}
-
-function merge(encoded: string[]): hdr.Histogram {
-  const all = hdr.build({ lowestDiscernibleValue: 1, highestTrackableValue: 120_000_000, numberOfSignificantValueDigits: 3 });
-  for (const e of encoded) all.add(decode(e));
-  return all;
-}
 
 async function scrapeLagMs(serverUrls: string[]): Promise<number[]> {
   return Promise.all(
@@ -135,7 +119,14 @@ export async function runScenario(
   target: Target,
   scenario: Scenario,
   users: BenchUser[],
-  options: { procs: number; parser: "msgpack" | "json"; lastSeqs: () => Promise<Record<string, number>>; onProgress: (line: string) => void },
+  options: {
+    procs: number;
+    parser: "msgpack" | "json";
+    lastSeqs: () => Promise<Record<string, number>>;
+    /** Reads the servers' and Redis's counters now (the storm's round trips per resume). */
+    sampleCounters: () => Promise<CounterSample>;
+    onProgress: (line: string) => void;
+  },
 ): Promise<RunMeasurements> {
   const procs: ChildProcess[] = [];
   const latest = new Map<ChildProcess, Extract<FromClient, { type: "progress" }>>();
@@ -169,7 +160,9 @@ export async function runScenario(
   const timeline: TimelinePoint[] = [];
   const started = Date.now();
   let last = { sends: 0, deliveries: 0 };
+  let cpu: CpuMeter | undefined;
   const timelineTimer = setInterval(() => {
+    cpu?.sample(); // a server process restarted in the measured phase counts up to its last sample
     const d = merge(tick.delivery);
     const a = merge(tick.ack);
     const c = merge(tick.coachingAck);
@@ -219,10 +212,11 @@ export async function runScenario(
   }
 
   // The measured phase.
-  const cpuBefore = sampleCpu(groups);
+  cpu = new CpuMeter(groups);
   const before = { deliveries: total("deliveries"), at: Date.now(), interval: intervals.length };
   let saturation: RunMeasurements["saturation"];
-  let stormInfo: RunMeasurements["storm"];
+  let stormWindow: StormWindow | undefined;
+  let deploySteps: StepTiming[] | undefined;
   if (scenario.steps) {
     const plan = scenario.steps;
     // Chat is timed by delivery, progress reports by their ack; a step's failed requests end the run too.
@@ -247,9 +241,14 @@ export async function runScenario(
   } else {
     tell({ type: "traffic", on: true });
     if (scenario.stormWindowSeconds) {
-      await sleep((scenario.durationSeconds * 1000) / 4);
-      tell({ type: "storm", windowMs: scenario.stormWindowSeconds * 1000 });
-      await sleep((scenario.durationSeconds * 3000) / 4);
+      const ctx = { tell, deliveries: () => total("deliveries"), groups, sampleCounters: options.sampleCounters };
+      stormWindow = await stormPhase(scenario.stormWindowSeconds, scenario.durationSeconds, ctx);
+    } else if (scenario.rollingDeploy) {
+      if (!target.terminateServer) throw new Error("rolling-deploy restarts server processes: it needs the stack the bench starts");
+      await sleep(scenario.durationSeconds * 1000); // the quiet stretch
+      const terminateServer = target.terminateServer.bind(target);
+      const ctx = { tell, serverUrls: target.serverUrls, terminateServer, onProgress: options.onProgress };
+      deploySteps = await rollingDeployPhase(scenario.rollingDeploy, ctx);
     } else {
       await sleep(scenario.durationSeconds * 1000);
     }
@@ -257,7 +256,7 @@ export async function runScenario(
   }
   const measuredEndedAt = Date.now();
   const measuredSeconds = (measuredEndedAt - before.at) / 1000;
-  const cpuSeconds = cpuSince(cpuBefore, groups);
+  const cpuSeconds = cpu.total();
   const windowDeliveries = total("deliveries") - before.deliveries;
   const lag = await scrapeLagMs(target.serverUrls);
 
@@ -275,15 +274,8 @@ export async function runScenario(
   clearInterval(timelineTimer);
   for (const p of procs) p.disconnect();
 
-  const resume = settled.flatMap((r) => r.resumeMs).sort((a, b) => a - b);
-  if (scenario.stormWindowSeconds) {
-    stormInfo = {
-      users: opened,
-      resumed: resume.length,
-      fullyResumedMs: resume.length === opened && resume.length > 0 ? resume.at(-1)! : null,
-      resumeP99Ms: resume.length > 0 ? resume[Math.min(resume.length - 1, Math.floor(resume.length * 0.99))]! : null,
-    };
-  }
+  const storm = stormWindow ? stormMeasurements(stormWindow, settled, opened) : undefined;
+  const rollingDeploy = deploySteps && rollingDeployMeasurements(scenario.rollingDeploy!, deploySteps, settled, target.serverUrls.length);
   return {
     target: target.label,
     scenario: scenario.name,
@@ -306,7 +298,8 @@ export async function runScenario(
     eventLoopLagP99Ms: lag,
     timeline,
     ...(saturation ? { saturation } : {}),
-    ...(stormInfo ? { storm: stormInfo } : {}),
+    ...(storm ? { storm } : {}),
+    ...(rollingDeploy ? { rollingDeploy } : {}),
     results: settled,
     settleSeqs,
   };

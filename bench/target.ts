@@ -3,7 +3,7 @@ import type { Db } from "../db/db.ts";
 import { openDb } from "../db/open.ts";
 import { storedJwtSecret } from "../server/auth/jwt-secret.ts";
 import { freePortRun, startStack, type Stack } from "../server/stack.ts";
-import { pidsNamed, type ProcessGroup } from "./proc-stats.ts";
+import { childPids, parentPid, pidsNamed, type ProcessGroup } from "./proc-stats.ts";
 
 /** What the bench drives: where clients connect, what to measure, and how to clean up. */
 export interface Target {
@@ -19,6 +19,11 @@ export interface Target {
   jwtSecret: string;
   /** Processes whose CPU is measured, by role. */
   processGroups(): Promise<ProcessGroup[]>;
+  /**
+   * A stack the bench started: sends SIGTERM to one of its server processes (it drains; the
+   * cluster primary starts a new one on its port). Absent for a stack that was already running.
+   */
+  terminateServer?(pid: number): void;
   stop(): Promise<void>;
 }
 
@@ -87,12 +92,19 @@ export async function startTarget(label: Target["label"], o: TargetOptions): Pro
     redisPrefix,
     jwtSecret,
     async processGroups() {
+      // The primary's children: after a server process is restarted, its successor is measured too.
+      const cluster = stack.cluster.pid!;
       return [
-        { name: "server", pids: await serverPids(stack.serverUrls) },
+        { name: "server", pids: await serverPids(stack.serverUrls), refresh: () => childPids(cluster) },
         { name: "haproxy", pids: stack.balancers.map((b) => b.pid!).filter(Boolean) },
         { name: "redis", pids: pidsNamed("redis-server"), refresh: () => pidsNamed("redis-server") },
         { name: "postgres", pids: pidsNamed("postgres"), refresh: () => pidsNamed("postgres") },
       ];
+    },
+    terminateServer(pid) {
+      // Only a child of this stack's cluster primary: never some other process that took the pid.
+      if (parentPid(pid) !== stack.cluster.pid) throw new Error(`pid ${pid} is not a server process of the bench's stack`);
+      process.kill(pid, "SIGTERM");
     },
     async stop() {
       await stack.stop();

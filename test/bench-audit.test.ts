@@ -45,6 +45,7 @@ const result = (acked: ClientResult["acked"], audits: UserAudit[], coaching: Coa
   coaching,
   audit: audits,
   resumeMs: [],
+  storm: { startedAt: null, lastDisconnectAt: null, resumedAt: [], postResume: "" }, deploySteps: [],
 });
 
 for (const driver of await availableDrivers()) {

@@ -1,6 +1,9 @@
 import type { AuditReport } from "../audit.ts";
 import type { NoticeTally } from "../notice-audit.ts";
-import type { Percentiles, RunMeasurements } from "../run.ts";
+import type { Percentiles } from "../percentiles.ts";
+import type { RunMeasurements } from "../run.ts";
+import { rollingDeployRows, rollingDeploySections } from "./rolling-deploy.ts";
+import { stormRows, stormSections } from "./storm.ts";
 
 /**
  * One run as reported: its measurements (less the raw per-client results and seqs) and its audit;
@@ -28,6 +31,12 @@ export function compareRuns(ours: ReportedRun, ref: ReportedRun): Record<string,
     deliveryP99: ratio(ours.delivery.p99, ref.delivery.p99),
     ackP99: ratio(ours.ack.p99, ref.ack.p99),
     maxSustainableRate: ratio(ours.saturation?.maxRate, ref.saturation?.maxRate),
+    ...(ours.storm && ref.storm
+      ? {
+          stormServerCpuPerDelivery: ratio(ours.storm.serverCpuMicrosPerDelivery, ref.storm.serverCpuMicrosPerDelivery),
+          stormDeliveryP99OnceResumed: ratio(ours.storm.postResumeDelivery.p99, ref.storm.postResumeDelivery.p99),
+        }
+      : {}),
   };
 }
 
@@ -111,7 +120,7 @@ export function toMarkdown(report: BenchReport): string {
   row("saturation: max rate that held", (r) =>
     r.saturation ? `${r.saturation.maxRate} ${STEPPED[r.saturation.load].unit}${r.saturation.capped ? " (every step held: the limit is higher)" : ""}` : "–",
   );
-  row("storm: resumed / fully resumed after (ms)", (r) => (r.storm ? `${r.storm.resumed}/${r.storm.users} / ${f(r.storm.fullyResumedMs, 0)}` : "–"));
+  for (const [name, cell] of [...stormRows(report.runs), ...rollingDeployRows(report.runs)]) row(name, cell);
   row("audit", (r) =>
     r.audit.ok
       ? "**lost 0, duplicated 0**"
@@ -127,6 +136,7 @@ export function toMarkdown(report: BenchReport): string {
       lines.push("", "Both ran the scenario's chat traffic only: the reference has no tasks or read marks, so coachwire leaves them out too and the ratios compare like with like.");
     }
   }
+  lines.push(...stormSections(report.runs), ...rollingDeploySections(report.runs));
   for (const r of report.runs) {
     if (r.saturation) {
       const { unit, latency } = STEPPED[r.saturation.load];

@@ -1,5 +1,6 @@
 import { coachingDay } from "./coaching-day.ts";
 import { coachingSaturation } from "./coaching-saturation.ts";
+import { rollingDeploy } from "./rolling-deploy.ts";
 import { saturation } from "./saturation.ts";
 import type { Scenario } from "./scenario.ts";
 import { storm } from "./storm.ts";
@@ -10,4 +11,5 @@ export const SCENARIOS: Record<Scenario["name"], Scenario> = {
   saturation,
   "coaching-saturation": coachingSaturation,
   storm,
+  "rolling-deploy": rollingDeploy,
 };

@@ -3,14 +3,14 @@
  * harness (bench/cli.ts) and the client processes (bench/client-proc.ts) interpret it.
  */
 export interface Scenario {
-  name: "coaching-day" | "saturation" | "coaching-saturation" | "storm";
+  name: "coaching-day" | "saturation" | "coaching-saturation" | "storm" | "rolling-deploy";
   description: string;
   /** Simulated users (rooms are filled with 1 coach + roomSize-1 students). */
   users: number;
   roomSize: number;
   /** Time to open every connection, spread evenly. */
   rampSeconds: number;
-  /** Length of the measured phase. */
+  /** Length of the measured phase (rolling-deploy: of the quiet stretch before its first step). */
   durationSeconds: number;
   /** Mean seconds between one user's chat messages (Poisson); 0 means no background chat. */
   meanSendIntervalSeconds: number;
@@ -26,6 +26,22 @@ export interface Scenario {
   steps?: RateSteps;
   /** storm only: every user disconnects and reconnects within this many seconds. */
   stormWindowSeconds?: number;
+  /** rolling-deploy only: each server process in turn drained and restarted under the traffic. */
+  rollingDeploy?: RollingDeploy;
+}
+
+/**
+ * A rolling deploy, one step per server process: SIGTERM (the process drains: /readyz fails,
+ * then its clients are told to move), the cluster primary starts a new process on its port, and
+ * the traffic runs on for a settle period before the next step.
+ */
+export interface RollingDeploy {
+  /** After the new process answers /readyz, the traffic runs this long before the next step. */
+  settleSeconds: number;
+  /** A step whose port has no ready process with a new pid after this long has failed; the deploy stops there. */
+  restartTimeoutSeconds: number;
+  /** The target: each moved user back (every room rejoined and caught up) within this many ms of being told to move. */
+  backWithinMs: number;
 }
 
 /**
@@ -94,6 +110,18 @@ export const hasTasks = (s: Scenario) => s.tasks !== undefined || s.steps?.load 
 /** True when the scenario sends anything beyond chat (tasks or read receipts). */
 export const hasCoaching = (s: Scenario) => hasTasks(s) || s.meanReadIntervalSeconds > 0;
 
+/** The task traffic of `--smoke` (see its use). */
+const SMOKE_TASKS = {
+  meanTaskIntervalSeconds: 8,
+  firstTaskAtSeconds: 0,
+  dueInSeconds: { min: 64, max: 66 },
+  reminderOffsetsMinutes: [1],
+  meanSeenDelaySeconds: 0.5,
+  meanReportIntervalSeconds: 1.5,
+  resendShare: 0.1,
+  skipShare: 0.1,
+} satisfies Partial<TaskTraffic>;
+
 /** The smaller, shorter shape of any scenario used by `--smoke` (CI). */
 export function smoke(s: Scenario): Scenario {
   return {
@@ -109,21 +137,18 @@ export function smoke(s: Scenario): Scenario {
     // the start, due in ~65 s: its reminder (1 min before) goes out ~5 s in, inside the measured
     // phase less the audit's allowance for the job (bench/notice-audit.ts), so the smoke run
     // always has reminders to audit. Nudges and overdue notices fall after the run.
-    ...(s.tasks
+    ...(s.tasks ? { tasks: { ...s.tasks, ...SMOKE_TASKS } } : {}),
+    ...(s.steps ? { steps: { ...s.steps, startRate: 50, increment: 50, stepSeconds: 4, maxSteps: 3 } } : {}),
+    // A short quiet stretch and settle: the two steps' drains and restarts take most of the time.
+    // The run lasts ~40 s rather than 12, so a task per room every 8 s piles up more reports and
+    // notices than the 2-core machine carries (p99 of seconds before the first step): one task per
+    // room at the start and about one more later keep it a run about drains, not overload.
+    ...(s.rollingDeploy
       ? {
-          tasks: {
-            ...s.tasks,
-            meanTaskIntervalSeconds: 8,
-            firstTaskAtSeconds: 0,
-            dueInSeconds: { min: 64, max: 66 },
-            reminderOffsetsMinutes: [1],
-            meanSeenDelaySeconds: 0.5,
-            meanReportIntervalSeconds: 1.5,
-            resendShare: 0.1,
-            skipShare: 0.1,
-          },
+          durationSeconds: 5,
+          rollingDeploy: { ...s.rollingDeploy, settleSeconds: 4 },
+          ...(s.tasks ? { tasks: { ...s.tasks, ...SMOKE_TASKS, meanTaskIntervalSeconds: 30 } } : {}),
         }
       : {}),
-    ...(s.steps ? { steps: { ...s.steps, startRate: 50, increment: 50, stepSeconds: 4, maxSteps: 3 } } : {}),
   };
 }
