@@ -4,6 +4,7 @@ import { createServer } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
+import { envSettings } from "./config.ts";
 
 /**
  * The deployment shape on one machine, natively (no Docker engine needed): HAProxy processes
@@ -114,6 +115,17 @@ export async function freePortRun(count = 1): Promise<number> {
 /** True when an `haproxy` binary answers. */
 export function haproxyInstalled(): boolean {
   return spawnSync("haproxy", ["-v"], { stdio: "ignore" }).status === 0;
+}
+
+/**
+ * New connections per second one balancer passes on (haproxy.cfg's `rate-limit sessions`): what
+ * the server processes behind it admit together (COACHWIRE_ADMIT_RATE_PER_S each, as the servers
+ * read it), shared among the balancers, which split the clients between them.
+ */
+export function balancerSessionRate(serverEnv: NodeJS.ProcessEnv, servers: number, balancers: number): number {
+  const fallback = envSettings().find((setting) => setting.name === "COACHWIRE_ADMIT_RATE_PER_S")!.default;
+  const perServer = Number(serverEnv["COACHWIRE_ADMIT_RATE_PER_S"] || fallback);
+  return Math.max(1, Math.ceil((perServer * servers) / balancers));
 }
 
 /** haproxy.cfg with its server block rewritten for `workers` processes. */
@@ -235,6 +247,7 @@ export async function startStack(overrides: Partial<StackOptions> = {}): Promise
         CW_LB_BIND: `${o.host}:${o.lbPort}`,
         CW_LB_STATS_BIND: `${o.host}:${o.statsPortBase + i}`,
         CW_LB_TRUSTED: o.lbTrusted.join(" "),
+        CW_LB_SESSION_RATE: String(balancerSessionRate(env.cluster, o.workers, o.balancers)),
       };
       serverUrls.forEach((url, n) => (lbEnv[`CW_APP${n + 1}`] = url.replace("http://", "")));
       const balancer = spawn("haproxy", ["-db", "-f", configPath], { stdio: o.stdio, env: lbEnv });

@@ -423,6 +423,7 @@ describe("HAProxy configurations", () => {
       CW_LB_BIND: "127.0.0.1:8080",
       CW_LB_STATS_BIND: "127.0.0.1:8404",
       CW_LB_TRUSTED: "127.0.0.1/32",
+      CW_LB_SESSION_RATE: "1000",
       CW_APP1: "127.0.0.1:8081",
       CW_APP2: "127.0.0.1:8082",
     }),

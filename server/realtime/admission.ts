@@ -23,10 +23,9 @@ interface Waiter {
   alive(): boolean;
 }
 
-/** Refused clients still expected back fade from the estimate with this time constant (they came back, or gave up). */
-const DECAY_MS = 2000;
 const MIN_WINDOW_MS = 250;
-const MAX_WINDOW_MS = 30_000;
+/** No refused client is told to wait longer than this (a later turn would outlast the storm). */
+const MAX_AFTER_MS = 30_000;
 
 /**
  * Admission control for one server process. In a reconnect storm (a drain, a network blip, a
@@ -38,9 +37,10 @@ const MAX_WINDOW_MS = 30_000;
  * answered. A handshake beyond them waits its turn in line — an open connection costs nothing
  * while it waits, whereas a refused one costs a whole new connection when it comes back — and
  * one that would wait longer than `queueMs` is refused before any token check, with a retry
- * hint: no sooner than the bucket has a token, spread over the time the bucket needs for the
- * clients refused lately and those in line. A resumed user is then served at full speed instead
- * of everyone waiting together.
+ * hint that gives it a turn after everyone in line and everyone refused before it, one bucket
+ * interval apart. A resumed user is then served at full speed instead of everyone waiting
+ * together. HAProxy's `rate-limit sessions` (haproxy.cfg) paces new connections the same way in
+ * front, so that most of the line waits in the balancer's accept queue, costing nobody anything.
  */
 export class Admission {
   private tokens: number;
@@ -48,9 +48,8 @@ export class Admission {
   private inFlight = 0;
   private readonly line: Waiter[] = [];
   private lineTimer: NodeJS.Timeout | undefined;
-  /** Refused clients expected back (decays over time: they returned or gave up). */
-  private waiting = 0;
-  private waitingAt = performance.now();
+  /** When the next refused client is told to come back (performance.now() time). */
+  private nextTurn = 0;
 
   constructor(private readonly options: AdmissionOptions) {
     this.tokens = options.burst;
@@ -127,23 +126,20 @@ export class Admission {
   }
 
   /**
-   * The hint: no sooner than a token is due, spread over the time the bucket needs to admit the
-   * clients refused lately and those in line.
+   * The hint gives each refused client a turn of its own: the refused are lined up (virtually)
+   * one bucket interval apart after the real line, and each is told to come back at its turn,
+   * give or take a small window — so they return at the rate the bucket admits, not all at once.
    */
   private refuse(cause: "rate" | "in-flight", now: number, afterMs: number): Admitted {
-    this.waiting = decayed(this.waiting, now - this.waitingAt) + 1;
-    this.waitingAt = now;
-    const windowMs = Math.min(MAX_WINDOW_MS, Math.max(MIN_WINDOW_MS, ((this.waiting + this.line.length) / this.options.ratePerS) * 1000));
-    return { admitted: false, cause, retry: { afterMs: Math.ceil(afterMs), windowMs: Math.ceil(windowMs) } };
+    const spacing = 1000 / this.options.ratePerS;
+    const lineClears = now + Math.max(afterMs, this.expectedWaitMs(this.line.length));
+    this.nextTurn = Math.min(now + MAX_AFTER_MS, Math.max(this.nextTurn, lineClears) + spacing);
+    const windowMs = Math.max(MIN_WINDOW_MS, spacing);
+    return { admitted: false, cause, retry: { afterMs: Math.ceil(Math.max(0, this.nextTurn - now - windowMs / 2)), windowMs: Math.ceil(windowMs) } };
   }
 
   private refill(now: number): void {
     this.tokens = Math.min(this.options.burst, this.tokens + ((now - this.at) / 1000) * this.options.ratePerS);
     this.at = now;
   }
-}
-
-/** An exponentially decaying count `elapsedMs` later. */
-function decayed(count: number, elapsedMs: number): number {
-  return count * Math.exp(-elapsedMs / DECAY_MS);
 }
