@@ -23,7 +23,8 @@ import { attachTarget, DEFAULT_REMINDER_OFFSETS_MIN, newRunId, startTarget, type
 
 const USAGE = `usage: npm run bench -- [--scenario coaching-day|saturation|coaching-saturation|storm|rolling-deploy|noisy-neighbour] [--users N] [--duration S]
        [--procs N] [--compare reference] [--smoke] [--parser msgpack|json] [--workers N] [--balancers N] [--out DIR]
-       [--profile DIR]   (write a --cpu-prof profile of every server process into DIR)
+       [--client-nice N]  (the client processes' nice value, default 10: they stand for users on other machines; 0 = as the servers)
+       [--profile DIR]   (write a --cpu-prof profile of every server and client process into DIR; npm run bench:profile -- DIR sums them up)
        [--target URL --schema S [--servers URL,URL] [--reminder-offsets MIN,MIN]]   (drive a stack that is already
                          running: seed into and audit schema S of DATABASE_URL; measure the listed server processes;
                          its servers' COACHWIRE_REMINDER_OFFSETS_MIN, default ${DEFAULT_REMINDER_OFFSETS_MIN.join(",")})
@@ -53,6 +54,7 @@ const { values: args } = parseArgs({
     balancers: { type: "string", default: "2" },
     out: { type: "string" },
     profile: { type: "string" },
+    "client-nice": { type: "string", default: "10" },
     target: { type: "string" },
     schema: { type: "string" },
     servers: { type: "string" },
@@ -178,7 +180,15 @@ async function benchOne(label: Target["label"], redis: Redis): Promise<ReportedR
         : undefined;
     if (skipped) log(`== ${label}: chat only (task traffic and read receipts skipped: ${skipped})`);
     const sampleCounters = () => sampleServerCounters(target.serverUrls, redis);
-    const measured = await runScenario(target, skipped ? withoutCoaching(scenario) : scenario, users, { procs, parser, lastSeqs, sampleCounters, onProgress: log });
+    const measured = await runScenario(target, skipped ? withoutCoaching(scenario) : scenario, users, {
+      procs,
+      parser,
+      lastSeqs,
+      sampleCounters,
+      onProgress: log,
+      clientNice: Number(args["client-nice"]),
+      ...(args.profile ? { profileDir: join(args.profile, label, "clients") } : {}),
+    });
     const requiredBefore = measured.measuredWindow.endedAt;
     const verdict = await audit(target.db, measured.results, measured.settleSeqs, {
       reminderOffsetsMs: target.reminderOffsetsMs,

@@ -1,4 +1,5 @@
 import { fork, type ChildProcess } from "node:child_process";
+import { setPriority } from "node:os";
 import { fileURLToPath } from "node:url";
 import type { ClientResult, FromClient, ToClient } from "./client-proc.ts";
 import { mergeHistograms as merge, percentiles, type Percentiles } from "./percentiles.ts";
@@ -126,6 +127,10 @@ export async function runScenario(
     /** Reads the servers' and Redis's counters now (the storm's round trips per resume). */
     sampleCounters: () => Promise<CounterSample>;
     onProgress: (line: string) => void;
+    /** Write a CPU profile of every client process here (--profile). */
+    profileDir?: string;
+    /** The client processes' nice value (--client-nice): they stand for users on other machines. */
+    clientNice: number;
   },
 ): Promise<RunMeasurements> {
   const procs: ChildProcess[] = [];
@@ -138,7 +143,11 @@ export async function runScenario(
     [...latest.values()].reduce((s, p) => s + p[k], 0);
 
   for (let i = 0; i < options.procs; i++) {
-    const child = fork(CLIENT, [], { execArgv: ["--import", "tsx"], stdio: ["ignore", "inherit", "inherit", "ipc"] });
+    const profile = options.profileDir ? ["--cpu-prof", `--cpu-prof-dir=${options.profileDir}`] : [];
+    const child = fork(CLIENT, [], { execArgv: [...profile, "--import", "tsx"], stdio: ["ignore", "inherit", "inherit", "ipc"] });
+    // The clients stand for users on their own devices: on one small machine they would otherwise
+    // take an equal share of the CPU from the servers they measure (the reference runs the same way).
+    if (options.clientNice !== 0 && child.pid !== undefined) setPriority(child.pid, options.clientNice);
     child.on("message", (msg: FromClient) => {
       if (msg.type === "progress") {
         latest.set(child, msg);

@@ -63,7 +63,7 @@ describe("loadConfig", () => {
       redis: { url: undefined, prefix: "coachwire:", adapter: "classic" },
       cluster: { serverProcesses: availableParallelism(), portBase: 8081 },
       drain: { ms: 10_000, lbWaitMs: 0, spreadMs: 5000 },
-      admission: { ratePerS: 1000, burst: 1000, inFlightMax: 100, queueMs: 2000 },
+      admission: { ratePerS: 1000, burst: 1000, inFlightMax: 1000, queueMs: 2000 },
       presence: { ttlMs: 15_000, typingThrottleMs: 1500, graceMs: 5000 },
       coaching: { readFlushMs: 250, subjectCacheMs: 60_000 },
       jobs: {

@@ -44,6 +44,13 @@ export class Metrics {
     buckets: LATENCY_BUCKETS,
     registers: [this.registry],
   });
+  readonly requestLatency = new Histogram({
+    name: "coachwire_request_seconds",
+    help: "Request events received to answered, by event (room:join and rooms:resume show how fast a storm is served)",
+    labelNames: ["event"] as const,
+    buckets: LATENCY_BUCKETS,
+    registers: [this.registry],
+  });
   readonly fanoutLatency = new Histogram({
     name: "coachwire_fanout_latency_seconds",
     help: "Event createdAt (its transaction start) to its broadcast being handed to the adapter",

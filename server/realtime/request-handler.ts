@@ -104,7 +104,9 @@ export class RequestRouter {
       if (!parsed.success) throw new CoachwireError("VALIDATION_FAILED", describeIssues(parsed.error));
       const result = await route.handler(parsed.data, { socket, userId });
       reply({ ok: true, ...result });
-      if (event === "msg:send") guards.metrics?.ackLatency.observe((performance.now() - started) / 1000);
+      const seconds = (performance.now() - started) / 1000;
+      if (event === "msg:send") guards.metrics?.ackLatency.observe(seconds);
+      guards.metrics?.requestLatency.observe({ event }, seconds);
     } catch (err) {
       if (!(err instanceof CoachwireError)) guards.logger.error({ err, event, user: userId }, "request failed");
       const error = toWireError(catalogError(err));
