@@ -216,7 +216,7 @@ describe("cluster: 2 HAProxy → 2 server processes on PostgreSQL and Redis", { 
     process.kill(pid, "SIGTERM");
     const moved = () => notices.flatMap((n, i) => (n.length > 0 ? [i] : []));
     await eventually(() => moved().length === onDrained, "every client of the draining process is told to move", 20_000);
-    for (const n of notices.flat()) assert.deepEqual(n, { reason: "server draining", reconnect: true });
+    for (const n of notices.flat()) assert.deepEqual(n, { reason: "server draining", reconnect: true, retryAfterMs: 0, retryWindowMs: 500 });
     await eventually(() => moved().every((i) => reconnected[i]! >= 1 && clients[i]!.socket.connected), "the moved clients reconnect through HAProxy", 20_000);
     await stream.advance(20, "sends after the move");
     await stream.stop();

@@ -17,7 +17,8 @@ describe("presence and typing", () => {
 
   before(async () => {
     tdb = await openPgliteMemory();
-    server = await startTestServer(tdb.db, { COACHWIRE_TYPING_THROTTLE_MS: "60000" });
+    // No grace: a closed tab leaves at once (the grace has its own suite below).
+    server = await startTestServer(tdb.db, { COACHWIRE_TYPING_THROTTLE_MS: "60000", COACHWIRE_PRESENCE_GRACE_MS: "0" });
     [ann, ben, outsider] = [await createUser(tdb.db, "coach"), await createUser(tdb.db), await createUser(tdb.db)];
     roomId = await createRoom(tdb.db, [ann, ben]);
   });
@@ -77,5 +78,51 @@ describe("presence and typing", () => {
     watcher.close();
     typist.close();
     stranger.close();
+  });
+});
+
+// A dropped connection lingers COACHWIRE_PRESENCE_GRACE_MS: a reconnect within it (a blip, a
+// drain moving the user, a storm) announces nothing; a user who does not come back is announced
+// offline once it has run out (the sweep runs every half TTL).
+describe("presence grace after a dropped connection", () => {
+  let tdb: TestDatabase;
+  let server: TestServer;
+  let ann: TestUser;
+  let ben: TestUser;
+  let roomId: string;
+
+  before(async () => {
+    tdb = await openPgliteMemory();
+    server = await startTestServer(tdb.db, { COACHWIRE_PRESENCE_GRACE_MS: "1500", COACHWIRE_PRESENCE_TTL_S: "2" });
+    [ann, ben] = [await createUser(tdb.db, "coach"), await createUser(tdb.db)];
+    roomId = await createRoom(tdb.db, [ann, ben]);
+  });
+  after(async () => {
+    await server.close();
+    await tdb.drop();
+  });
+
+  test("a user whose connection drops and comes back within the grace is never shown offline; one who does not is, once", async () => {
+    const watcher = await server.client(ann);
+    await watcher.join(roomId);
+    const seen: string[] = [];
+    watcher.on("presence", (p) => seen.push(`${p.userId}:${p.online ? "online" : "offline"}`));
+    const tab = await server.client(ben);
+    await tab.join(roomId);
+    await eventually(() => seen.includes(`${ben.id}:online`), "ben online");
+    // The transport drops (as in a storm); the SDK reconnects and resumes within the grace.
+    const resumed = new Promise<void>((resolve) => tab.once("resumed", () => resolve()));
+    tab.socket.io.engine?.close();
+    await resumed;
+    // Past the grace and two sweeps: had the drop been a leave, it would have been announced by now.
+    await new Promise((r) => setTimeout(r, 3500));
+    assert.deepEqual(seen, [`${ben.id}:online`], "the reconnect announced nothing");
+    const onlineNow = await watcher.join(roomId);
+    assert.ok(onlineNow.online.includes(ben.id));
+
+    tab.close();
+    await eventually(() => seen.length === 2, "ben offline after the grace");
+    assert.deepEqual(seen, [`${ben.id}:online`, `${ben.id}:offline`]);
+    watcher.close();
   });
 });

@@ -56,7 +56,7 @@ describe("a msg:send flood", () => {
     const seqs = await steadySends(steady, roomId, () => !flooding);
     const outcome = await flood;
     assert.equal(outcome.closed, true, `the flooder was disconnected (sent ${outcome.sent}, answered ${outcome.answers})`);
-    assert.deepEqual(outcome.notice, { reason: "rate limited", reconnect: true, retryAfterMs: 5000 });
+    assert.deepEqual(outcome.notice, { reason: "rate limited", reconnect: true, retryAfterMs: 5000, retryWindowMs: 1000 });
     assert.equal((outcome.reconnectError as { code?: string }).code, "RATE_LIMITED", "a reconnect inside the backoff is refused");
     assert.ok(increasing(seqs), `acks in order: ${seqs.join(",")}`);
     // The other connections of the room are untouched.
