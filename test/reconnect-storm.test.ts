@@ -148,12 +148,20 @@ describe("admission control", () => {
     await Promise.all([connectRaw(first), connectRaw(second)]);
     // The bucket is empty now: refused whatever the token (a garbage one included: no token is looked at).
     const refusedBefore = await metric(server, "coachwire_admission_refused_total");
+    const turns: number[] = [];
     for (const token of [await server.tokenFor(f.students[2]!), "garbage", "garbage", "garbage", "garbage"]) {
       const refusal = await refusalOf(server.rawSocket({ token }));
       assert.equal(refusal.code, "UNAVAILABLE");
       assert.equal(refusal.retryable, true);
-      assert.ok(refusal.retryAfterMs! > 0 && refusal.retryAfterMs! <= 500, `retryAfterMs ${refusal.retryAfterMs}`);
-      assert.ok(refusal.retryWindowMs! >= 250, `retryWindowMs ${refusal.retryWindowMs}`);
+      // A window of one bucket interval (2 a second: 500 ms) around a turn of its own.
+      assert.equal(refusal.retryWindowMs, 500);
+      turns.push(refusal.retryAfterMs!);
+    }
+    // Each refused client is given the next turn, one bucket interval after the one before it
+    // (less the little time that passed between the two refusals): they come back spread out.
+    for (let i = 1; i < turns.length; i++) {
+      const step = turns[i]! - turns[i - 1]!;
+      assert.ok(step > 250 && step <= 500, `turns ${turns.join(", ")}`);
     }
     assert.equal((await metric(server, "coachwire_admission_refused_total")) - refusedBefore, 5);
     // Five refusals on an address allowed 3 failed handshakes a minute: none was charged to it.
