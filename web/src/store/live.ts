@@ -90,7 +90,21 @@ export async function startLive(): Promise<void> {
   } catch {
     return; // "closed" has ended the session
   }
-  await loadRooms();
+  await loadRoomsFor(sdk);
+}
+
+/**
+ * Loads the room list for this connection. Signed out meanwhile (the request then answers
+ * TOKEN_REVOKED), there is nothing to load; any other failure is tried again on the next
+ * (re)connect rather than left as an empty list.
+ */
+async function loadRoomsFor(sdk: CoachClient): Promise<void> {
+  try {
+    await loadRooms();
+  } catch {
+    if (client !== sdk) return;
+    sdk.once("connected", () => void loadRoomsFor(sdk));
+  }
 }
 
 /** Fetches the room list and joins every room not joined yet (so badges stay live). */
