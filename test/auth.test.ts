@@ -9,7 +9,7 @@ import { RETIRED_JWT_SECRET } from "../server/config.ts";
 import { MAX_BODY_BYTES } from "../server/http/route.ts";
 import { availableDrivers, openTestDatabase, type TestDatabase } from "./support/databases.ts";
 import { createRoom, createUser, type TestUser } from "./support/fixtures.ts";
-import { connectRaw, eventually, startTestServer, TEST_JWT_SECRET, type TestServer } from "./support/server.ts";
+import { connectRaw, eventually, handshakeRefusal, startTestServer, TEST_JWT_SECRET, type TestServer } from "./support/server.ts";
 
 // Login, refresh, logout and the socket handshake, end to end over real HTTP and real
 // Socket.IO clients, on every available database.
@@ -72,18 +72,6 @@ function assertTokenPair(reply: Reply): TokenPairBody {
   assert.equal(typeof body.refreshToken, "string");
   assert.ok(body.refreshToken.length >= 16);
   return body;
-}
-
-/** Connects a raw socket that the server must refuse; returns the catalog error from `connect_error`. */
-async function handshakeRefusal(socket: Socket): Promise<WireError> {
-  try {
-    await connectRaw(socket);
-  } catch (err) {
-    const data = (err as Error & { data?: WireError }).data;
-    assert.ok(data, `connect_error without data: ${String(err)}`);
-    return data;
-  }
-  assert.fail("the handshake was accepted");
 }
 
 /** An access token signed like the server's, expiring `seconds` from now (whole seconds, as JWT `exp`). */

@@ -6,7 +6,7 @@ import type { Ack, ResumeResult, RoomEvent } from "../protocol/events.ts";
 import { MAX_RESUME_ROOMS } from "../protocol/schemas.ts";
 import { createRoom, createUser } from "./support/fixtures.ts";
 import { useRoomFixture } from "./support/room-fixture.ts";
-import { connectRaw, eventually, type TestServer } from "./support/server.ts";
+import { connectRaw, eventually, handshakeRefusal, type TestServer } from "./support/server.ts";
 
 // Reconnect storms (issue 13), the server's side: a reconnected client's rooms come back in one
 // rooms:resume request whose reads are shared with every other join of the moment; the server
@@ -29,18 +29,6 @@ async function metric(server: TestServer, name: string, labels = ""): Promise<nu
     sum += Number(line.slice(line.lastIndexOf(" ") + 1));
   }
   return sum;
-}
-
-/** The connect_error's catalog error of a refused handshake. */
-async function refusalOf(socket: Socket): Promise<WireError> {
-  try {
-    await connectRaw(socket);
-  } catch (err) {
-    const data = (err as Error & { data?: WireError }).data;
-    assert.ok(data, `connect_error without data: ${String(err)}`);
-    return data;
-  }
-  assert.fail("the handshake was accepted");
 }
 
 const resume = (socket: Socket, rooms: unknown) => socket.timeout(5000).emitWithAck("rooms:resume" as never, { rooms } as never) as Promise<Ack<ResumeResult>>;
@@ -150,7 +138,7 @@ describe("admission control", () => {
     const refusedBefore = await metric(server, "coachwire_admission_refused_total");
     const turns: number[] = [];
     for (const token of [await server.tokenFor(f.students[2]!), "garbage", "garbage", "garbage", "garbage"]) {
-      const refusal = await refusalOf(server.rawSocket({ token }));
+      const refusal = await handshakeRefusal(server.rawSocket({ token }));
       assert.equal(refusal.code, "UNAVAILABLE");
       assert.equal(refusal.retryable, true);
       // A window of one bucket interval (2 a second: 500 ms) around a turn of its own.
@@ -210,7 +198,7 @@ describe("admission control: a line too long", () => {
     const { server, roomId } = f;
     const first = server.rawSocket({ token: await server.tokenFor(f.students[0]!) });
     await connectRaw(first);
-    const refusal = await refusalOf(server.rawSocket({ token: await server.tokenFor(f.students[1]!) }));
+    const refusal = await handshakeRefusal(server.rawSocket({ token: await server.tokenFor(f.students[1]!) }));
     assert.equal(refusal.code, "UNAVAILABLE");
     assert.ok(refusal.retryWindowMs! >= 250);
     assert.equal(await metric(server, "coachwire_admission_refused_total", 'cause="in-flight"'), 1);
@@ -270,7 +258,7 @@ describe("verified tokens", () => {
     assert.equal((await metric(server, "coachwire_token_cache_total", 'result="hit"')) - hits, 1, "the second handshake was a cache hit");
     const out = await fetch(`${server.url}/api/auth/logout`, { method: "POST", headers: { authorization: `Bearer ${login.accessToken}`, "content-type": "application/json" }, body: "{}" });
     assert.equal(out.status, 200);
-    assert.equal((await refusalOf(server.rawSocket({ token: login.accessToken }))).code, "TOKEN_REVOKED", "a revoked token is not answered from memory");
+    assert.equal((await handshakeRefusal(server.rawSocket({ token: login.accessToken }))).code, "TOKEN_REVOKED", "a revoked token is not answered from memory");
     first.disconnect();
     second.disconnect();
   });

@@ -21,9 +21,10 @@ export const REQUEST_BACKOFF: Backoff = { baseMs: 50, maxMs: 2000 };
 /**
  * Before reconnecting after a transport failure, a server close without a hint, or a retryable
  * handshake refusal without a hint: the first reconnect of a crowd is spread over one second,
- * later ones wider, never more than 15 s apart.
+ * later ones wider, never more than 5 s apart (after an outage a user is back within 5 s of the
+ * server; a crowd kept waiting that long is what admission control and HAProxy's pacing are for).
  */
-export const RECONNECT_BACKOFF: Backoff = { baseMs: 1000, maxMs: 15_000 };
+export const RECONNECT_BACKOFF: Backoff = { baseMs: 1000, maxMs: 5000 };
 /** Between attempts to resume rooms after a reconnect, when a room or the whole request was refused retryably. */
 export const REJOIN_BACKOFF: Backoff = { baseMs: 200, maxMs: 5000 };
 

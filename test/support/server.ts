@@ -1,3 +1,5 @@
+import assert from "node:assert/strict";
+import type { WireError } from "../../protocol/errors.ts";
 import { randomBytes } from "node:crypto";
 import type { Logger } from "pino";
 import pino from "pino";
@@ -96,4 +98,16 @@ export function connectRaw(socket: Socket): Promise<void> {
     socket.once("connect_error", (err) => reject(err));
     socket.connect();
   });
+}
+
+/** Connects a raw socket that the server must refuse; returns the catalog error from `connect_error`. */
+export async function handshakeRefusal(socket: Socket): Promise<WireError> {
+  try {
+    await connectRaw(socket);
+  } catch (err) {
+    const data = (err as Error & { data?: WireError }).data;
+    assert.ok(data, `connect_error without data: ${String(err)}`);
+    return data;
+  }
+  assert.fail("the handshake was accepted");
 }
