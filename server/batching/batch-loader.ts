@@ -21,9 +21,6 @@ interface Waiter<V> {
 export class BatchLoader<K extends string, V> {
   private batch = new Map<K, Array<Waiter<V>>>();
   private timer: NodeJS.Timeout | undefined;
-  /** Batches loaded and keys they held (a key asked for twice in one batch counts once). */
-  loads = 0;
-  keysLoaded = 0;
 
   constructor(
     private readonly load: (keys: K[]) => Promise<ReadonlyMap<K, V>>,
@@ -48,8 +45,6 @@ export class BatchLoader<K extends string, V> {
     const batch = this.batch;
     if (batch.size === 0) return;
     this.batch = new Map();
-    this.loads++;
-    this.keysLoaded += batch.size;
     this.load([...batch.keys()]).then(
       (values) => {
         for (const [key, waiters] of batch) for (const w of waiters) w.resolve(values.get(key));

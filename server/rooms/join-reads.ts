@@ -43,16 +43,16 @@ export class JoinReads {
     options: JoinReadOptions,
   ) {
     const batch = { waitMs: options.waitMs, maxBatch: options.maxBatch };
-    this.heads = new BatchLoader(async (keys) => {
-      const values = await this.loadHeads(keys);
-      options.onLoad?.("head", keys.length);
-      return values;
-    }, batch);
-    this.backlogs = new BatchLoader(async (keys) => {
-      const values = await this.loadBacklogs(keys);
-      options.onLoad?.("backlog", keys.length);
-      return values;
-    }, batch);
+    // Each batched query is reported (metrics) once it has answered.
+    const counted =
+      <V>(read: "head" | "backlog", load: (keys: string[]) => Promise<Map<string, V>>) =>
+      async (keys: string[]) => {
+        const values = await load(keys);
+        options.onLoad?.(read, keys.length);
+        return values;
+      };
+    this.heads = new BatchLoader(counted("head", (keys) => this.loadHeads(keys)), batch);
+    this.backlogs = new BatchLoader(counted("backlog", (keys) => this.loadBacklogs(keys)), batch);
   }
 
   /** The room's head for this member as committed now; undefined when the room does not exist. */
