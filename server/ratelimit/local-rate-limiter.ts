@@ -1,9 +1,5 @@
 import type { RateDecision, RateLimiter, RateLimitRule } from "./rate-limiter.ts";
-
-interface Bucket {
-  tokens: number;
-  at: number;
-}
+import { msUntilToken, refill, type Bucket } from "./token-bucket.ts";
 
 /** Token buckets in a Map; full buckets are swept so the Map only holds recent callers. */
 export class LocalRateLimiter implements RateLimiter {
@@ -23,14 +19,13 @@ export class LocalRateLimiter implements RateLimiter {
   private decide(key: string, cost: 0 | 1): RateDecision {
     const now = performance.now();
     const bucket = this.buckets.get(key) ?? { tokens: this.rule.capacity, at: now };
-    bucket.tokens = Math.min(this.rule.capacity, bucket.tokens + ((now - bucket.at) / 1000) * this.rule.refillPerSec);
-    bucket.at = now;
+    refill(bucket, this.rule.capacity, this.rule.refillPerSec, now);
     if (cost > 0) this.buckets.set(key, bucket);
     if (bucket.tokens >= 1) {
       bucket.tokens -= cost;
       return { allowed: true, retryAfterMs: 0 };
     }
-    return { allowed: false, retryAfterMs: Math.ceil(((1 - bucket.tokens) / this.rule.refillPerSec) * 1000) };
+    return { allowed: false, retryAfterMs: Math.ceil(msUntilToken(bucket, this.rule.refillPerSec)) };
   }
 
   async close(): Promise<void> {
@@ -39,7 +34,8 @@ export class LocalRateLimiter implements RateLimiter {
 
   private sweep(now: number): void {
     for (const [key, b] of this.buckets) {
-      if (b.tokens + ((now - b.at) / 1000) * this.rule.refillPerSec >= this.rule.capacity) this.buckets.delete(key);
+      refill(b, this.rule.capacity, this.rule.refillPerSec, now);
+      if (b.tokens >= this.rule.capacity) this.buckets.delete(key);
     }
   }
 }

@@ -1,4 +1,5 @@
 import type { RetryHint } from "../../protocol/errors.ts";
+import { msUntilToken, refill, type Bucket } from "../ratelimit/token-bucket.ts";
 
 /** What admission control is sized by (COACHWIRE_ADMIT_*). */
 export interface AdmissionOptions {
@@ -43,8 +44,7 @@ const MAX_AFTER_MS = 30_000;
  * front, so that most of the line waits in the balancer's accept queue, costing nobody anything.
  */
 export class Admission {
-  private tokens: number;
-  private at = performance.now();
+  private readonly bucket: Bucket;
   private inFlight = 0;
   private readonly line: Waiter[] = [];
   private lineTimer: NodeJS.Timeout | undefined;
@@ -52,7 +52,7 @@ export class Admission {
   private nextTurn = 0;
 
   constructor(private readonly options: AdmissionOptions) {
-    this.tokens = options.burst;
+    this.bucket = { tokens: options.burst, at: performance.now() };
   }
 
   /**
@@ -61,12 +61,12 @@ export class Admission {
    */
   admit(alive: () => boolean = () => true, now = performance.now()): Admitted | Promise<Admitted> {
     this.refill(now);
-    if (this.line.length === 0 && this.tokens >= 1 && this.inFlight < this.options.inFlightMax) return this.take();
-    const cause = this.tokens < 1 ? "rate" : "in-flight";
+    if (this.line.length === 0 && this.bucket.tokens >= 1 && this.inFlight < this.options.inFlightMax) return this.take();
+    const cause = this.bucket.tokens < 1 ? "rate" : "in-flight";
     // No line at all, a line longer than the bucket admits in `queueMs`, or a wait past it: refused.
     const longest = (this.options.ratePerS * this.options.queueMs) / 1000;
     if (this.options.queueMs === 0 || this.line.length + 1 > longest || this.expectedWaitMs(this.line.length + 1) > this.options.queueMs) {
-      return this.refuse(cause, now, this.tokens < 1 ? ((1 - this.tokens) / this.options.ratePerS) * 1000 : 0);
+      return this.refuse(cause, now, msUntilToken(this.bucket, this.options.ratePerS));
     }
     return new Promise((resolve) => {
       this.line.push({ resolve, alive });
@@ -77,11 +77,11 @@ export class Admission {
   /** The bucket's tokens, the handshakes in flight and in line, for /metrics. */
   state(now = performance.now()): { tokens: number; inFlight: number; queued: number } {
     this.refill(now);
-    return { tokens: Math.floor(this.tokens), inFlight: this.inFlight, queued: this.line.length };
+    return { tokens: Math.floor(this.bucket.tokens), inFlight: this.inFlight, queued: this.line.length };
   }
 
   private take(): Admitted {
-    this.tokens -= 1;
+    this.bucket.tokens -= 1;
     this.inFlight++;
     let released = false;
     const release = () => {
@@ -102,14 +102,14 @@ export class Admission {
     this.lineTimer = setTimeout(() => {
       this.lineTimer = undefined;
       this.refill(performance.now());
-      while (this.line.length > 0 && this.tokens >= 1 && this.inFlight < this.options.inFlightMax) {
+      while (this.line.length > 0 && this.bucket.tokens >= 1 && this.inFlight < this.options.inFlightMax) {
         const next = this.line.shift()!;
         // A connection that closed while in line gives its turn up (its handshake is over anyway).
         if (next.alive()) next.resolve(this.take());
         else next.resolve({ admitted: false, cause: "in-flight", retry: { afterMs: 0, windowMs: MIN_WINDOW_MS } });
       }
       // Out of tokens: try again when the next one is due; out of slots: a release reschedules.
-      if (this.line.length > 0 && this.tokens < 1) this.scheduleLineIn(((1 - this.tokens) / this.options.ratePerS) * 1000);
+      if (this.line.length > 0 && this.bucket.tokens < 1) this.scheduleLineIn(msUntilToken(this.bucket, this.options.ratePerS));
     }, 0);
   }
 
@@ -122,7 +122,7 @@ export class Admission {
 
   /** How long the `position`-th in line would wait for its token (slots free up far faster than tokens when the bucket is sized right). */
   private expectedWaitMs(position: number): number {
-    return (Math.max(0, position - this.tokens) / this.options.ratePerS) * 1000;
+    return (Math.max(0, position - this.bucket.tokens) / this.options.ratePerS) * 1000;
   }
 
   /**
@@ -139,7 +139,6 @@ export class Admission {
   }
 
   private refill(now: number): void {
-    this.tokens = Math.min(this.options.burst, this.tokens + ((now - this.at) / 1000) * this.options.ratePerS);
-    this.at = now;
+    refill(this.bucket, this.options.burst, this.options.ratePerS, now);
   }
 }
