@@ -54,7 +54,7 @@ export class PresenceTracker {
 
   /** A socket joined a room; resolves with who is online there now (read with the other joins of the moment). */
   joined(socket: CoachSocket, roomId: string): Promise<string[]> {
-    const key = `${socket.id}\t${roomId}`;
+    const key = entryKey(socket, roomId);
     const entry = { roomId, userId: socket.data.principal.userId, connId: socket.id };
     this.entries.set(key, entry);
     return new Promise((resolve) => {
@@ -65,12 +65,12 @@ export class PresenceTracker {
 
   /** A socket left a room (room:leave, a removal): the user's leave is announced now if it was their last connection. */
   left(socket: CoachSocket, roomId: string): Promise<void> {
-    return this.leave(`${socket.id}\t${roomId}`);
+    return this.leave(entryKey(socket, roomId));
   }
 
   /** A socket's connection dropped: its entry lingers the grace period (or leaves now without one). */
   dropped(socket: CoachSocket, roomId: string): void {
-    const key = `${socket.id}\t${roomId}`;
+    const key = entryKey(socket, roomId);
     if (this.options.graceMs === 0) return void this.leave(key);
     const entry = this.entries.get(key);
     if (!entry) return;
@@ -161,4 +161,9 @@ export class PresenceTracker {
       this.logger.warn({ err }, "presence sweep failed");
     }
   }
+}
+
+/** The tracker's key for a (connection, room) entry. */
+function entryKey(socket: CoachSocket, roomId: string): string {
+  return `${socket.id}\t${roomId}`;
 }
