@@ -155,30 +155,21 @@ export class Metrics {
         this.set({ state: "max" }, sources.poolMax);
       },
     });
-    new Gauge({
-      name: "coachwire_admission_tokens",
-      help: "Admission control: handshakes the token bucket would admit now (COACHWIRE_ADMIT_RATE_PER_S, COACHWIRE_ADMIT_BURST)",
-      registers: [this.registry],
-      collect() {
-        this.set(sources.admission?.().tokens ?? 0);
-      },
-    });
-    new Gauge({
-      name: "coachwire_admission_in_flight",
-      help: "Admission control: admitted handshakes whose first join or resume is not answered yet (COACHWIRE_ADMIT_IN_FLIGHT_MAX)",
-      registers: [this.registry],
-      collect() {
-        this.set(sources.admission?.().inFlight ?? 0);
-      },
-    });
-    new Gauge({
-      name: "coachwire_admission_queued",
-      help: "Admission control: handshakes waiting in line for their turn (at most COACHWIRE_ADMIT_QUEUE_MS of waiting)",
-      registers: [this.registry],
-      collect() {
-        this.set(sources.admission?.().queued ?? 0);
-      },
-    });
+    const admissionGauges = [
+      ["tokens", "coachwire_admission_tokens", "handshakes the token bucket would admit now (COACHWIRE_ADMIT_RATE_PER_S, COACHWIRE_ADMIT_BURST)"],
+      ["inFlight", "coachwire_admission_in_flight", "admitted handshakes whose first join or resume is not answered yet (COACHWIRE_ADMIT_IN_FLIGHT_MAX)"],
+      ["queued", "coachwire_admission_queued", "handshakes waiting in line for their turn (at most COACHWIRE_ADMIT_QUEUE_MS of waiting)"],
+    ] as const;
+    for (const [field, name, what] of admissionGauges) {
+      new Gauge({
+        name,
+        help: `Admission control: ${what}`,
+        registers: [this.registry],
+        collect() {
+          this.set(sources.admission?.()[field] ?? 0);
+        },
+      });
+    }
     new Counter({
       name: "coachwire_token_cache_total",
       help: "Access-token verifications answered from this process's cache (hit) or checked in full (miss)",
