@@ -39,7 +39,7 @@ import { trustedSources } from "./ratelimit/trusted-sources.ts";
 import { requireAccessToken } from "./realtime/handshake.ts";
 import { coachingEvents } from "./realtime/coaching-handlers.ts";
 import { Admission } from "./realtime/admission.ts";
-import { FloodGuard } from "./realtime/flood-guard.ts";
+import { backoffHint, FloodGuard } from "./realtime/flood-guard.ts";
 import { HandshakeGuard } from "./realtime/handshake-guard.ts";
 import { createIo } from "./realtime/io.ts";
 import { showCommitted, type CommittedStreams } from "./realtime/live-streams.ts";
@@ -242,7 +242,7 @@ export async function startServer(config: Config, options: StartOptions): Promis
       const backoffMs = flood.banish(socket.data.principal.userId, performance.now());
       log("requests").warn({ user: socket.data.principal.userId, ip: socket.data.ip, backoffMs }, "closing a connection that stayed over its request budget");
       metrics?.floodClosed.inc();
-      sessions.close(socket, "rate limited", { afterMs: backoffMs, windowMs: 1000 });
+      sessions.close(socket, "rate limited", backoffHint(backoffMs));
     },
   });
   roomEvents(router, { rooms, reads, presence });

@@ -1,4 +1,4 @@
-import type { WireError } from "../../protocol/errors.ts";
+import type { RetryHint, WireError } from "../../protocol/errors.ts";
 import { CoachwireError } from "../../protocol/errors.ts";
 
 /** What the flood guard needs from the configuration. */
@@ -97,4 +97,9 @@ export function rateLimited(retryAfterMs: number): WireError {
   const afterMs = Math.ceil(retryAfterMs);
   // The bucket refills one request per `afterMs`: a small window keeps a user's retries from lining up.
   return new CoachwireError("RATE_LIMITED", `Too many requests; retry in ${afterMs} ms`, { afterMs, windowMs: Math.max(50, afterMs) }).toWire();
+}
+
+/** When a user closed for flooding may come back: after their backoff, spread over a second. */
+export function backoffHint(backoffMs: number): RetryHint {
+  return { afterMs: backoffMs, windowMs: 1000 };
 }

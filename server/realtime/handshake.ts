@@ -4,7 +4,7 @@ import type { AuthService } from "../auth/auth-service.ts";
 import { catalogError } from "../error-mapping.ts";
 import type { ClientAddress } from "../http/client-address.ts";
 import type { Admission, Admitted } from "./admission.ts";
-import type { FloodGuard } from "./flood-guard.ts";
+import { backoffHint, type FloodGuard } from "./flood-guard.ts";
 import type { HandshakeGuard } from "./handshake-guard.ts";
 import type { CoachServer, CoachSocket } from "./socket-types.ts";
 import type { UserSocketCap } from "./user-socket-cap.ts";
@@ -87,7 +87,7 @@ export function requireAccessToken(io: CoachServer, ctx: HandshakeContext): void
           // Closed meanwhile (a second CONNECT, the handshake timeout): take no slot it would never give back.
           if (socket.conn.readyState !== "open") return next(refusal(new CoachwireError("BAD_REQUEST", "The connection closed")));
           const backoff = ctx.flood.backoffMs(principal.userId, performance.now());
-          if (backoff > 0) return refuse(new CoachwireError("RATE_LIMITED", `Closed for flooding; retry in ${backoff} ms`, { afterMs: backoff, windowMs: 1000 }));
+          if (backoff > 0) return refuse(new CoachwireError("RATE_LIMITED", `Closed for flooding; retry in ${backoff} ms`, backoffHint(backoff)));
           const release = ctx.cap.take(principal.userId);
           if (!release) return refuse(new CoachwireError("TOO_MANY_CONNECTIONS"));
           holdSlot(socket, release);
