@@ -1,11 +1,7 @@
 import assert from "node:assert/strict";
-import { spawn } from "node:child_process";
-import { mkdtempSync, readFileSync, rmSync } from "node:fs";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
-import { after, test } from "node:test";
-import type { ReportedRun } from "../bench/report/report.ts";
+import { test } from "node:test";
 import { haproxyInstalled } from "../server/stack.ts";
+import { runBenchCli } from "./support/bench-cli.ts";
 import { postgresAvailable, REQUIRE_SERVICES } from "./support/databases.ts";
 import { redisAvailable } from "./support/redis-keyspace.ts";
 
@@ -14,23 +10,11 @@ import { redisAvailable } from "./support/redis-keyspace.ts";
 // audit finds a lost or duplicated event, when a step did not get a new process on its port,
 // when nobody was moved, or when a moved user never came back — never on timing.
 
-const ROOT = new URL("..", import.meta.url).pathname;
-const out = mkdtempSync(join(tmpdir(), "coachwire-bench-deploy-"));
-after(() => rmSync(out, { recursive: true, force: true }));
-
 const ready = haproxyInstalled() && (await postgresAvailable()) && (await redisAvailable());
 if (!ready && REQUIRE_SERVICES) throw new Error("the rolling-deploy smoke run needs HAProxy, PostgreSQL and Redis (TEST_REQUIRE_SERVICES=1)");
 
 test("bench rolling-deploy --smoke: every server process restarted in turn, every moved user back, the audit clean", { skip: !ready && "needs HAProxy, PostgreSQL and Redis" }, async () => {
-  const env = Object.fromEntries(Object.entries(process.env).filter(([k]) => !k.startsWith("COACHWIRE_")));
-  const args = ["--import", "tsx", "bench/cli.ts", "--scenario", "rolling-deploy", "--smoke", "--out", out];
-  const child = spawn(process.execPath, args, { cwd: ROOT, env, stdio: ["ignore", "pipe", "pipe"] });
-  let output = "";
-  child.stdout.on("data", (c: Buffer) => (output += c.toString()));
-  child.stderr.on("data", (c: Buffer) => (output += c.toString()));
-  const code = await new Promise((resolve) => child.once("exit", resolve));
-  assert.equal(code, 0, output.slice(-3000));
-  const run = (JSON.parse(readFileSync(join(out, "report.json"), "utf8")) as { runs: ReportedRun[] }).runs[0]!;
+  const { run } = await runBenchCli(["--scenario", "rolling-deploy", "--smoke"]);
   assert.deepEqual([run.audit.ok, run.audit.lost, run.audit.duplicated, run.audit.usersBehind], [true, 0, 0, 0]);
   assert.ok(run.acks > 0, "the traffic ran");
   const deploy = run.rollingDeploy!;
